@@ -137,11 +137,6 @@ class Settings(BaseSettings):
     )
 
     # --- Storage queues --------------------------------------------------------------------------------
-    ingest_queue_name: str = Field(
-        "mail-ingest",
-        alias="INGEST_QUEUE_NAME",
-        json_schema_extra=not_deployed("default matches the queue the templates create"),
-    )
     storage_connection_string: SecretStr | None = Field(
         None,
         validation_alias=AliasChoices("AzureWebJobsStorage", "STORAGE_CONNECTION_STRING"),

@@ -1,0 +1,31 @@
+"""Health, the API description and the caller: the routes every client starts with."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import api_route
+from shared_code.api.auth import Role
+from shared_code.api.routing import Call, RawResponse
+from shared_code.api.system import Me, openapi_json, who_am_i
+from shared_code.health import Health, check_health
+
+bp = func.Blueprint()
+
+
+@api_route(bp, "GET", "health", role=Role.ANONYMOUS, response=Health, tag="system")
+def health(call: Call) -> Health:
+    """Liveness and database reachability (503 naming what is down)."""
+    return check_health()
+
+
+@api_route(bp, "GET", "openapi.json", role=Role.ANONYMOUS, tag="system", raw_content_type="application/json")
+def openapi(call: Call) -> RawResponse:
+    """The OpenAPI 3.1 description of this API."""
+    return RawResponse(openapi_json(), content_type="application/json")
+
+
+@api_route(bp, "GET", "me", role=Role.VIEWER, response=Me, tag="system")
+def me(call: Call) -> Me:
+    """The caller and their roles (the site builds its menus from them)."""
+    return who_am_i(call.principal)

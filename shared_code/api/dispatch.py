@@ -1,0 +1,222 @@
+"""One request through one route: authenticate, authorise, validate, call, serialise, map errors.
+
+Every response carries ``x-correlation-id``; every error is
+``{"error": {"code", "message", "details"}}``. Bad input is a 4xx naming the field, an
+unexpected exception a 500 with the correlation id and nothing else (logged in full).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from shared_code import errors
+from shared_code.api import correlation
+from shared_code.api.auth import Authenticator, Forbidden, Unauthorized
+from shared_code.api.models import ErrorBody, ErrorDetail
+from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route
+
+log = logging.getLogger(__name__)
+
+INT32 = range(-(2**31), 2**31)
+STATUS_OF: dict[type[errors.AppError], int] = {
+    errors.InvalidInput: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.UpstreamError: 502,
+    errors.Unavailable: 503,
+}
+
+
+@dataclass
+class ApiRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str]  # lower-case names
+    params: Mapping[str, str] = field(default_factory=dict)
+    route_params: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@functools.cache
+def default_authenticator() -> Authenticator:
+    from shared_code.config import get_settings
+
+    return Authenticator(get_settings())
+
+
+def handle(
+    route: Route,
+    request: ApiRequest,
+    *,
+    authenticator: Authenticator | None = None,
+    session_factory: Callable[[], Any] | None = None,
+    outbox: list[str] | None = None,
+) -> ApiResponse:
+    correlation_id = correlation.accept_or_create(request.headers.get(correlation.HEADER))
+    with correlation.correlation_scope(correlation_id):
+        response = _respond(route, request, authenticator, session_factory, outbox, correlation_id)
+    response.headers[correlation.HEADER] = correlation_id
+    return response
+
+
+def _respond(
+    route: Route,
+    request: ApiRequest,
+    authenticator: Authenticator | None,
+    session_factory: Callable[[], Any] | None,
+    outbox: list[str] | None,
+    correlation_id: str,
+) -> ApiResponse:
+    call: Call | None = None
+    try:
+        principal = (authenticator or default_authenticator()).principal(
+            request.headers.get("authorization"), route.role
+        )
+        call = Call(
+            principal=principal,
+            path=_path_params(route, request.route_params),
+            query=_validated(route.query, dict(request.params), "query"),
+            body=_body(route, request.body),
+            correlation_id=correlation_id,
+            headers=dict(request.headers),
+            outbox=outbox if outbox is not None else [],
+            _session_factory=session_factory,
+        )
+        result = route.handler(call)
+        if call._session is not None:
+            call._session.commit()
+        return _success(route, result)
+    except Unauthorized as error:
+        return error_response(
+            401, "unauthorized", str(error), headers={"WWW-Authenticate": _challenge(error)}
+        )
+    except Forbidden as error:
+        return error_response(403, "forbidden", str(error))
+    except _BadInput as error:
+        return error_response(error.status, "invalid_request", error.message, error.details)
+    except errors.AppError as error:
+        status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 400)
+        return error_response(status, error.code, error.message, error.details)
+    except DBAPIError as error:
+        if not _is_connection_problem(error):
+            return _internal_error(route, correlation_id)
+        log.error("database unavailable during %s %s: %s", route.method, route.path, error.orig)
+        return error_response(503, "database_unavailable", "The database is unavailable; try again shortly.")
+    except Exception:
+        return _internal_error(route, correlation_id)
+    finally:
+        if call is not None and call._session is not None:
+            call._session.close()
+
+
+def _internal_error(route: Route, correlation_id: str) -> ApiResponse:
+    log.exception("unhandled error in %s %s", route.method, route.path)
+    return error_response(
+        500, "internal_error", f"Unexpected error; quote correlation id {correlation_id} when reporting it."
+    )
+
+
+def _is_connection_problem(error: DBAPIError) -> bool:
+    return (
+        bool(error.connection_invalidated) or isinstance(error, OperationalError) or _pg8000_interface(error)
+    )
+
+
+def _pg8000_interface(error: DBAPIError) -> bool:
+    return type(error.orig).__name__ == "InterfaceError"
+
+
+def _challenge(error: Unauthorized) -> str:
+    reason = str(error).replace('"', "'")
+    if reason == "missing bearer token":
+        return 'Bearer realm="backupchecks"'
+    return f'Bearer realm="backupchecks", error="invalid_token", error_description="{reason}"'
+
+
+class _BadInput(Exception):
+    def __init__(self, status: int, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.details = status, message, details
+
+
+def _path_params(route: Route, raw: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, constraint in route.path_params.items():
+        value = raw.get(name, "")
+        if constraint in INTEGER_CONSTRAINTS:
+            try:
+                number = int(value)
+            except ValueError:
+                raise errors.NotFound(f"no such {name}: {value!r}") from None
+            if number not in INT32 or number < 1:
+                raise errors.NotFound(f"no such {name}: {number}")
+            values[name] = number
+        else:
+            values[name] = value
+    return values
+
+
+def _body(route: Route, raw: bytes) -> Any:
+    if route.body is None:
+        return None
+    try:
+        data = json.loads(raw) if raw.strip() else None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _BadInput(400, f"Request body is not valid JSON: {error}") from None
+    if data is None:
+        raise _BadInput(400, "Request body is required (JSON).", [{"field": "body", "message": "required"}])
+    return _validated(route.body, data, "body")
+
+
+def _validated(model: type[BaseModel] | None, data: Any, where: str) -> Any:
+    if model is None:
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        fields = [
+            {
+                "field": ".".join([where, *(str(part) for part in item["loc"])]),
+                "message": item["msg"],
+                "type": item["type"],
+            }
+            for item in error.errors(include_url=False, include_input=False)
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+        status = 400 if where == "query" else 422
+        raise _BadInput(status, f"Invalid {where}: {summary}", fields) from None
+
+
+def _success(route: Route, result: BaseModel | RawResponse | None) -> ApiResponse:
+    if isinstance(result, RawResponse):
+        body = result.body.encode() if isinstance(result.body, str) else result.body
+        return ApiResponse(result.status, body, result.content_type, dict(result.headers))
+    if result is None:
+        return ApiResponse(route.status if route.status != 200 else 204, b"", "application/json")
+    return ApiResponse(route.status, result.model_dump_json(by_alias=True).encode(), "application/json")
+
+
+def error_response(
+    status: int, code: str, message: str, details: Any = None, *, headers: dict[str, str] | None = None
+) -> ApiResponse:
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
+    return ApiResponse(status, body.model_dump_json().encode(), "application/json", dict(headers or {}))

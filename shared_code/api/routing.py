@@ -1,0 +1,100 @@
+"""The route table: every HTTP route's method, path, least role and models, declared once.
+
+``functions/http.py`` declares routes into ``ROUTES`` as it registers them with the
+Functions host; the dispatcher, the auth-matrix test and the OpenAPI document all read it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from shared_code.api.auth import Principal, Role
+
+# Functions route templates: {name} or {name:constraint}; int and long are the typed ones we use.
+_PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
+INTEGER_CONSTRAINTS = {"int", "long"}
+
+
+@dataclass
+class Call:
+    """What a handler gets: who calls, the validated inputs, and a lazily opened DB session."""
+
+    principal: Principal
+    path: dict[str, Any]
+    query: Any
+    body: Any
+    correlation_id: str
+    headers: dict[str, str]
+    outbox: list[str] = field(default_factory=list)
+    _session_factory: Callable[[], Session] | None = None
+    _session: Session | None = None
+
+    @property
+    def db(self) -> Session:
+        if self._session is None:
+            if self._session_factory is None:
+                from shared_code.db.engine import get_sessionmaker
+
+                self._session_factory = get_sessionmaker()
+            self._session = self._session_factory()
+        return self._session
+
+    @property
+    def actor(self) -> str:
+        return self.principal.name
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A response that is not a JSON model (e.g. Graph's text/plain validation echo)."""
+
+    body: bytes | str = b""
+    status: int = 200
+    content_type: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Call], BaseModel | RawResponse | None]
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str  # the Functions route, without the /api prefix
+    role: Role
+    handler: Handler
+    summary: str
+    tag: str
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    raw_content_type: str | None = None  # for RawResponse routes: the success body's media type
+    errors: tuple[int, ...] = ()  # statuses beyond the ones every route can answer
+
+    @property
+    def path_params(self) -> dict[str, str | None]:
+        return {name: constraint for name, constraint in _PARAM.findall(self.path)}
+
+    @property
+    def openapi_path(self) -> str:
+        return "/api/" + _PARAM.sub(lambda m: "{" + m.group(1) + "}", self.path)
+
+
+ROUTES: list[Route] = []
+
+
+def declare(route: Route) -> Route:
+    if any(r.method == route.method and r.path == route.path for r in ROUTES):
+        raise ValueError(f"route declared twice: {route.method} {route.path}")
+    if any(r.name == route.name for r in ROUTES):
+        raise ValueError(f"route name declared twice: {route.name}")
+    ROUTES.append(route)
+    return route

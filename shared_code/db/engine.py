@@ -1,0 +1,96 @@
+"""Engine and sessions on pg8000.
+
+Locally the URL's password (or trust auth) is used. In Azure (``DATABASE_AUTH=entra``)
+every new connection gets a fresh Entra ID access token from the app's managed identity
+as its password, over TLS with the server certificate verified: pg8000 only verifies
+when it is handed an ``ssl.create_default_context()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared_code.config import Settings, get_settings
+
+ENTRA_DB_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+
+
+def normalise_url(url: str) -> str:
+    """Any postgresql URL, driven by pg8000."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+pg8000").render_as_string(hide_password=False)
+
+
+def verified_tls_context() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = True
+    context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
+def build_engine(settings: Settings, **overrides: Any) -> Engine:
+    connect_args: dict[str, Any] = {"timeout": 10}
+    if settings.database_tls == "verify":
+        connect_args["ssl_context"] = verified_tls_context()
+    engine = create_engine(
+        normalise_url(settings.database_url),
+        connect_args=connect_args,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,  # Entra tokens live about an hour; recycle well before
+        **overrides,
+    )
+    if settings.database_auth == "entra":
+        _use_entra_tokens(engine)
+    return engine
+
+
+def _use_entra_tokens(engine: Engine) -> None:
+    from azure.identity import DefaultAzureCredential  # only in Azure: keeps local start-up lean
+
+    credential = DefaultAzureCredential()
+
+    @event.listens_for(engine, "do_connect")
+    def _token_as_password(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+        cparams["password"] = credential.get_token(ENTRA_DB_SCOPE).token
+
+
+@functools.cache
+def get_engine() -> Engine:
+    return build_engine(get_settings())
+
+
+@functools.cache
+def get_sessionmaker() -> sessionmaker[Session]:
+    return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """A session whose work is committed together, or rolled back on any error."""
+    session = get_sessionmaker()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def reset_engine() -> None:
+    """Forget the engine (tests that change the database, and the dev host's restarts)."""
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    get_engine.cache_clear()
+    get_sessionmaker.cache_clear()

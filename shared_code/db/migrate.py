@@ -1,0 +1,32 @@
+"""Schema migrations (Alembic), driven from code: ``python -m shared_code migrate``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(revision: str = "head", connection: Connection | None = None) -> None:
+    command.upgrade(alembic_config(connection), revision)
+
+
+def downgrade(revision: str, connection: Connection | None = None) -> None:
+    command.downgrade(alembic_config(connection), revision)
+
+
+def new_revision(message: str) -> None:
+    """Autogenerate a revision from the difference between the models and the database."""
+    command.revision(alembic_config(), message=message, autogenerate=True)

@@ -1,0 +1,434 @@
+"""The data model (SPEC §3) as SQLAlchemy 2 typed ORM classes.
+
+The database enforces what must always hold: one run per mail, unique Graph and
+Internet message ids, job identity unique among live jobs, a missed run created
+once per job and time, and foreign keys without cascades where the technical notes'
+deletion order must be followed (link tables, then mails unlinked, objects, jobs, mails).
+An Autotask ticket id is deliberately *not* unique on job_runs: propagation links one
+ticket to many runs.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+
+from shared_code.db.base import Base, CreatedAt, SoftDelete, Timestamps
+
+RunStatus = Literal["success", "warning", "failed", "missed"]
+ParsedStatus = Literal["success", "warning", "failed"]
+MappingStatus = Literal["ok", "renamed", "missing", "inactive", "unmapped"]
+MailLocation = Literal["inbox", "processed", "deleted"]
+ParseStatus = Literal["parsed", "unparsed", "error"]
+ScheduleKind = Literal["daily", "weekly", "monthly", "none"]
+OverrideScope = Literal["global", "customer", "job"]
+ResolutionOrigin = Literal["psa", "backupchecks"]
+MailSource = Literal["graph", "directory"]
+FailureState = Literal["failing", "poisoned", "permanent", "retrying", "resolved"]
+
+
+def one_of(column: str, literal: Any, *, nullable: bool = False) -> CheckConstraint:
+    """CHECK that a text column holds one of a Literal's values (named after the column)."""
+    values = ", ".join(f"'{value}'" for value in get_args(literal))
+    condition = f"{column} IN ({values})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=column)
+
+
+def ci(column: str) -> Any:
+    """Case-insensitive, trimmed comparison key (job identity, customer names)."""
+    return func.lower(func.btrim(text(column)))
+
+
+# --- customers and jobs -----------------------------------------------------------------------------
+
+
+class Customer(Timestamps, SoftDelete, Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        one_of("autotask_mapping_status", MappingStatus),
+        Index("uq_customers_live_name", ci("name"), unique=True, postgresql_where=text("deleted_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    autotask_company_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_company_name: Mapped[str | None] = mapped_column(Text)
+    autotask_mapping_status: Mapped[str] = mapped_column(String(16), server_default="unmapped")
+    autotask_checked_at: Mapped[datetime | None]
+
+    jobs: Mapped[list[Job]] = relationship(back_populates="customer")
+
+
+class Job(Timestamps, SoftDelete, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        one_of("schedule_kind", ScheduleKind),
+        CheckConstraint(
+            "schedule_day_of_month IS NULL OR schedule_day_of_month BETWEEN 1 AND 31", name="day_of_month"
+        ),
+        # The four together identify a job, compared case-insensitively and trimmed.
+        Index(
+            "uq_jobs_live_identity",
+            ci("from_address"),
+            ci("backup_software"),
+            ci("backup_type"),
+            ci("job_name"),
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    from_address: Mapped[str] = mapped_column(Text)
+    backup_software: Mapped[str] = mapped_column(Text)
+    backup_type: Mapped[str] = mapped_column(Text)
+    job_name: Mapped[str] = mapped_column(Text)
+    informational: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    schedule_kind: Mapped[str] = mapped_column(String(8), server_default="none")
+    schedule_weekdays: Mapped[list[int] | None] = mapped_column(ARRAY(SmallInteger))  # 0 = Monday
+    schedule_day_of_month: Mapped[int | None] = mapped_column(SmallInteger)
+    schedule_time: Mapped[time | None]  # expected time of day, in the UI timezone
+    schedule_learned_at: Mapped[datetime | None]
+
+    customer: Mapped[Customer] = relationship(back_populates="jobs")
+
+
+# --- mail ---------------------------------------------------------------------------------------------
+
+
+class MailMessage(CreatedAt, SoftDelete, Base):
+    __tablename__ = "mail_messages"
+    __table_args__ = (
+        one_of("location", MailLocation),
+        one_of("parse_status", ParseStatus),
+        one_of("source", MailSource),
+        one_of("parsed_status", ParsedStatus, nullable=True),
+        # Inbox: parsed mail without a job, by job identity (approval books them together).
+        Index(
+            "ix_mail_messages_inbox",
+            "received_at",
+            postgresql_where=text("job_id IS NULL AND deleted_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    graph_message_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    internet_message_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    from_address: Mapped[str | None] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+    text_body: Mapped[str | None] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    location: Mapped[str] = mapped_column(String(16), server_default="inbox")
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    parse_status: Mapped[str] = mapped_column(String(16))
+    parser_name: Mapped[str | None] = mapped_column(Text)
+    parse_error: Mapped[str | None] = mapped_column(Text)
+    # The parse result's identity and status, for the Inbox and for approval.
+    backup_software: Mapped[str | None] = mapped_column(Text)
+    backup_type: Mapped[str | None] = mapped_column(Text)
+    job_name: Mapped[str | None] = mapped_column(Text)
+    parsed_status: Mapped[str | None] = mapped_column(String(16))
+    informational: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+    objects: Mapped[list[MailObject]] = relationship(back_populates="mail", order_by="MailObject.position")
+
+
+class MailObject(Base):
+    __tablename__ = "mail_objects"
+    __table_args__ = (one_of("status", ParsedStatus),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    mail_id: Mapped[int] = mapped_column(ForeignKey("mail_messages.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    object_type: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str | None] = mapped_column(Text)
+
+    mail: Mapped[MailMessage] = relationship(back_populates="objects")
+
+
+class IngestionFailure(Base):
+    """A mail that could not be ingested: visible through the API, retryable, never silently lost."""
+
+    __tablename__ = "ingestion_failures"
+    __table_args__ = (one_of("source", MailSource), one_of("state", FailureState))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    message_ref: Mapped[str] = mapped_column(Text, unique=True)  # Graph message id or file path
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str] = mapped_column(Text)
+    first_failed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_failed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    resolved_at: Mapped[datetime | None]
+
+
+# --- runs and overrides -------------------------------------------------------------------------------
+
+
+class Override(Timestamps, SoftDelete, Base):
+    __tablename__ = "overrides"
+    __table_args__ = (
+        one_of("scope", OverrideScope),
+        one_of("match_status", RunStatus, nullable=True),
+        one_of("result_status", RunStatus),
+        CheckConstraint(
+            "(scope = 'global' AND customer_id IS NULL AND job_id IS NULL)"
+            " OR (scope = 'customer' AND customer_id IS NOT NULL AND job_id IS NULL)"
+            " OR (scope = 'job' AND job_id IS NOT NULL AND customer_id IS NULL)",
+            name="scope_target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id"), index=True)
+    match_status: Mapped[str | None] = mapped_column(String(16))
+    match_object_name: Mapped[str | None] = mapped_column(Text)
+    match_message: Mapped[str | None] = mapped_column(Text)
+    result_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    active_from: Mapped[datetime] = mapped_column(server_default=func.now())
+    active_until: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class JobRun(CreatedAt, Base):
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        one_of("status", RunStatus),
+        one_of("effective_status", RunStatus),
+        one_of("ticket_resolution_origin", ResolutionOrigin, nullable=True),
+        CheckConstraint("missed = (mail_id IS NULL)", name="missed_has_no_mail"),
+        # A missed run is created once per job and expected time.
+        Index("uq_job_runs_missed", "job_id", "run_at", unique=True, postgresql_where=text("missed")),
+        # Run Checks reads unreviewed runs per job, newest first.
+        Index(
+            "ix_job_runs_unreviewed",
+            "job_id",
+            text("run_at DESC"),
+            postgresql_where=text("reviewed_at IS NULL"),
+        ),
+        Index("ix_job_runs_job_run_at", "job_id", "run_at"),
+        Index(
+            "ix_job_runs_autotask_ticket",
+            "autotask_ticket_id",
+            postgresql_where=text("autotask_ticket_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    mail_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mail_messages.id"), unique=True
+    )  # one run per mail
+    run_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    effective_status: Mapped[str] = mapped_column(String(16))
+    missed: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(Text)
+    # Autotask (Phase 1 and Phase 2). Deleted-in-PSA is autotask_ticket_deleted_at IS NOT NULL.
+    autotask_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_ticket_number: Mapped[str | None] = mapped_column(Text)
+    autotask_ticket_url: Mapped[str | None] = mapped_column(Text)
+    autotask_ticket_created_at: Mapped[datetime | None]
+    autotask_ticket_created_by: Mapped[str | None] = mapped_column(Text)
+    autotask_ticket_deleted_at: Mapped[datetime | None]
+    ticket_last_polled_at: Mapped[datetime | None]
+    ticket_status_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    ticket_resolution_origin: Mapped[str | None] = mapped_column(String(16))
+    ticket_resolved_at: Mapped[datetime | None]
+
+    job: Mapped[Job] = relationship()
+    mail: Mapped[MailMessage | None] = relationship()
+
+
+# --- internal tickets and remarks (same shape) --------------------------------------------------------
+
+
+class _Note(CreatedAt):
+    """What tickets and remarks share: text, author, resolution."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    description: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(Text)
+
+
+class _NoteScope:
+    """A note's job scope; its own resolved_at ends the scope without resolving the note."""
+
+    _note_table: str
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    resolved_at: Mapped[datetime | None]
+
+    @declared_attr
+    def note_id(cls) -> Mapped[int]:
+        return mapped_column(
+            f"{cls._note_table[:-1]}_id", ForeignKey(f"{cls._note_table}.id", ondelete="CASCADE")
+        )  # indexed by the (note, job) unique index
+
+
+class _NoteRunLink:
+    """A note linked to a run: the audit trail that stays after resolution."""
+
+    _note_table: str
+
+    job_run_id: Mapped[int] = mapped_column(ForeignKey("job_runs.id"), primary_key=True)
+    linked_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    @declared_attr
+    def note_id(cls) -> Mapped[int]:
+        return mapped_column(
+            f"{cls._note_table[:-1]}_id",
+            ForeignKey(f"{cls._note_table}.id", ondelete="CASCADE"),
+            primary_key=True,
+            index=True,  # the primary key leads with job_run_id
+        )
+
+
+class Ticket(_Note, Base):
+    __tablename__ = "tickets"
+
+    ticket_code: Mapped[str] = mapped_column(String(32), unique=True)  # T20250123.0001
+    # Set when the ticket mirrors an Autotask ticket; kept as history when a replacement is made.
+    autotask_ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    autotask_ticket_number: Mapped[str | None] = mapped_column(Text)
+    autotask_ticket_url: Mapped[str | None] = mapped_column(Text)
+
+
+class TicketScope(_NoteScope, Base):
+    __tablename__ = "ticket_scopes"
+    _note_table = "tickets"
+    __table_args__ = (Index("uq_ticket_scopes_ticket_job", "ticket_id", "job_id", unique=True),)
+
+
+class TicketJobRun(_NoteRunLink, Base):
+    __tablename__ = "ticket_job_runs"
+    _note_table = "tickets"
+
+
+class Remark(_Note, Base):
+    __tablename__ = "remarks"
+
+
+class RemarkScope(_NoteScope, Base):
+    __tablename__ = "remark_scopes"
+    _note_table = "remarks"
+    __table_args__ = (Index("uq_remark_scopes_remark_job", "remark_id", "job_id", unique=True),)
+
+
+class RemarkJobRun(_NoteRunLink, Base):
+    __tablename__ = "remark_job_runs"
+    _note_table = "remarks"
+
+
+class TicketCodeCounter(Base):
+    """Daily sequence behind ticket codes; an upsert makes it safe under concurrency."""
+
+    __tablename__ = "ticket_code_counters"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer)
+
+
+# --- settings, Graph state, audit ---------------------------------------------------------------------
+
+
+class AppSettings(Base):
+    """The single settings row (id = 1). Secrets are never stored in plain text."""
+
+    __tablename__ = "settings"
+    __table_args__ = (
+        CheckConstraint("id = 1", name="singleton"),
+        one_of("autotask_environment", Literal["sandbox", "production"]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, server_default=text("1"))
+    ui_timezone: Mapped[str] = mapped_column(Text, server_default="Europe/Amsterdam")
+    autotask_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    autotask_compatibility_mode: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    autotask_environment: Mapped[str] = mapped_column(String(16), server_default="sandbox")
+    autotask_username: Mapped[str | None] = mapped_column(Text)
+    autotask_integration_code: Mapped[str | None] = mapped_column(Text)  # tracking identifier
+    autotask_secret_ref: Mapped[str | None] = mapped_column(Text)  # Key Vault secret name
+    autotask_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)  # local only
+    autotask_api_base_url: Mapped[str | None] = mapped_column(Text)  # configured, or the discovered zone
+    backupchecks_base_url: Mapped[str | None] = mapped_column(Text)
+    autotask_queue_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_source_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_status_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_priority_warning_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_priority_failed_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_completed_status_id: Mapped[int | None] = mapped_column(Integer)
+    autotask_reference_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    autotask_reference_refreshed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    updated_by: Mapped[str | None] = mapped_column(Text)
+
+
+class GraphSubscription(Base):
+    __tablename__ = "graph_subscriptions"
+
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # Graph's subscription id
+    resource: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    last_renewed_at: Mapped[datetime | None]
+
+
+class MailSyncState(Base):
+    __tablename__ = "mail_sync_state"
+
+    folder: Mapped[str] = mapped_column(Text, primary_key=True)  # "<mailbox>/<folder>"
+    delta_link: Mapped[str | None] = mapped_column(Text)  # the whole link, as Graph gave it
+    last_synced_at: Mapped[datetime | None]
+    last_full_sync_at: Mapped[datetime | None]
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+    actor: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(Text)
+    entity_type: Mapped[str] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,341 @@
+"""A local stand-in for the Functions host (the one shared_code module that imports azure.functions).
+
+It loads the real ``function_app.app`` and runs its functions as declared: HTTP triggers by
+route and method under ``/api``; queue output bindings handed to the matching queue-triggered
+functions in-process, retried up to host.json's ``maxDequeueCount`` and then moved to
+``<queue>-poison``; timer functions on demand; ``web/`` served as static files. It is a WSGI
+application, so tests (and schemathesis) call it in-process and ``serve()`` puts it on a port.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import mimetypes
+import re
+import threading
+import time
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import azure.functions as func
+from azure.functions.queue import QueueMessage
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class HostSettings:
+    """What the dev host honours from host.json."""
+
+    route_prefix: str = "api"
+    max_dequeue_count: int = 5
+
+    @classmethod
+    def from_host_json(cls, path: Path) -> HostSettings:
+        config = json.loads(path.read_text())
+        extensions = config.get("extensions", {})
+        return cls(
+            route_prefix=extensions.get("http", {}).get("routePrefix", "api"),
+            max_dequeue_count=int(extensions.get("queues", {}).get("maxDequeueCount", 5)),
+        )
+
+
+@dataclass
+class HttpFunction:
+    name: str
+    methods: set[str]
+    pattern: re.Pattern[str]
+    call: Callable[..., Any]
+    trigger_arg: str
+    outputs: dict[str, str]  # arg name -> queue name
+
+
+@dataclass
+class QueueFunction:
+    name: str
+    queue: str
+    call: Callable[..., Any]
+    trigger_arg: str
+    outputs: dict[str, str]
+
+
+@dataclass
+class DevResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class QueuedMessage:
+    body: str
+    dequeue_count: int = 0
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class _Out(func.Out):  # type: ignore[type-arg]
+    def __init__(self) -> None:
+        self.value: Any = None
+
+    def set(self, val: Any) -> None:
+        self.value = val
+
+    def get(self) -> Any:
+        return self.value
+
+
+def _route_regex(route: str) -> re.Pattern[str]:
+    """A Functions route template as a regex ({name}, {name:int|long}, {*rest})."""
+    pattern, position = "", 0
+    for match in re.finditer(r"\{(\*?)(\w+)(?::(\w+))?\??\}", route):
+        pattern += re.escape(route[position : match.start()])
+        star, name, constraint = match.groups()
+        if star:
+            pattern += f"(?P<{name}>.*)"
+        elif constraint in {"int", "long"}:
+            pattern += f"(?P<{name}>-?[0-9]+)"
+        else:
+            pattern += f"(?P<{name}>[^/]+)"
+        position = match.end()
+    return re.compile(pattern + re.escape(route[position:]), re.IGNORECASE)
+
+
+class DevHost:
+    def __init__(
+        self,
+        app: func.FunctionApp | None = None,
+        *,
+        root: Path = ROOT,
+        host_settings: HostSettings | None = None,
+    ) -> None:
+        self.app = app or importlib.import_module("function_app").app
+        self.settings = host_settings or HostSettings.from_host_json(root / "host.json")
+        self.web_root = root / "web"
+        self.http: list[HttpFunction] = []
+        self.queue_functions: dict[str, QueueFunction] = {}
+        self.timers: dict[str, Callable[..., Any]] = {}
+        self.queues: dict[str, deque[QueuedMessage]] = defaultdict(deque)
+        self._queue_lock = threading.RLock()
+        self._index()
+
+    # --- indexing -----------------------------------------------------------------------------------
+
+    def _index(self) -> None:
+        for function in self.app.get_functions():
+            trigger = function.get_trigger()
+            outputs = {
+                b.name: b.queue_name
+                for b in function.get_bindings()
+                if b.type == "queue" and b.direction == 1
+            }
+            user_function = function.get_user_function()
+            name = function.get_function_name()
+            if trigger.type == "httpTrigger":
+                methods = {str(getattr(m, "value", m)).upper() for m in (trigger.methods or ["GET", "POST"])}
+                self.http.append(
+                    HttpFunction(
+                        name,
+                        methods,
+                        _route_regex(trigger.route or name),
+                        user_function,
+                        trigger.name,
+                        outputs,
+                    )
+                )
+            elif trigger.type == "queueTrigger":
+                self.queue_functions[trigger.queue_name] = QueueFunction(
+                    name, trigger.queue_name, user_function, trigger.name, outputs
+                )
+            elif trigger.type == "timerTrigger":
+                self.timers[name] = lambda f=user_function, arg=trigger.name: f(
+                    **{arg: func.TimerRequest(past_due=False)}
+                )
+
+    # --- HTTP -----------------------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | dict[str, Any] | list[Any] | None = None,
+    ) -> DevResponse:
+        """One HTTP request, in-process. ``path`` may carry a query string."""
+        raw_path, _, query = path.partition("?")
+        if isinstance(body, dict | list):
+            body = json.dumps(body)
+            headers = {"content-type": "application/json", **(headers or {})}
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        prefix = "/" + self.settings.route_prefix.strip("/") + "/"
+        if raw_path.startswith(prefix):
+            return self._invoke_http(method.upper(), raw_path[len(prefix) :], query, headers or {}, data)
+        if method.upper() in {"GET", "HEAD"}:
+            return self._static(raw_path)
+        return DevResponse(404, {"content-type": "text/plain"}, b"not found")
+
+    def _invoke_http(
+        self, method: str, route: str, query: str, headers: dict[str, str], body: bytes
+    ) -> DevResponse:
+        matched = [(f, m) for f in self.http if (m := f.pattern.fullmatch(route))]
+        allowed = [(f, m) for f, m in matched if method in f.methods]
+        if not allowed:
+            status = 405 if matched else 404
+            return DevResponse(
+                status, {"content-type": "text/plain"}, b"method not allowed" if matched else b"not found"
+            )
+        function, match = allowed[0]
+        request = func.HttpRequest(
+            method,
+            f"http://localhost/{self.settings.route_prefix}/{route}" + (f"?{query}" if query else ""),
+            headers=headers,
+            params=dict(parse_qsl(query, keep_blank_values=True)),
+            route_params={k: v for k, v in match.groupdict().items() if v is not None},
+            body=body,
+        )
+        outputs = {name: _Out() for name in function.outputs}
+        response: func.HttpResponse = function.call(**{function.trigger_arg: request}, **outputs)
+        self._enqueue_outputs(function.outputs, outputs)
+        headers = {"content-type": f"{response.mimetype}; charset={response.charset}", **dict(response.headers)}
+        return DevResponse(response.status_code, headers, response.get_body())
+
+    def _static(self, path: str) -> DevResponse:
+        relative = path.lstrip("/") or "index.html"
+        target = (self.web_root / relative).resolve()
+        if self.web_root.resolve() not in target.parents or not target.is_file():
+            return DevResponse(404, {"content-type": "text/plain"}, b"not found")
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return DevResponse(
+            200, {"content-type": content_type, "cache-control": "no-cache"}, target.read_bytes()
+        )
+
+    # --- queues ---------------------------------------------------------------------------------------
+
+    def _enqueue_outputs(self, bindings: dict[str, str], outputs: dict[str, _Out]) -> None:
+        for name, queue in bindings.items():
+            value = outputs[name].get()
+            if value is None:
+                continue
+            for message in value if isinstance(value, list) else [value]:
+                self.enqueue(queue, message if isinstance(message, str) else json.dumps(message))
+
+    def enqueue(self, queue: str, body: str) -> None:
+        with self._queue_lock:
+            self.queues[queue].append(QueuedMessage(body))
+
+    def poison(self, queue: str) -> list[str]:
+        return [m.body for m in self.queues[f"{queue}-poison"]]
+
+    def drain(self, max_messages: int = 100_000) -> int:
+        """Run queue-triggered functions until their queues are empty; returns messages handled.
+
+        A failing message is retried (its dequeue count rising) until maxDequeueCount, then moved
+        to ``<queue>-poison``, as the Functions host does (without the visibility delay)."""
+        handled = 0
+        while handled < max_messages:
+            item = self._next_message()
+            if item is None:
+                return handled
+            function, message = item
+            self._deliver(function, message)
+            handled += 1
+        return handled
+
+    def _next_message(self) -> tuple[QueueFunction, QueuedMessage] | None:
+        with self._queue_lock:
+            for queue, function in self.queue_functions.items():
+                if self.queues[queue]:
+                    return function, self.queues[queue].popleft()
+        return None
+
+    def _deliver(self, function: QueueFunction, message: QueuedMessage) -> None:
+        message.dequeue_count += 1
+        outputs = {name: _Out() for name in function.outputs}
+        trigger = QueueMessage(id=message.id, body=message.body.encode(), dequeue_count=message.dequeue_count)
+        try:
+            function.call(**{function.trigger_arg: trigger}, **outputs)
+        except Exception as error:  # the host's behaviour: retry, then poison
+            log.warning(
+                "queue function %s failed (attempt %d of %d): %s",
+                function.name,
+                message.dequeue_count,
+                self.settings.max_dequeue_count,
+                error,
+            )
+            destination = function.queue
+            if message.dequeue_count >= self.settings.max_dequeue_count:
+                destination = f"{function.queue}-poison"
+            with self._queue_lock:
+                self.queues[destination].append(message)
+            return
+        self._enqueue_outputs(function.outputs, outputs)
+
+    # --- timers ---------------------------------------------------------------------------------------
+
+    def run_timer(self, name: str) -> None:
+        if name not in self.timers:
+            raise KeyError(f"no timer function {name!r}; known: {', '.join(sorted(self.timers)) or 'none'}")
+        self.timers[name]()
+
+    # --- WSGI and serving -----------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        path = environ.get("PATH_INFO", "/")
+        if environ.get("QUERY_STRING"):
+            path += "?" + environ["QUERY_STRING"]
+        response = self.request(environ["REQUEST_METHOD"], path, headers=headers, body=body)
+        reason = _reason(response.status)
+        start_response(f"{response.status} {reason}", list(response.headers.items()))
+        return [response.body]
+
+    def serve(self, host: str = "127.0.0.1", port: int = 7071) -> None:
+        from socketserver import ThreadingMixIn
+        from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+        class _Server(ThreadingMixIn, WSGIServer):
+            daemon_threads = True
+
+        class _QuietHandler(WSGIRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                log.info("%s %s", self.address_string(), format % args)
+
+        threading.Thread(target=self._queue_worker, name="devhost-queues", daemon=True).start()
+        with make_server(host, port, self, server_class=_Server, handler_class=_QuietHandler) as server:
+            log.info(
+                "dev host listening on http://%s:%d (API under /%s)", host, port, self.settings.route_prefix
+            )
+            server.serve_forever()
+
+    def _queue_worker(self) -> None:
+        while True:
+            if not self.drain(max_messages=100):
+                time.sleep(0.2)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"

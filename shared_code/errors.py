@@ -1,0 +1,44 @@
+"""Domain errors. Services raise these; the HTTP plumbing maps each to its status and error code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """An expected failure with a stable machine-readable code and a message for people."""
+
+    code = "error"
+
+    def __init__(self, message: str, *, details: Any = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+        if code:
+            self.code = code
+
+
+class InvalidInput(AppError):
+    """The request is well-formed but a value is not acceptable (names the field in details)."""
+
+    code = "invalid_input"
+
+
+class NotFound(AppError):
+    code = "not_found"
+
+
+class Conflict(AppError):
+    code = "conflict"
+
+
+class UpstreamError(AppError):
+    """A service we depend on (Autotask, Graph) failed or answered something unexpected."""
+
+    code = "upstream_error"
+
+
+class Unavailable(AppError):
+    """A dependency is down for now; retrying later may work."""
+
+    code = "unavailable"
