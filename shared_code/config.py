@@ -28,7 +28,9 @@ class ConfigError(RuntimeError):
 class Settings(BaseSettings):
     """The app's configuration. Field aliases are the environment variable names."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, case_sensitive=True)
+    model_config = SettingsConfigDict(
+        extra="ignore", populate_by_name=True, case_sensitive=True, env_ignore_empty=True
+    )
 
     # --- database -------------------------------------------------------------------------------
     database_url: str = Field(
@@ -248,12 +250,20 @@ def describe_error(error: ValidationError) -> str:
     return "Bad configuration: " + "; ".join(parts)
 
 
+class _MappingSettings(Settings):
+    """Settings from a given mapping only, ignoring the process environment."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **sources):  # type: ignore[no-untyped-def, override]
+        return (init_settings,)
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Validate settings from the process environment (or the mapping given, in tests)."""
+    """Validate settings from the process environment (or only from the mapping given)."""
     try:
         if environ is None:
             return Settings()  # type: ignore[call-arg]
-        return Settings.model_validate(environ)
+        return _MappingSettings(**environ)
     except ValidationError as error:
         raise ConfigError(describe_error(error)) from None
 

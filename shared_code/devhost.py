@@ -9,6 +9,7 @@ application, so tests (and schemathesis) call it in-process and ``serve()`` puts
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -26,6 +27,7 @@ from urllib.parse import parse_qsl
 
 import azure.functions as func
 from azure.functions.queue import QueueMessage
+from azure.functions.timer import TimerRequest
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,7 +134,7 @@ class DevHost:
     # --- indexing -----------------------------------------------------------------------------------
 
     def _index(self) -> None:
-        for function in self.app.get_functions():
+        for function in _functions_of(self.app):
             trigger = function.get_trigger()
             outputs = {
                 b.name: b.queue_name
@@ -159,7 +161,7 @@ class DevHost:
                 )
             elif trigger.type == "timerTrigger":
                 self.timers[name] = lambda f=user_function, arg=trigger.name: f(
-                    **{arg: func.TimerRequest(past_due=False)}
+                    **{arg: TimerRequest(past_due=False)}
                 )
 
     # --- HTTP -----------------------------------------------------------------------------------------
@@ -207,7 +209,10 @@ class DevHost:
         outputs = {name: _Out() for name in function.outputs}
         response: func.HttpResponse = function.call(**{function.trigger_arg: request}, **outputs)
         self._enqueue_outputs(function.outputs, outputs)
-        headers = {"content-type": f"{response.mimetype}; charset={response.charset}", **dict(response.headers)}
+        headers = {
+            "content-type": f"{response.mimetype}; charset={response.charset}",
+            **dict(response.headers),
+        }
         return DevResponse(response.status_code, headers, response.get_body())
 
     def _static(self, path: str) -> DevResponse:
@@ -330,6 +335,12 @@ class DevHost:
         while True:
             if not self.drain(max_messages=100):
                 time.sleep(0.2)
+
+
+@functools.cache
+def _functions_of(app: func.FunctionApp) -> list[Any]:
+    """The app's functions; the SDK refuses a second ``get_functions()`` on the same app."""
+    return app.get_functions()
 
 
 def _reason(status: int) -> str:

@@ -1,0 +1,32 @@
+# The two commands a newcomer needs: `make run` (the whole system locally) and `make test`.
+# Only Python 3.11+ and make are required; everything else is installed into .venv.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+## run: embedded PostgreSQL, migrations, the sample mailbox, API + site on http://localhost:7071 (auth off)
+run: venv
+	$(BIN)/python -m shared_code dev --port 7071
+
+## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one)
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

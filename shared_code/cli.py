@@ -1,0 +1,110 @@
+"""``python -m shared_code <command>``: one entry for operators and developers."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from shared_code.config import ConfigError
+
+log = logging.getLogger("shared_code.cli")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from shared_code.db import migrate
+
+    if args.downgrade:
+        migrate.downgrade(args.downgrade)
+        print(f"database downgraded to {args.downgrade}")
+    else:
+        migrate.upgrade(args.to)
+        print(f"database migrated to {args.to}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from shared_code.devhost import DevHost
+    from shared_code.startup import start
+
+    start(json_logs=True)
+    host = DevHost()
+    print(
+        f"Serving the API on http://{args.host}:{args.port}/api and the site on http://{args.host}:{args.port}/"
+    )
+    host.serve(args.host, args.port)
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """Everything a newcomer needs: embedded PostgreSQL, migrations, sample mail, API and site."""
+    from shared_code.devdb import EmbeddedPostgres
+
+    database = EmbeddedPostgres(Path(args.data_dir).resolve(), keep_data=True)
+    # The settings model reads the environment: point it at the embedded server, auth off.
+    os.environ["DATABASE_URL"] = database.ensure_database("backupchecks")
+    os.environ.setdefault("AUTH_MODE", "off")
+    print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
+    cmd_migrate(argparse.Namespace(to="head", downgrade=None))
+    return cmd_serve(args)
+
+
+def cmd_run_timer(args: argparse.Namespace) -> int:
+    from shared_code.devhost import DevHost
+    from shared_code.startup import start
+
+    start(json_logs=True)
+    host = DevHost()
+    host.run_timer(args.name)
+    handled = host.drain()
+    print(f"timer {args.name} ran; {handled} queued message(s) processed")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m shared_code", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(
+        name: str, handler: Callable[[argparse.Namespace], int], help: str
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    migrate = command("migrate", cmd_migrate, "apply the Alembic migrations to DATABASE_URL")
+    migrate.add_argument("--to", default="head", help="target revision (default: head)")
+    migrate.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead (e.g. base)")
+
+    for name, handler, help in (
+        ("serve", cmd_serve, "serve the API (/api) and the operator site (/) with the dev host"),
+        (
+            "dev",
+            cmd_dev,
+            "local run: embedded PostgreSQL, migrations, sample mailbox, API and site, auth off",
+        ),
+    ):
+        sub = command(name, handler, help)
+        sub.add_argument("--host", default="127.0.0.1")
+        sub.add_argument("--port", type=int, default=7071)
+        if name == "dev":
+            sub.add_argument("--data-dir", default=str(ROOT / ".local" / "pgdata"))
+
+    timer = command("run-timer", cmd_run_timer, "run a timer function now (e.g. mail_catch_up)")
+    timer.add_argument("name")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

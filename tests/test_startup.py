@@ -1,0 +1,75 @@
+"""Start-up: bad configuration stops it with one readable line; the import stays lean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shared_code.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+VALID = {"DATABASE_URL": "postgresql://app@db.example.test/backupchecks", "AUTH_MODE": "off"}
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "DATABASE_", "WEBSITE_"))}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"AUTH_MODE": "off"}, "DATABASE_URL is required but not set"),
+        ({**VALID, "DATABASE_URL": "mysql://db/x"}, "DATABASE_URL must be a postgresql:// URL"),
+        ({**VALID, "DATABASE_POOL_SIZE": "many"}, "DATABASE_POOL_SIZE"),
+        ({**VALID, "DATABASE_AUTH": "entra"}, "DATABASE_AUTH=entra needs DATABASE_TLS=verify"),
+        ({**VALID, "AUTH_MODE": "entra"}, "AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE"),
+        ({**VALID, "GRAPH_BASE_URL": "graph.example.test"}, "GRAPH_BASE_URL must be an http(s) URL"),
+    ],
+)
+def test_bad_configuration_names_the_setting(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env)
+    assert named in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_the_cli_stops_with_one_line_and_exit_code_2() -> None:
+    result = run_python(
+        "from shared_code.cli import main; raise SystemExit(main(['serve']))", AUTH_MODE="off"
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "Bad configuration: DATABASE_URL is required but not set"
+
+
+def test_auth_off_is_refused_when_running_in_azure() -> None:
+    result = run_python("import function_app", **VALID, WEBSITE_INSTANCE_ID="abc123")
+    assert result.returncode != 0
+    assert "AUTH_MODE=off is for local development and is refused when running in Azure" in result.stderr
+
+
+def test_importing_the_app_does_not_import_heavy_libraries() -> None:
+    heavy = [
+        "msgraph",
+        "kiota_abstractions",
+        "azure.identity",
+        "jwt",
+        "alembic",
+        "selectolax",
+        "cryptography",
+    ]
+    code = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
+    result = run_python(code, **VALID)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
