@@ -1,0 +1,106 @@
+"""What a parser promises and returns, and the rules every parser applies the same way.
+
+The result models are the boundary to storage and API: ``ParseResult.model_dump(mode="json")``
+is exactly the corpus's expected-result format (same keys, same order).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Annotated, Protocol
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from shared_code.parsers.vocabulary import Status, status_in_text, worst
+
+if TYPE_CHECKING:
+    from shared_code.mail.mime import DecodedMail
+
+# Names are shown as displayed: trimmed by the parser, never empty.
+DisplayName = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S(?:.*\S)?$")]
+
+_PLACEHOLDERS = frozenset({"", "-", "–", "—"})
+_QUOTED = re.compile(r"[\"“„]([^\"“”„]{1,300})[\"”“]")
+
+
+class ParsedObject(BaseModel):
+    """One row of a report: a VM, computer, mailbox, device or NAS."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: DisplayName
+    status: Status
+    message: str | None = None
+
+
+class ParseResult(BaseModel):
+    """One backup run (or informational notice) read from one mail."""
+
+    model_config = ConfigDict(frozen=True)
+
+    software: DisplayName
+    backup_type: DisplayName
+    job_name: DisplayName
+    status: Status
+    informational: bool = False
+    objects: list[ParsedObject] = []
+
+
+class ParserDoc(BaseModel):
+    """How the registry documents a parser (``GET /api/parsers``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    products: list[str]
+    sample_subject: str
+    informational: bool = False
+    description: str
+
+
+class Parser(Protocol):
+    """A parser for one product family."""
+
+    def claims(self, mail: DecodedMail) -> bool:
+        """Cheap first test: does the mail look like this product's report?"""
+        ...
+
+    def parse(self, mail: DecodedMail) -> ParseResult | None:
+        """The run the mail reports, or None when a closer look shows it is not one."""
+        ...
+
+
+class ParseError(ValueError):
+    """The mail is this product's report, but a part every report has is missing."""
+
+
+def run_status(stated: Status | None, objects: Iterable[ParsedObject], subject: str) -> Status:
+    """The corpus rule: the status the body states, else the worst object, else the subject's word."""
+    status = stated or worst(item.status for item in objects) or status_in_text(subject)
+    if status is None:
+        raise ParseError("no run status in the body, the objects or the subject")
+    return status
+
+
+def message_or_none(text: str | None) -> str | None:
+    """An object's message as the mail gives it; empty cells and placeholders are no message."""
+    if text is None:
+        return None
+    text = " ".join(text.split())
+    return None if text in _PLACEHOLDERS else text
+
+
+def required(value: str | None, what: str) -> str:
+    """A value every report of the product carries; its absence is a parse error."""
+    if not value:
+        raise ParseError(f"no {what} found")
+    return value
+
+
+def first_quoted(text: str | None) -> str | None:
+    """The first "double-quoted" (or “curly-quoted”) name in a line, trimmed."""
+    match = _QUOTED.search(text or "")
+    if match is None:
+        return None
+    return " ".join(match.group(1).split()) or None

@@ -1,0 +1,175 @@
+"""The one list of parsers: their order, their documentation, and the parse pipeline.
+
+The documentation is plain data here, so ``parser_docs()`` (served by the HTTP app)
+costs no HTML library; parser modules are imported on the first ``parse_mail``.
+Order matters: the first parser that claims a mail and returns a result wins.
+Extend by adding an entry, never by replacing one.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared_code.parsers.base import Parser, ParserDoc, ParseResult
+
+if TYPE_CHECKING:
+    from shared_code.mail.mime import DecodedMail
+
+_MAX_ERROR = 500
+
+
+@dataclass(frozen=True)
+class _Entry:
+    doc: ParserDoc
+    target: str  # "module:attribute" of the parser object, imported on first use
+
+
+_ENTRIES: tuple[_Entry, ...] = (
+    _Entry(
+        ParserDoc(
+            name="veeam",
+            products=[
+                "Veeam Backup & Replication (backup, backup copy, replication, configuration backup, agent jobs)",
+                "Veeam Agent for Microsoft Windows",
+                "Veeam Agent for Linux",
+                "Veeam Backup for Microsoft 365",
+            ],
+            sample_subject="[Success] Daily VM Backup (3 VMs)",
+            description="Job report: title '<Kind> job: <name>' with its result, and one object per row "
+            "of the Details table (VMs, computers, mailboxes, sites).",
+        ),
+        "shared_code.parsers.veeam:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="nakivo",
+            products=["NAKIVO Backup & Replication (backup, replication, backup copy jobs)"],
+            sample_subject='NAKIVO Backup & Replication: job "VMware Daily" completed successfully',
+            description="Job report: 'Job name', 'Job type', 'Job status' and one object per row of the Objects table.",
+        ),
+        "shared_code.parsers.nakivo:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="acronis",
+            products=["Acronis Cyber Protect"],
+            sample_subject='Backup succeeded: "Servers - Daily" on SRV01',
+            description="Plan run on one device: 'Plan name', 'Device', 'Status' and 'Details' (EN, NL, DE labels).",
+        ),
+        "shared_code.parsers.acronis:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="qnap_hybrid_backup_sync",
+            products=["QNAP Hybrid Backup Sync 3"],
+            sample_subject='NAS01: [Hybrid Backup Sync] Backup job "Daily-Offsite" completed.',
+            description="Notification Center mail: the severity states the result; the NAS is the one object, "
+            "'Reason' its message.",
+        ),
+        "shared_code.parsers.qnap:BACKUP",
+    ),
+    _Entry(
+        ParserDoc(
+            name="qnap_firmware",
+            products=["QNAP firmware notices (QTS / QuTS hero)"],
+            sample_subject="NAS01: [Firmware Update] A new firmware version is available.",
+            informational=True,
+            description="Informational firmware notice; job 'QNAP Firmware Update', backup type 'Updates'.",
+        ),
+        "shared_code.parsers.qnap:FIRMWARE",
+    ),
+    _Entry(
+        ParserDoc(
+            name="synology_active_backup",
+            products=["Synology Active Backup for Business (PC, physical server and VM tasks)"],
+            sample_subject="[NAS01] Active Backup for Business - Backup task PC-Office on NAS01 completed",
+            description="Task report (EN, NL, DE): the opening sentence states the result; the device, "
+            "or one object per VM of a VM task.",
+        ),
+        "shared_code.parsers.synology:ACTIVE_BACKUP",
+    ),
+    _Entry(
+        ParserDoc(
+            name="synology_hyper_backup",
+            products=["Synology Hyper Backup"],
+            sample_subject="[NAS01] Hyper Backup - Backup task Offsite on NAS01 completed successfully",
+            description="Task report (EN, NL, DE): the opening sentence states the result; the NAS is the one "
+            "object, the 'Error' / 'Warning' field its message.",
+        ),
+        "shared_code.parsers.synology:HYPER_BACKUP",
+    ),
+    _Entry(
+        ParserDoc(
+            name="synology_notices",
+            products=[
+                "Synology DSM update and package notices",
+                "Synology drive firmware notices",
+                "Synology Account Protection notices",
+            ],
+            sample_subject="[NAS01] The automatic DSM update on NAS01 has been cancelled",
+            informational=True,
+            description="Informational notices (EN, NL, DE): 'Synology Automatic Update', 'Synology Firmware "
+            "Update' (backup type 'Updates') and 'Synology Account Protection'.",
+        ),
+        "shared_code.parsers.synology_notices:PARSER",
+    ),
+)
+
+
+class ParseOutcome(BaseModel):
+    """What became of one mail: ``parsed`` (with a result), ``unparsed`` or ``error`` (with the reason)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["parsed", "unparsed", "error"]
+    parser_name: str | None = None
+    result: ParseResult | None = None
+    error: str | None = None
+
+    def corpus_result(self) -> dict[str, object]:
+        """The corpus's expected-result format: the result, or ``{"parsed": false}``."""
+        if self.result is None:
+            return {"parsed": False}
+        return self.result.model_dump(mode="json")
+
+
+def parser_docs() -> list[ParserDoc]:
+    """Every parser, in the order they are tried."""
+    return [entry.doc for entry in _ENTRIES]
+
+
+def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
+    """Decode (if needed) and parse one mail. Never raises: a failing parser gives an ``error`` outcome."""
+    from shared_code.mail.mime import DecodedMail, decode_mail
+    from shared_code.parsers.noise import noise_reason
+
+    try:
+        decoded = mail if isinstance(mail, DecodedMail) else decode_mail(mail)
+        if noise_reason(decoded) is not None:
+            return ParseOutcome(kind="unparsed")
+    except Exception as exc:  # decoding is meant never to fail; if it does, say so instead of crashing
+        return ParseOutcome(kind="error", error=_reason(exc))
+    for entry in _ENTRIES:
+        try:
+            parser = _parser(entry.target)
+            result = parser.parse(decoded) if parser.claims(decoded) else None
+        except Exception as exc:  # a parser bug or an unexpected variant must not stop the pipeline
+            return ParseOutcome(kind="error", parser_name=entry.doc.name, error=_reason(exc))
+        if result is not None:
+            return ParseOutcome(kind="parsed", parser_name=entry.doc.name, result=result)
+    return ParseOutcome(kind="unparsed")
+
+
+@cache
+def _parser(target: str) -> Parser:
+    module_name, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:_MAX_ERROR]

@@ -1,0 +1,126 @@
+"""Synology task reports: Active Backup for Business and Hyper Backup (English, Dutch, German).
+
+Both open with one sentence that states the result: "Backup task <task> on <NAS>
+completed." / "Back-uptaak <task> op <NAS> voltooid." / "... auf <NAS> ...", followed
+by labelled fields. The task's name comes from its field ("Task", "Taaknaam",
+"Aufgabenname", ...); the sentence gives the NAS and the result.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from shared_code.parsers.base import ParsedObject, ParseResult, message_or_none, run_status
+from shared_code.parsers.tables import object_table
+from shared_code.parsers.vocabulary import Status, status_in_text
+
+if TYPE_CHECKING:
+    from shared_code.mail.html_text import TextDocument
+    from shared_code.mail.mime import DecodedMail
+
+_TASK_LABELS = ("task", "task name", "taak", "taaknaam", "aufgabe", "aufgabenname", "sicherungsaufgabe")
+_DEVICE_LABELS = ("device", "device name", "apparaat", "apparaatnaam", "gerät", "gerätename", "computer")
+_MESSAGE_LABELS = (
+    "error",
+    "warning",
+    "error message",
+    "fout",
+    "waarschuwing",
+    "foutmelding",
+    "fehler",
+    "warnung",
+    "fehlermeldung",
+)
+# "... task <task> on <NAS> ..." in the subject, the last fallback for the task's name.
+_SUBJECT_TASK = re.compile(
+    r"(?:backup task|back-uptaak|backuptaak|sicherungsaufgabe|backup-aufgabe)\s+(?P<task>\S.{0,200}?)\s+(?:on|op|auf)\s+\S",
+    re.IGNORECASE,
+)
+_HOST_AFTER = re.compile(r"(?<!\S)(?:on|op|auf)\s+\[?([A-Za-z0-9][A-Za-z0-9._-]{0,62})", re.IGNORECASE)
+# Words that follow "on" / "op" / "auf" in a sentence but are no NAS name.
+_NOT_HOSTS = frozenset(
+    {"the", "a", "an", "your", "this", "de", "het", "een", "uw", "je"}
+    | {"dem", "der", "den", "die", "das", "ihrem", "ihrer", "ihr", "einem", "einer"}
+)
+_SUBJECT_TAG = re.compile(r"^\s*\[([^\]\s]{1,63})\]")
+_MAX_SENTENCE = 500
+
+
+def host_after_preposition(text: str) -> tuple[str, int] | None:
+    """The NAS in "... on NAS01 ..." / "op NAS01" / "auf NAS01", and where the name ends."""
+    for match in _HOST_AFTER.finditer(text[:_MAX_SENTENCE]):
+        host = match.group(1).rstrip("._-")
+        if host.casefold() not in _NOT_HOSTS and any(char.isalpha() for char in host):
+            return host, match.end()
+    return None
+
+
+def fallback_host(mail: DecodedMail) -> str | None:
+    """The NAS when no sentence names it: the subject, its "[NAS]" tag, the signature, the sender."""
+    named = host_after_preposition(mail.subject)
+    if named is not None:
+        return named[0]
+    tag = _SUBJECT_TAG.match(mail.subject)
+    if tag is not None:
+        return tag.group(1)
+    for line in reversed(mail.document.lines[-5:]):
+        signer, _, host = line.partition(" ")
+        if signer == "Synology" and host and " " not in host:
+            return host
+    return mail.from_name.strip() or None
+
+
+class SynologyTaskParser:
+    """One Synology task report; ``per_device`` picks the object rule of the product."""
+
+    def __init__(self, product: str, backup_type: str, per_device: bool) -> None:
+        self._product = product.casefold()
+        self._backup_type = backup_type
+        self._per_device = per_device
+
+    def claims(self, mail: DecodedMail) -> bool:
+        return self._product in mail.subject.casefold() or self._product in mail.document.folded
+
+    def parse(self, mail: DecodedMail) -> ParseResult | None:
+        document = mail.document
+        task = document.field(*_TASK_LABELS) or _subject_task(mail.subject)
+        if task is None:
+            return None  # a product notice that is no task report (licence, storage, ...)
+        host, stated = _result_sentence(document, task)
+        objects = object_table(document.rows) if self._per_device else []
+        status = run_status(stated, objects, mail.subject)
+        if not objects:
+            name = document.field(*_DEVICE_LABELS) if self._per_device else host or fallback_host(mail)
+            if name:
+                message = message_or_none(document.field(*_MESSAGE_LABELS))
+                objects = [ParsedObject(name=name, status=status, message=message)]
+        return ParseResult(
+            software="Synology",
+            backup_type=self._backup_type,
+            job_name=task,
+            status=status,
+            objects=objects,
+        )
+
+
+def _subject_task(subject: str) -> str | None:
+    match = _SUBJECT_TASK.search(subject)
+    return match.group("task") if match else None
+
+
+def _result_sentence(document: TextDocument, task: str) -> tuple[str | None, Status | None]:
+    """The NAS and the result of the opening sentence "<task> on <NAS> <result>"."""
+    for line in document.lines:
+        if len(line) > _MAX_SENTENCE or task not in line:
+            continue
+        tail = line[line.index(task) + len(task) :]
+        named = host_after_preposition(tail)
+        if named is not None:
+            host, end = named
+            return host, status_in_text(tail[end:])
+    return None, None
+
+
+ACTIVE_BACKUP = SynologyTaskParser("Active Backup for Business", "Active Backup", per_device=True)
+HYPER_BACKUP = SynologyTaskParser("Hyper Backup", "Hyper Backup", per_device=False)

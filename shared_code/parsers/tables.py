@@ -1,0 +1,80 @@
+"""Per-object tables: a header row naming a status column, then one row per object.
+
+Veeam's "Details" table, NAKIVO's "Objects" table and Synology's VM table share this
+shape: the object's name in the first column, its status under "Status", its message
+under "Details" (or "Errors and warnings"). Columns are found by their header, so
+extra or reordered columns (Veeam 365's "Type") do not matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from shared_code.parsers.base import ParsedObject, message_or_none
+from shared_code.parsers.vocabulary import status_of_word
+
+_STATUS_HEADERS = frozenset({"status", "result", "resultaat", "ergebnis", "state", "zustand"})
+_MESSAGE_HEADERS = frozenset(
+    {
+        "details",
+        "detail",
+        "errors and warnings",
+        "error",
+        "errors",
+        "message",
+        "reason",
+        "bericht",
+        "fout",
+        "foutmelding",
+        "fouten en waarschuwingen",
+        "fehler",
+        "fehlermeldung",
+        "meldung",
+        "fehler und warnungen",
+    }
+)
+
+
+class _Columns(NamedTuple):
+    width: int
+    status: int
+    message: int | None
+
+
+def object_table(rows: Iterable[tuple[str, ...]]) -> list[ParsedObject]:
+    """Every object row under every object-table header, in mail order, duplicates kept."""
+    objects: list[ParsedObject] = []
+    columns: _Columns | None = None
+    for row in rows:
+        header = _header_columns(row)
+        if header is not None:
+            columns = header
+        elif columns is not None:
+            if not row[0] or not columns.status < len(row) <= columns.width:
+                columns = None  # the table ended
+                continue
+            status = status_of_word(row[columns.status])
+            if status is None:
+                continue  # a row without a known status (e.g. still pending) is no result
+            message = (
+                row[columns.message] if columns.message is not None and columns.message < len(row) else None
+            )
+            objects.append(ParsedObject(name=row[0], status=status, message=message_or_none(message)))
+    return objects
+
+
+def _header_columns(row: tuple[str, ...]) -> _Columns | None:
+    labels = [cell.casefold() for cell in row]
+    status = next((index for index, label in enumerate(labels) if label in _STATUS_HEADERS), None)
+    if not status or not labels[0]:  # the name column comes first, the status after it
+        return None
+    message = next(
+        (
+            index
+            for index, label in enumerate(labels)
+            if index not in (0, status) and label in _MESSAGE_HEADERS
+        ),
+        None,
+    )
+    return _Columns(width=len(row), status=status, message=message)

@@ -1,0 +1,54 @@
+"""Every corpus mail parses to exactly its expected JSON (same keys, same order, same values)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shared_code.parsers import parse_mail
+from shared_code.parsers.__main__ import main
+
+CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
+CASES = sorted(path.stem for path in CORPUS.glob("*.eml"))
+
+
+def test_corpus_is_complete() -> None:
+    assert len(CASES) == 40
+    assert {path.stem for path in CORPUS.glob("*.json")} == set(CASES)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_case_parses_to_its_expected_result(case: str) -> None:
+    expected_text = (CORPUS / f"{case}.json").read_text(encoding="utf-8")
+    outcome = parse_mail((CORPUS / f"{case}.eml").read_bytes())
+
+    result = outcome.corpus_result()
+
+    assert outcome.error is None
+    assert json.dumps(result, ensure_ascii=False) == json.dumps(json.loads(expected_text), ensure_ascii=False)
+    assert outcome.kind == ("unparsed" if result == {"parsed": False} else "parsed")
+
+
+def test_command_line_prints_one_json_line_per_file(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(CORPUS / "veeam_backup_failed.eml"), str(CORPUS / "noise_newsletter.eml")]
+
+    exit_code = main(files)
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert exit_code == 0
+    assert [line["file"] for line in lines] == files
+    assert lines[0]["result"] == json.loads((CORPUS / "veeam_backup_failed.json").read_text(encoding="utf-8"))
+    assert lines[1] == {"file": files[1], "result": {"parsed": False}}
+
+
+def test_command_line_reports_an_unreadable_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.eml")
+
+    exit_code = main([missing])
+
+    line = json.loads(capsys.readouterr().out)
+    assert exit_code == 1
+    assert line["result"] == {"parsed": False}
+    assert line["error"].startswith("cannot read")
