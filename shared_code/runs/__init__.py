@@ -1,0 +1,1 @@
+"""Runs: creation, Run Checks, reviews, overrides, schedules and missed runs."""

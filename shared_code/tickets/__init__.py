@@ -1,0 +1,1 @@
+"""Internal tickets and remarks, and how they are linked to runs (technical notes, Critical Rules)."""
