@@ -6,11 +6,11 @@ msgraph, parsers and other heavy libraries are imported inside the functions tha
 
 import azure.functions as func
 
-from functions import system
+from functions import parsers, system
 from shared_code.startup import start
 
 start()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (system.bp,):
+for blueprint in (system.bp, parsers.bp):
     app.register_functions(blueprint)
