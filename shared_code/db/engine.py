@@ -36,7 +36,8 @@ def verified_tls_context() -> ssl.SSLContext:
     return context
 
 
-def build_engine(settings: Settings, **overrides: Any) -> Engine:
+def build_engine(settings: Settings, *, credential: Any = None, **overrides: Any) -> Engine:
+    """An engine for the configured database; ``credential`` (azure-identity) only for entra auth."""
     connect_args: dict[str, Any] = {"timeout": 10}
     if settings.database_tls == "verify":
         connect_args["ssl_context"] = verified_tls_context()
@@ -50,14 +51,18 @@ def build_engine(settings: Settings, **overrides: Any) -> Engine:
         **overrides,
     )
     if settings.database_auth == "entra":
-        _use_entra_tokens(engine)
+        _use_entra_tokens(engine, credential or _default_credential())
     return engine
 
 
-def _use_entra_tokens(engine: Engine) -> None:
+def _default_credential() -> Any:
     from azure.identity import DefaultAzureCredential  # only in Azure: keeps local start-up lean
 
-    credential = DefaultAzureCredential()
+    return DefaultAzureCredential()
+
+
+def _use_entra_tokens(engine: Engine, credential: Any) -> None:
+    """Each new connection authenticates with a fresh token (azure-identity caches and renews it)."""
 
     @event.listens_for(engine, "do_connect")
     def _token_as_password(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
