@@ -243,9 +243,7 @@ module staticSite 'modules/staticsite.bicep' = {
   params: {
     name: names.staticSite
     location: staticSiteLocation
-    tags: union(tags, {
-      'azd-service-name': 'web'
-    })
+    tags: tags
     skuName: staticSiteSku
   }
 }

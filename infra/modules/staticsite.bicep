@@ -7,7 +7,7 @@ param name string
 @description('Region: Static Web Apps exist in a few regions only (westeurope, centralus, eastus2, westus2, eastasia).')
 param location string
 
-@description('Tags (adds azd-service-name).')
+@description('Tags.')
 param tags object
 
 @description('Free, or Standard for custom authentication, SLA and private endpoints.')
