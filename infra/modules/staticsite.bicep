@@ -28,7 +28,6 @@ resource site 'Microsoft.Web/staticSites@2023-12-01' = {
   properties: {
     allowConfigFileUpdates: true
     stagingEnvironmentPolicy: 'Disabled'
-    enterpriseGradeCdnStatus: 'Disabled'
   }
 }
 

@@ -167,6 +167,12 @@ def test_pull_requests_get_a_what_if_and_never_deploy(workflow: dict[str, Any]) 
     assert "az deployment group what-if" in runs(what_if)
     assert "infra/main.bicepparam" in runs(what_if)
     assert "deployment group create" not in runs(what_if)
+    (login,) = uses(what_if, "azure/login")
+    assert login["with"]["client-id"] == "${{ vars.AZURE_WHATIF_CLIENT_ID }}", (
+        "PR code never gets the deploying identity"
+    )
+    (login,) = uses(jobs["deploy"], "azure/login")
+    assert login["with"]["client-id"] == "${{ vars.AZURE_CLIENT_ID }}"
     deploy = jobs["deploy"]
     assert "github.event_name != 'pull_request'" in deploy["if"]
     assert "refs/heads/main" in deploy["if"]
