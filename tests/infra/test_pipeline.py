@@ -179,29 +179,24 @@ def test_pull_requests_get_a_what_if_and_never_deploy(workflow: dict[str, Any]) 
     assert deploy.get("environment") == "production"
 
 
+DEPLOY_ORDER = (
+    "azure/login",
+    "az deployment group create",
+    "deploy-database.sh",
+    "functions-action",
+    "write-site-config.sh",
+    "static-web-apps-deploy",
+)
+
+
 def test_deploy_steps_in_order(workflow: dict[str, Any]) -> None:
-    deploy = workflow["jobs"]["deploy"]
-    sequence = []
-    for step in steps(deploy):
-        text = step.get("run", "") + " " + step.get("uses", "")
-        for marker in (
-            "azure/login",
-            "az deployment group create",
-            "deploy-database.sh",
-            "functions-action",
-            "write-site-config.sh",
-            "static-web-apps-deploy",
-        ):
-            if marker.lower() in text.lower():
-                sequence.append(marker)
-    assert sequence == [
-        "azure/login",
-        "az deployment group create",
-        "deploy-database.sh",
-        "functions-action",
-        "write-site-config.sh",
-        "static-web-apps-deploy",
+    sequence = [
+        marker
+        for step in steps(workflow["jobs"]["deploy"])
+        for marker in DEPLOY_ORDER
+        if marker.lower() in (step.get("run", "") + " " + step.get("uses", "")).lower()
     ]
+    assert sequence == list(DEPLOY_ORDER)
 
 
 def test_function_app_deploys_with_remote_build(workflow: dict[str, Any]) -> None:
