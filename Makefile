@@ -23,6 +23,7 @@ run: venv
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one)
 test: venv
+	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -213,6 +213,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
+    @field_validator("graph_client_state", "graph_client_secret")
+    @classmethod
+    def _resolved_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # App Service passes the reference text itself when a Key Vault reference cannot be resolved.
+        if value is not None and value.get_secret_value().startswith("@Microsoft.KeyVault("):
+            raise ValueError("is an unresolved Key Vault reference (check the app's access to the vault)")
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if self.database_auth == "entra" and self.database_tls != "verify":

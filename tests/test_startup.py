@@ -36,6 +36,10 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({**VALID, "DATABASE_AUTH": "entra"}, "DATABASE_AUTH=entra needs DATABASE_TLS=verify"),
         ({**VALID, "AUTH_MODE": "entra"}, "AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE"),
         ({**VALID, "GRAPH_BASE_URL": "graph.example.test"}, "GRAPH_BASE_URL must be an http(s) URL"),
+        (
+            {**VALID, "GRAPH_CLIENT_STATE": "@Microsoft.KeyVault(SecretUri=https://kv.example.test/secrets/x)"},
+            "GRAPH_CLIENT_STATE is an unresolved Key Vault reference",
+        ),
     ],
 )
 def test_bad_configuration_names_the_setting(env: dict[str, str], named: str) -> None:

@@ -45,8 +45,7 @@ def test_shell_syntax(path: Path) -> None:
 @pytest.mark.parametrize("path", SHELL_SCRIPTS, ids=lambda p: p.name)
 def test_shellcheck(path: Path) -> None:
     shellcheck = shutil.which("shellcheck")
-    if shellcheck is None:
-        pytest.skip("shellcheck is not installed (apt-get install shellcheck)")
+    assert shellcheck, "shellcheck is missing: `make test` installs it (scripts/ensure-test-tools.sh)"
     result = subprocess.run([shellcheck, str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
