@@ -15,11 +15,14 @@ from selectolax.lexbor import LexborHTMLParser
 
 # A block boundary. str.split() counts it as whitespace, so it vanishes inside a cell.
 _MARK = "\x1e"
-_DROPPED = ["head", "script", "style", "template", "noscript", "title"]
-_BREAKS = "br,hr"
+_DROPPED = "head,script,style,template,noscript,title"
+# Elements that only start a line: what follows them is always another one of them
+# or the end of their (marked) parent.
+_STARTS = "br,hr,td,th,tr,li,dt,dd"
+# Elements that start and end a line: text may follow them directly.
 _BLOCKS = (
-    "address,article,aside,blockquote,caption,center,dd,div,dl,dt,fieldset,figcaption,figure,"
-    "footer,form,h1,h2,h3,h4,h5,h6,header,li,main,nav,ol,p,section,table,td,th,tr,ul"
+    "address,article,aside,blockquote,caption,center,div,dl,fieldset,figcaption,figure,"
+    "footer,form,h1,h2,h3,h4,h5,h6,header,main,nav,ol,p,section,table,ul"
 )
 _CELLS = ("td", "th")
 _MAX_LABEL = 60
@@ -74,10 +77,11 @@ def normalise(text: str) -> str:
 def html_to_document(html: str) -> TextDocument:
     """Parse HTML once and return its lines and its innermost table rows."""
     tree = LexborHTMLParser(html)
-    tree.strip_tags(_DROPPED)
+    for node in tree.css(_DROPPED):
+        node.decompose(recursive=False)  # detach only: a dropped node may sit inside another one
     for node in tree.css("pre"):
         node.replace_with(_MARK + (node.text() or "").replace("\n", _MARK) + _MARK)
-    for node in tree.css(_BREAKS):
+    for node in tree.css(_STARTS):
         node.insert_before(_MARK)
     for node in tree.css(_BLOCKS):
         node.insert_before(_MARK)

@@ -21,7 +21,10 @@ if TYPE_CHECKING:
     from shared_code.mail.html_text import TextDocument
 
 # Browsers decode iso-8859-1 as windows-1252 (a superset), and so do mail clients.
-_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "utf-8"}
+_CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252"}
+# 8-bit bytes in a mail labelled ASCII are never ASCII: guess as if unlabelled.
+_NO_CHARSET = frozenset({"", "us-ascii", "ascii"})
+_UTF8 = frozenset({"utf-8", "utf8"})
 _HTML_SNIFF = ("<html", "<!doctype html", "<body", "<table")
 
 
@@ -75,15 +78,16 @@ def decode_mail(raw: bytes) -> DecodedMail:
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Bytes to text with the declared charset, else UTF-8, else windows-1252; never raises."""
     declared = (charset or "").strip().strip("\"'").lower()
-    declared = _CHARSET_ALIASES.get(declared, declared)
+    declared = "" if declared in _NO_CHARSET else _CHARSET_ALIASES.get(declared, declared)
     for encoding in (declared, "utf-8"):
         if not encoding:
             continue
         try:
             return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, ValueError):  # unknown or malformed charset name, or bytes it cannot decode
             continue
-    return data.decode("utf-8" if declared in ("utf-8", "utf8") else "cp1252", errors="replace")
+    # Neither fits: a UTF-8 label keeps UTF-8 (with replacement marks), anything else reads as windows-1252.
+    return data.decode("utf-8" if declared in _UTF8 else "cp1252", errors="replace")
 
 
 def _header(message: Message, name: str) -> str:

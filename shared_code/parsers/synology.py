@@ -38,9 +38,10 @@ _SUBJECT_TASK = re.compile(
     re.IGNORECASE,
 )
 _HOST_AFTER = re.compile(r"(?<!\S)(?:on|op|auf)\s+\[?([A-Za-z0-9][A-Za-z0-9._-]{0,62})", re.IGNORECASE)
-# Words that follow "on" / "op" / "auf" in a sentence but are no NAS name.
+# Words that follow "on" / "op" / "auf" in a sentence but are no NAS name
+# (German "Update auf DSM 7.2" means "update to DSM 7.2").
 _NOT_HOSTS = frozenset(
-    {"the", "a", "an", "your", "this", "de", "het", "een", "uw", "je"}
+    {"the", "a", "an", "your", "this", "de", "het", "een", "uw", "je", "dsm"}
     | {"dem", "der", "den", "die", "das", "ihrem", "ihrer", "ihr", "einem", "einer"}
 )
 _SUBJECT_TAG = re.compile(r"^\s*\[([^\]\s]{1,63})\]")

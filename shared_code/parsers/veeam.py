@@ -24,7 +24,8 @@ _TITLE = re.compile(
 )
 _JOB_KINDS = re.compile(r"backup|replica|copy|tape", re.IGNORECASE)
 _RETRY = re.compile(r"\s*\(Retry \d{1,4}\)$", re.IGNORECASE)
-# The title is at the top and the result follows within a few lines (after the job description).
+_PROCESSED = re.compile(r"\d{1,9} of \d{1,9} \S{1,40} processed", re.IGNORECASE)
+# The title is at the top; in text mails the result follows within a few lines.
 _TITLE_WITHIN = 50
 _STATUS_WITHIN = 6
 _MAX_STATUS_WORDS = 4
@@ -87,12 +88,16 @@ def _title(document: TextDocument) -> tuple[int, re.Match[str]] | None:
 
 
 def _stated_status(document: TextDocument, title_index: int) -> Status | None:
-    """The result Veeam prints beside (HTML) or under (text) the title."""
-    for line in document.lines[title_index + 1 : title_index + 1 + _STATUS_WITHIN]:
-        if line.count(" ") < _MAX_STATUS_WORDS:
-            status = status_of_word(line)
-            if status is not None:
-                return status
+    """The result Veeam prints beside the title (HTML) or on the line above "N of N ... processed" (text)."""
+    title = document.lines[title_index]
+    for row in document.rows:
+        if len(row) >= 2 and row[0].startswith(title):
+            processed = _PROCESSED.search(row[1])
+            return status_of_word(row[1][: processed.start()] if processed else row[1])
+    following = document.lines[title_index + 1 : title_index + 1 + _STATUS_WITHIN]
+    for above, line in zip((title, *following), following, strict=False):
+        if _PROCESSED.match(line):
+            return status_of_word(above) if above.count(" ") < _MAX_STATUS_WORDS else None
     return None
 
 

@@ -1,0 +1,116 @@
+"""Hostile sizes: huge mails parse in bounded time and no pattern backtracks catastrophically."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from html import escape
+
+import pytest
+
+from shared_code.parsers import parse_mail
+from shared_code.parsers.base import first_quoted
+from shared_code.parsers.synology import host_after_preposition
+from shared_code.parsers.vocabulary import notice_status, status_in_text, status_of_word
+from tests.parsers.mails import build_mail, field_lines, veeam_html
+
+LIMIT_SECONDS = 1.0
+VBR_FOOTER = "Veeam Backup & Replication 12.1.1.56"
+
+
+def timed(action: Callable[[], object]) -> tuple[object, float]:
+    started = time.perf_counter()
+    value = action()
+    return value, time.perf_counter() - started
+
+
+def test_five_megabyte_html_mail_parses_in_under_a_second() -> None:
+    padding = (
+        "<div><p>Processing <b>disk</b> 1 of 3&nbsp;&amp; more</p><span>lorem ipsum dolor</span></div>\n"
+    )
+    rows = [("VM1", "Success", ""), ("VM2", "Failed", "Error: timeout")]
+    footer_row = f"<tr><td>{escape(VBR_FOOTER)}"
+    html = veeam_html("Backup job: Daily", "Failed", rows, VBR_FOOTER).replace(
+        footer_row, "<tr><td>" + padding * (5_000_000 // len(padding)) + "</td></tr>" + footer_row
+    )
+    raw = build_mail("[Failed] Daily (2 VMs)", html=html)
+    assert len(raw) > 5_000_000
+
+    outcome, seconds = timed(lambda: parse_mail(raw))
+
+    assert outcome.corpus_result()["status"] == "failed"  # type: ignore[union-attr]
+    assert seconds < LIMIT_SECONDS, f"{seconds:.2f} s"
+
+
+def test_ten_thousand_object_rows_parse_in_under_a_second() -> None:
+    rows = [(f"VM-{index:05d}", "Warning" if index % 997 == 0 else "Success", "") for index in range(10_000)]
+    raw = build_mail(
+        "[Warning] Big (10000 VMs)", html=veeam_html("Backup job: Big", "Warning", rows, VBR_FOOTER)
+    )
+
+    outcome, seconds = timed(lambda: parse_mail(raw))
+
+    assert len(outcome.corpus_result()["objects"]) == 10_000  # type: ignore[arg-type]
+    assert seconds < LIMIT_SECONDS, f"{seconds:.2f} s"
+
+
+SPACES = " " * 100_000
+LABELS = "Task name: " * 10_000
+
+
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("[Failed]" + SPACES + "Daily", "Backup job:" + SPACES + "Daily\n" + SPACES + "\n" + VBR_FOOTER),
+        ("Hyper Backup " + "Backup task x " * 10_000, "The backup task " * 10_000 + "\n" + LABELS),
+        ("Active Backup for Business" + " on NAS01" * 10_000, ("Task: T\n" + "Backup task T on " * 10_000)),
+        ("[NAS01] IP address blocked" + " ip address" * 10_000, "Synology DSM update" + " on the" * 20_000),
+        ('NAS01: [Hybrid Backup Sync] "' + '"' * 10_000, "Message: " + '"a' * 10_000),
+        (
+            "Backup failed" + " on" * 30_000,
+            field_lines([("Plan name", "P" * 100_000), ("Device", "\t" * 100_000)]),
+        ),
+        ("NAKIVO " + "job " * 10_000, "Job name:" * 10_000 + "\nName\tStatus\n" + "x\tSuccess\n" * 10_000),
+        ("x", ("Agent Backup job: " * 5_000) + "\n" + ("Veeam Agent for " * 5_000)),
+    ],
+    ids=[
+        "spaces",
+        "repeated-task",
+        "repeated-on",
+        "repeated-ip",
+        "quotes",
+        "acronis",
+        "nakivo",
+        "veeam-title",
+    ],
+)
+def test_repeated_labels_and_long_whitespace_parse_quickly(subject: str, text: str) -> None:
+    raw = build_mail(subject, text=text)
+
+    _, seconds = timed(lambda: parse_mail(raw))
+
+    assert seconds < LIMIT_SECONDS, f"{seconds:.2f} s"
+
+
+@pytest.mark.parametrize(
+    "function",
+    [status_in_text, status_of_word, notice_status, first_quoted, host_after_preposition],
+)
+@pytest.mark.parametrize(
+    "text",
+    [
+        " " * 100_000,
+        "with " * 20_000,
+        "completed " * 20_000 + "!",
+        "out-of-" * 20_000,
+        "firmware drive " * 10_000,
+        '"' * 100_000,
+        "on " * 50_000,
+        "ip address " * 10_000,
+    ],
+    ids=["spaces", "with", "completed", "out-of", "firmware", "quotes", "on", "ip"],
+)
+def test_patterns_stay_linear(function: Callable[[str], object], text: str) -> None:
+    _, seconds = timed(lambda: function(text))
+
+    assert seconds < 0.2, f"{seconds:.3f} s"

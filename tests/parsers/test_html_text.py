@@ -1,0 +1,79 @@
+"""html_to_document / text_to_document: the one shape every parser reads."""
+
+from __future__ import annotations
+
+from shared_code.mail.html_text import html_to_document, text_to_document
+
+
+def test_blocks_become_lines_and_inline_text_stays_together() -> None:
+    document = html_to_document(
+        "<html><head><title>t</title><style>p{}</style></head><body>"
+        "<div>Backup job: <b>Daily</b><div>Created by admin</div>after</div>"
+        "<p>Dear&nbsp;user,</p><script>var x = 1;</script><ul><li>one</li><li>two</li></ul>"
+        "</body></html>"
+    )
+
+    assert document.lines == ("Backup job: Daily", "Created by admin", "after", "Dear user,", "one", "two")
+
+
+def test_source_newlines_and_tabs_are_plain_whitespace() -> None:
+    document = html_to_document("<p>The backup task X\n   on NAS01\thas\r\ncompleted.</p>")
+
+    assert document.lines == ("The backup task X on NAS01 has completed.",)
+
+
+def test_cells_join_breaks_and_decode_entities() -> None:
+    document = html_to_document(
+        "<table><tr><td>SRV01</td><td>Warning</td>"
+        "<td>Skipped &quot;C:\\R&amp;D\\&lt;2024&gt;&quot;:<br />access denied.</td></tr></table>"
+    )
+
+    assert document.rows == (("SRV01", "Warning", 'Skipped "C:\\R&D\\<2024>": access denied.'),)
+
+
+def test_only_innermost_rows_are_rows() -> None:
+    document = html_to_document(
+        "<table><tr><td>outer<table><tr><th>Name</th><th>Status</th></tr>"
+        "<tr><td>VM1</td><td>Success</td></tr></table></td></tr><tr><td>footer</td></tr></table>"
+    )
+
+    assert document.rows == (("Name", "Status"), ("VM1", "Success"), ("footer",))
+
+
+def test_fields_from_two_cell_rows_and_label_lines() -> None:
+    document = html_to_document(
+        "<table><tr><td>Device:</td><td>WS01</td></tr><tr><td>Device</td><td>second</td></tr></table>"
+        "<p><b>Plan name:</b> Daily servers</p><p>no label here</p>"
+    )
+
+    assert document.field("DEVICE") == "WS01"
+    assert document.field("missing", "plan name") == "Daily servers"
+    assert document.field("no label here") is None
+
+
+def test_preformatted_text_keeps_its_lines() -> None:
+    document = html_to_document("<pre>Task: Offsite\nStatus: Failed</pre>")
+
+    assert document.lines == ("Task: Offsite", "Status: Failed")
+    assert document.field("status") == "Failed"
+
+
+def test_plain_text_lines_rows_and_fields() -> None:
+    document = text_to_document(
+        "Dear user,\r\n\r\nTask:   PC-01\nName\tStatus\tDetails\nWS01\tSuccess\t\t\n  \nonly\tone\n"
+    )
+
+    assert document.lines == ("Dear user,", "Task: PC-01", "Name Status Details", "WS01 Success", "only one")
+    assert document.rows == (("Name", "Status", "Details"), ("WS01", "Success"), ("only", "one"))
+    assert document.field("task") == "PC-01"
+
+
+def test_folded_text_is_casefolded() -> None:
+    assert text_to_document("Hyper Backup\nDONE").folded == "hyper backup\ndone"
+
+
+def test_broken_html_still_gives_text() -> None:
+    document = html_to_document("<table><tr><td>a<td>b</tr><tr><td>c</table></div><p>tail")
+
+    assert document.rows == (("a", "b"), ("c",))
+    assert document.lines[-1] == "tail"
