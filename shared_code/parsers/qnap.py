@@ -46,7 +46,9 @@ class QnapBackupParser:
         job_name = first_quoted(event) or first_quoted(mail.subject)
         if job_name is None:
             return None  # an HBS notice about the app itself, not about a job run
-        outcome = event.partition(job_name)[2]
+        _, named, outcome = event.partition(job_name)  # status words after the name, not in it
+        if not named:
+            outcome = event
         stated = status_of_word(document.field(*_SEVERITY)) or status_in_text(outcome)
         status = run_status(stated, [], mail.subject)
         return ParseResult(

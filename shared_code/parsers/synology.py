@@ -44,6 +44,7 @@ _NOT_HOSTS = frozenset(
     {"the", "a", "an", "your", "this", "de", "het", "een", "uw", "je", "dsm"}
     | {"dem", "der", "den", "die", "das", "ihrem", "ihrer", "ihr", "einem", "einer"}
 )
+_PRODUCTS = ("active backup for business", "hyper backup")
 _SUBJECT_TAG = re.compile(r"^\s*\[([^\]\s]{1,63})\]")
 _MAX_SENTENCE = 500
 
@@ -73,7 +74,7 @@ def fallback_host(mail: DecodedMail) -> str | None:
 
 
 class SynologyTaskParser:
-    """One Synology task report; ``per_device`` picks the object rule of the product."""
+    """One Synology task report; ``per_device``: Active Backup's device or VM table, else the NAS."""
 
     def __init__(self, product: str, backup_type: str, per_device: bool) -> None:
         self._product = product.casefold()
@@ -81,7 +82,12 @@ class SynologyTaskParser:
         self._per_device = per_device
 
     def claims(self, mail: DecodedMail) -> bool:
-        return self._product in mail.subject.casefold() or self._product in mail.document.folded
+        # The subject names the product; the body may name the other one too (Hyper Backup
+        # backs up the Active Backup package), so the body decides only when the subject is silent.
+        subject = mail.subject.casefold()
+        if any(product in subject for product in _PRODUCTS):
+            return self._product in subject
+        return self._product in mail.document.folded
 
     def parse(self, mail: DecodedMail) -> ParseResult | None:
         document = mail.document
@@ -89,13 +95,14 @@ class SynologyTaskParser:
         if task is None:
             return None  # a product notice that is no task report (licence, storage, ...)
         host, stated = _result_sentence(document, task)
-        objects = object_table(document.rows) if self._per_device else []
-        status = run_status(stated, objects, mail.subject)
-        if not objects:
-            name = document.field(*_DEVICE_LABELS) if self._per_device else host or fallback_host(mail)
-            if name:
-                message = message_or_none(document.field(*_MESSAGE_LABELS))
-                objects = [ParsedObject(name=name, status=status, message=message)]
+        # One source (the device of a PC / server task, the NAS of Hyper Backup), else the VM table.
+        source = document.field(*_DEVICE_LABELS) if self._per_device else host or fallback_host(mail)
+        table = object_table(document.rows) if self._per_device and source is None else []
+        status = run_status(stated, table, mail.subject)
+        objects = table
+        if source is not None:
+            message = message_or_none(document.field(*_MESSAGE_LABELS))
+            objects = [ParsedObject(name=source, status=status, message=message)]
         return ParseResult(
             software="Synology",
             backup_type=self._backup_type,

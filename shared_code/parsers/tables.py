@@ -51,6 +51,8 @@ def object_table(rows: Iterable[tuple[str, ...]]) -> list[ParsedObject]:
         if header is not None:
             columns = header
         elif columns is not None:
+            if len(row) == 1:
+                continue  # a banner or separator spanning the table is no object
             if not row[0] or not columns.status < len(row) <= columns.width:
                 columns = None  # the table ended
                 continue

@@ -70,6 +70,8 @@ class VeeamParser:
 
 def _product(document: TextDocument) -> str | None:
     """Which Veeam product sent the mail, from its footer (or the agent's header line)."""
+    if "veeam " not in document.folded:
+        return None
     for line in reversed(document.lines):
         folded = line[:60].casefold()
         if folded.startswith("veeam "):
@@ -105,12 +107,13 @@ def _backup_type(kind: str, product: str) -> str:
     key = " ".join(kind.casefold().split())
     if product == _M365:
         return "Microsoft 365 Backup Copy" if "copy" in key else "Microsoft 365 Backup"
-    if product == _AGENT or key.startswith("agent"):
+    if product == _AGENT or "agent" in key.split():  # "Agent Backup", "Windows Agent Backup", ...
         return "Agent Backup"
     known = _SERVER_TYPES.get(key)
     if known is not None:
         return known
-    return " ".join(word[:1].upper() + word[1:] for word in key.split()) + " Job"
+    displayed = " ".join(kind.split())
+    return f"{displayed[:1].upper()}{displayed[1:]} Job"  # "SureBackup" -> "SureBackup Job"
 
 
 PARSER = VeeamParser()

@@ -27,6 +27,7 @@ _RANK: dict[Status, int] = {SUCCESS: 0, WARNING: 1, FAILED: 2}
 # "Error" is Veeam's counter label and a QNAP severity, "Information" a QNAP severity.
 _CELL_ONLY: dict[str, Status] = {
     "information": SUCCESS,
+    "informatie": SUCCESS,
     "info": SUCCESS,
     "ok": SUCCESS,
     "error": FAILED,

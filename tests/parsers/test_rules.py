@@ -180,3 +180,38 @@ def test_nakivo_job_name_from_subject_and_status_from_objects() -> None:
         "Backup Job",
     )
     assert result["objects"][1] == {"name": "VM2", "status": "failed", "message": "Timeout"}
+
+
+def test_hyper_backup_of_the_active_backup_package_is_a_hyper_backup_run() -> None:
+    text = "Dear user,\n\nThe backup task Apps on NAS01 has completed successfully.\n\n" + field_lines(
+        [("Task name", "Apps"), ("Applications", "Active Backup for Business, Synology Drive Server")]
+    )
+
+    result = parsed(
+        build_mail("[NAS01] Hyper Backup - Backup task Apps on NAS01 completed successfully", text=text)
+    )
+
+    assert (result["backup_type"], result["objects"]) == (
+        "Hyper Backup",
+        [{"name": "NAS01", "status": "success", "message": None}],
+    )
+
+
+def test_a_banner_inside_the_objects_table_is_neither_object_nor_message() -> None:
+    html = (
+        "<p>NAKIVO Backup &amp; Replication</p>"
+        + field_table([("Job name", "VMware Daily"), ("Job status", "Warning")])
+        + "<table><tr><th>Name</th><th>Status</th><th>Errors and warnings</th></tr>"
+        '<tr><td colspan="3">Job completed with warnings: repository almost full.</td></tr>'
+        "<tr><td>VM1</td><td>Successful</td><td></td></tr><tr><td>VM2</td><td>Warning</td><td>CBT reset</td></tr>"
+        "</table>"
+    )
+
+    result = parsed(
+        build_mail('NAKIVO Backup & Replication: job "VMware Daily" completed with warnings', html=html)
+    )
+
+    assert result["objects"] == [
+        {"name": "VM1", "status": "success", "message": None},
+        {"name": "VM2", "status": "warning", "message": "CBT reset"},
+    ]
