@@ -9,6 +9,7 @@ by labelled fields. The task's name comes from its field ("Task", "Taaknaam",
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from shared_code.parsers.base import ParsedObject, ParseResult, message_or_none, run_status
@@ -49,28 +50,32 @@ _SUBJECT_TAG = re.compile(r"^\s*\[([^\]\s]{1,63})\]")
 _MAX_SENTENCE = 500
 
 
-def host_after_preposition(text: str) -> tuple[str, int] | None:
-    """The NAS in "... on NAS01 ..." / "op NAS01" / "auf NAS01", and where the name ends."""
+def hosts_after_preposition(text: str) -> Iterator[tuple[str, int]]:
+    """Each NAS named as "... on NAS01 ..." / "op NAS01" / "auf NAS01", with where its name ends."""
     for match in _HOST_AFTER.finditer(text[:_MAX_SENTENCE]):
         host = match.group(1).rstrip("._-")
         if host.casefold() not in _NOT_HOSTS and any(char.isalpha() for char in host):
-            return host, match.end()
-    return None
+            yield host, match.end()
 
 
-def fallback_host(mail: DecodedMail) -> str | None:
-    """The NAS when no sentence names it: the subject, its "[NAS]" tag, the signature, the sender."""
-    named = host_after_preposition(mail.subject)
+def host_hints(mail: DecodedMail) -> list[str]:
+    """Where else a Synology mail names its NAS, most telling first: "on NAS01" in the subject,
+    the subject's "[NAS01]" tag, the "Synology NAS01" signature, the sender's name."""
+    hints: list[str] = []
+    named = next(hosts_after_preposition(mail.subject), None)
     if named is not None:
-        return named[0]
+        hints.append(named[0])
     tag = _SUBJECT_TAG.match(mail.subject)
     if tag is not None:
-        return tag.group(1)
+        hints.append(tag.group(1))
     for line in reversed(mail.document.lines[-5:]):
         signer, _, host = line.partition(" ")
         if signer == "Synology" and host and " " not in host:
-            return host
-    return mail.from_name.strip() or None
+            hints.append(host)
+            break
+    if mail.from_name.strip():
+        hints.append(mail.from_name.strip())
+    return hints
 
 
 class SynologyTaskParser:
@@ -96,7 +101,10 @@ class SynologyTaskParser:
             return None  # a product notice that is no task report (licence, storage, ...)
         host, stated = _result_sentence(document, task)
         # One source (the device of a PC / server task, the NAS of Hyper Backup), else the VM table.
-        source = document.field(*_DEVICE_LABELS) if self._per_device else host or fallback_host(mail)
+        if self._per_device:
+            source = document.field(*_DEVICE_LABELS)
+        else:
+            source = host or next(iter(host_hints(mail)), None)
         table = object_table(document.rows) if self._per_device and source is None else []
         status = run_status(stated, table, mail.subject)
         objects = table
@@ -123,7 +131,7 @@ def _result_sentence(document: TextDocument, task: str) -> tuple[str | None, Sta
         if len(line) > _MAX_SENTENCE or task not in line:
             continue
         tail = line[line.index(task) + len(task) :]
-        named = host_after_preposition(tail)
+        named = next(hosts_after_preposition(tail), None)
         if named is not None:
             host, end = named
             return host, status_in_text(tail[end:])

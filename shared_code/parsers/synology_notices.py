@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from shared_code.parsers.base import ParsedObject, ParseResult, required
-from shared_code.parsers.synology import fallback_host, host_after_preposition
+from shared_code.parsers.synology import host_hints, hosts_after_preposition
 from shared_code.parsers.vocabulary import WARNING, Status, notice_status
 
 if TYPE_CHECKING:
@@ -89,11 +89,14 @@ def _status(mail: DecodedMail) -> Status | None:
 
 
 def _named_host(mail: DecodedMail) -> str | None:
-    for line in mail.document.lines[:_DETECT_WITHIN]:
-        named = host_after_preposition(line)
-        if named is not None:
-            return named[0]
-    return fallback_host(mail)
+    """The NAS the notice names ("on NAS01" / "op" / "auf"), checked against the subject and signature
+    so that a phrase like "click on Control Panel" does not name a NAS."""
+    named = [
+        host for line in mail.document.lines[:_DETECT_WITHIN] for host, _ in hosts_after_preposition(line)
+    ]
+    hints = host_hints(mail)
+    confirmed = next((host for host in named if host in hints), None)
+    return confirmed or next(iter(named + hints), None)
 
 
 PARSER = SynologyNoticeParser()

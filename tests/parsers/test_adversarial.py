@@ -10,7 +10,7 @@ import pytest
 
 from shared_code.parsers import parse_mail
 from shared_code.parsers.base import first_quoted
-from shared_code.parsers.synology import host_after_preposition
+from shared_code.parsers.synology import hosts_after_preposition
 from shared_code.parsers.vocabulary import notice_status, status_in_text, status_of_word
 from tests.parsers.mails import build_mail, field_lines, veeam_html
 
@@ -54,6 +54,10 @@ def test_ten_thousand_object_rows_parse_in_under_a_second() -> None:
     assert seconds < LIMIT_SECONDS, f"{seconds:.2f} s"
 
 
+def hosts_named(text: str) -> list[tuple[str, int]]:
+    return list(hosts_after_preposition(text))
+
+
 SPACES = " " * 100_000
 LABELS = "Task name: " * 10_000
 
@@ -94,7 +98,7 @@ def test_repeated_labels_and_long_whitespace_parse_quickly(subject: str, text: s
 
 @pytest.mark.parametrize(
     "function",
-    [status_in_text, status_of_word, notice_status, first_quoted, host_after_preposition],
+    [status_in_text, status_of_word, notice_status, first_quoted, hosts_named],
 )
 @pytest.mark.parametrize(
     "text",

@@ -215,3 +215,14 @@ def test_a_banner_inside_the_objects_table_is_neither_object_nor_message() -> No
         {"name": "VM1", "status": "success", "message": None},
         {"name": "VM2", "status": "warning", "message": "CBT reset"},
     ]
+
+
+def test_synology_notice_host_is_checked_against_subject_and_signature() -> None:
+    text = (
+        "Dear user,\n\nThe IP address 203.0.113.9 was blocked after 10 failed sign-in attempts. To unblock it, "
+        "click on Security in Control Panel on NAS07.\n\nSincerely,\nSynology NAS07"
+    )
+
+    result = parsed(build_mail("[NAS07] Account Protection on NAS07", text=text))
+
+    assert result["objects"] == [{"name": "NAS07", "status": "warning", "message": None}]
