@@ -6,11 +6,41 @@ msgraph, parsers and other heavy libraries are imported inside the functions tha
 
 import azure.functions as func
 
-from functions import parsers, system
+from functions import (
+    admin,
+    customers,
+    daily_jobs,
+    graph,
+    inbox,
+    jobs,
+    mail,
+    missed_runs,
+    overrides,
+    parsers,
+    run_checks,
+    runs,
+    system,
+    tickets,
+)
 from shared_code.startup import start
 
 start()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
-for blueprint in (system.bp, parsers.bp):
+for blueprint in (
+    system.bp,
+    parsers.bp,
+    run_checks.bp,
+    runs.bp,
+    daily_jobs.bp,
+    jobs.bp,
+    customers.bp,
+    overrides.bp,
+    tickets.bp,
+    missed_runs.bp,
+    admin.bp,
+    graph.bp,
+    mail.bp,
+    inbox.bp,
+):
     app.register_functions(blueprint)

@@ -1,0 +1,65 @@
+"""Overrides: list, create, change, delete; each change is re-applied to the runs it reaches."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import api_route
+from shared_code.api.auth import Role
+from shared_code.api.routing import Call
+from shared_code.runs.override_changes import (
+    OverrideApplied,
+    OverrideChange,
+    OverrideCreate,
+    OverrideList,
+    OverrideListQuery,
+    change_override,
+    create_override,
+    delete_override,
+    list_overrides,
+)
+
+bp = func.Blueprint()
+
+
+@api_route(
+    bp, "GET", "overrides", role=Role.VIEWER, tag="overrides", query=OverrideListQuery, response=OverrideList
+)
+def overrides_list(call: Call) -> OverrideList:
+    """Live overrides, newest first."""
+    return list_overrides(call.db, call.query)
+
+
+@api_route(
+    bp,
+    "POST",
+    "overrides",
+    role=Role.OPERATOR,
+    tag="overrides",
+    body=OverrideCreate,
+    response=OverrideApplied,
+    status=201,
+)
+def overrides_create(call: Call) -> OverrideApplied:
+    """Create an override; runs it reaches get their effective status recomputed."""
+    return create_override(call.db, call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "PATCH",
+    "overrides/{override_id:int}",
+    role=Role.OPERATOR,
+    tag="overrides",
+    body=OverrideChange,
+    response=OverrideApplied,
+)
+def overrides_change(call: Call) -> OverrideApplied:
+    """Change an override; runs it reached or now reaches are recomputed."""
+    return change_override(call.db, call.path["override_id"], call.body, call.actor)
+
+
+@api_route(bp, "DELETE", "overrides/{override_id:int}", role=Role.OPERATOR, tag="overrides")
+def overrides_delete(call: Call) -> None:
+    """Delete an override; the runs it set fall back to their parsed status (or another override)."""
+    delete_override(call.db, call.path["override_id"], call.actor)

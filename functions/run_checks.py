@@ -1,0 +1,20 @@
+"""Run Checks: the operators' morning list of unreviewed runs."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import api_route
+from shared_code.api.auth import Role
+from shared_code.api.routing import Call
+from shared_code.runs.run_checks import RunChecksPage, RunChecksQuery, run_checks
+
+bp = func.Blueprint()
+
+
+@api_route(
+    bp, "GET", "run-checks", role=Role.VIEWER, tag="run-checks", query=RunChecksQuery, response=RunChecksPage
+)
+def list_run_checks(call: Call) -> RunChecksPage:
+    """Unreviewed runs grouped by customer and job, newest first, with their indicators."""
+    return run_checks(call.db, call.query)

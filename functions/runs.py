@@ -1,0 +1,49 @@
+"""Runs: details, and marking them reviewed or unreviewed in bulk."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import api_route
+from shared_code.api.auth import Role
+from shared_code.api.routing import Call
+from shared_code.runs.details import RunDetail, run_detail
+from shared_code.runs.reviews import ReviewResult, RunSelection, review, unreview
+
+bp = func.Blueprint()
+
+
+@api_route(bp, "GET", "runs/{run_id:int}", role=Role.VIEWER, tag="runs", response=RunDetail)
+def get_run(call: Call) -> RunDetail:
+    """A run's objects, mail, tickets and remarks (linked or open on its job), and Autotask state."""
+    return run_detail(call.db, call.path["run_id"])
+
+
+@api_route(
+    bp,
+    "POST",
+    "runs/review",
+    role=Role.OPERATOR,
+    tag="runs",
+    body=RunSelection,
+    response=ReviewResult,
+    errors=(404,),
+)
+def review_runs(call: Call) -> ReviewResult:
+    """Mark runs reviewed (idempotent; unknown ids: 404 naming them, nothing changed)."""
+    return review(call.db, call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
+    "runs/unreview",
+    role=Role.OPERATOR,
+    tag="runs",
+    body=RunSelection,
+    response=ReviewResult,
+    errors=(404,),
+)
+def unreview_runs(call: Call) -> ReviewResult:
+    """Mark runs unreviewed again (idempotent; unknown ids: 404 naming them, nothing changed)."""
+    return unreview(call.db, call.body, call.actor)

@@ -1,0 +1,140 @@
+"""Customers: list, create, change (rename, activate/deactivate), soft delete.
+
+Names are unique among live customers, compared case-insensitively and trimmed (409 otherwise).
+Deleting a customer soft-deletes its jobs with it; an admin purge removes them for good."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared_code import audit
+from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.db.models import Customer, Job
+from shared_code.errors import Conflict, NotFound
+from shared_code.jobs import soft_delete_jobs
+from shared_code.runs.api_types import Name, PageInfo, PageQuery, Search, page_of
+
+
+class CustomerListQuery(PageQuery):
+    active: bool | None = Field(None, description="Only active (true) or inactive (false) customers.")
+    search: Search | None = Field(None, description="Name contains this text (any case).")
+
+
+class CustomerCreate(RequestModel):
+    name: Name
+    active: bool = True
+
+
+class CustomerChange(RequestModel):
+    name: Name | None = None
+    active: bool | None = Field(None, description="Deactivate to hide the customer's jobs by default.")
+
+
+class CustomerView(ResponseModel):
+    id: int
+    name: str
+    active: bool
+    job_count: int = Field(description="Live jobs of the customer.")
+    autotask_company_id: int | None
+    autotask_company_name: str | None
+    autotask_mapping_status: str
+    autotask_checked_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CustomerList(BaseModel):
+    items: list[CustomerView]
+    page: PageInfo
+
+
+def _job_count():  # type: ignore[no-untyped-def]
+    return (
+        select(func.count())
+        .where(Job.customer_id == Customer.id, Job.deleted_at.is_(None))
+        .scalar_subquery()
+        .label("job_count")
+    )
+
+
+def _view(customer: Customer, job_count: int) -> CustomerView:
+    return CustomerView.model_validate({**_columns(customer), "job_count": job_count})
+
+
+def _columns(customer: Customer) -> dict[str, object]:
+    return {column.key: getattr(customer, column.key) for column in Customer.__table__.columns}
+
+
+def list_customers(session: Session, query: CustomerListQuery) -> CustomerList:
+    statement = select(Customer, _job_count()).where(Customer.deleted_at.is_(None))
+    if query.active is not None:
+        statement = statement.where(Customer.active.is_(query.active))
+    if query.search:
+        statement = statement.where(Customer.name.icontains(query.search, autoescape=True))
+    statement = statement.order_by(func.lower(Customer.name), Customer.id)
+    rows, page = page_of(list(session.execute(statement.offset(query.offset).limit(query.limit + 1))), query)
+    return CustomerList(items=[_view(customer, count) for customer, count in rows], page=page)
+
+
+def live_customer(session: Session, customer_id: int) -> Customer:
+    customer = session.scalars(
+        select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
+    ).first()
+    if customer is None:
+        raise NotFound(f"no such customer: {customer_id}")
+    return customer
+
+
+def get_customer(session: Session, customer_id: int) -> CustomerView:
+    customer = live_customer(session, customer_id)
+    return _view(customer, session.scalar(select(_job_count()).where(Customer.id == customer.id)) or 0)
+
+
+def create_customer(session: Session, body: CustomerCreate, actor: str) -> CustomerView:
+    customer = Customer(name=body.name, active=body.active)
+    session.add(customer)
+    _flush_unique_name(session, body.name)
+    session.refresh(customer)
+    audit.record(session, actor, "create", "customer", customer.id, body.model_dump())
+    return _view(customer, 0)
+
+
+def change_customer(session: Session, customer_id: int, body: CustomerChange, actor: str) -> CustomerView:
+    customer = live_customer(session, customer_id)
+    changes = body.model_dump(exclude_none=True)
+    for field, value in changes.items():
+        setattr(customer, field, value)
+    _flush_unique_name(session, customer.name)
+    if changes:
+        audit.record(session, actor, "update", "customer", customer.id, changes)
+    return get_customer(session, customer.id)
+
+
+def delete_customer(session: Session, customer_id: int, actor: str, *, now: datetime | None = None) -> None:
+    customer = live_customer(session, customer_id)
+    now = now or datetime.now(UTC)
+    customer.deleted_at = now
+    job_ids = list(
+        session.scalars(select(Job.id).where(Job.customer_id == customer.id, Job.deleted_at.is_(None)))
+    )
+    soft_delete_jobs(session, job_ids, now)
+    audit.record(session, actor, "delete", "customer", customer.id, {"job_ids": job_ids})
+
+
+def _flush_unique_name(session: Session, name: str) -> None:
+    """The database's unique index decides, so concurrent requests cannot both take a name."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if "uq_customers_live_name" not in str(error.orig):
+            raise
+        raise Conflict(
+            f"name: a customer named {name!r} already exists",
+            code="name_taken",
+            details=[{"field": "body.name", "message": "already taken"}],
+        ) from None

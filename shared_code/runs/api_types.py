@@ -1,0 +1,62 @@
+"""Field types and paging shared by the operator API's request models.
+
+PostgreSQL refuses NUL characters and dates outside its range; refusing them here turns what
+would be a database error into a 4xx naming the field."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+
+from shared_code.api.models import RequestModel
+
+INT32_MAX = 2**31 - 1
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _supported_moment(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
+def _supported_day(value: date) -> date:
+    if not EARLIEST.date() <= value < LATEST.date():
+        raise ValueError("must be between 2000-01-01 and 2100-01-01")
+    return value
+
+
+Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
+IdList = Annotated[list[Id], Field(min_length=1, max_length=1000)]
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
+Search = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
+Moment = Annotated[AwareDatetime, AfterValidator(_supported_moment)]
+Day = Annotated[date, AfterValidator(_supported_day)]
+
+
+class PageQuery(RequestModel):
+    offset: int = Field(0, ge=0, le=1_000_000, description="Items to skip.")
+    limit: int = Field(50, ge=1, le=200, description="Items per page.")
+
+
+class PageInfo(BaseModel):
+    offset: int
+    limit: int
+    has_more: bool = Field(description="Whether another page follows.")
+
+
+def page_of(rows: list[Any], query: PageQuery) -> tuple[list[Any], PageInfo]:
+    """Split off the extra row a page query fetches (limit + 1) to tell whether more follow."""
+    return rows[: query.limit], PageInfo(
+        offset=query.offset, limit=query.limit, has_more=len(rows) > query.limit
+    )

@@ -1,0 +1,140 @@
+"""Daily Jobs: for one calendar day in the UI timezone, every active job with its expected
+schedule and that day's runs; an expected run that has not come within the grace period shows
+as missed even before the missed-run timer has booked it."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared_code.db.models import Customer, Job, JobRun
+from shared_code.runs.api_types import Day, Id, PageInfo, PageQuery, page_of
+from shared_code.runs.app_settings import load_app_settings, local_day_bounds, ui_zone
+from shared_code.runs.schedules import JobSchedule
+from shared_code.runs.views import Status
+
+DayStatus = Literal["success", "warning", "failed", "missed", "pending", "not_expected"]
+
+
+class DailyJobsQuery(PageQuery):
+    date: Day | None = Field(None, description="The day (YYYY-MM-DD) in the UI timezone; default today.")
+    customer_id: Id | None = None
+
+
+class DailyRun(BaseModel):
+    id: int
+    run_at: datetime
+    status: Status
+    effective_status: Status
+    overridden: bool
+    missed: bool
+    reviewed: bool
+
+
+class DailyJob(BaseModel):
+    job_id: int
+    job_name: str
+    backup_software: str
+    backup_type: str
+    informational: bool
+    customer_id: int
+    customer_name: str
+    schedule_kind: str
+    expected: bool = Field(description="The schedule expects a run on this day.")
+    expected_at: datetime | None
+    day_status: DayStatus = Field(
+        description="The newest run's effective status; else missed (expected, grace over), "
+        "pending (expected, not yet due) or not_expected."
+    )
+    runs: list[DailyRun] = Field(description="That day's runs, oldest first.")
+
+
+class DailyJobsPage(BaseModel):
+    date: date
+    timezone: str
+    items: list[DailyJob]
+    page: PageInfo
+
+
+def daily_jobs(session: Session, query: DailyJobsQuery, *, now: datetime, grace: timedelta) -> DailyJobsPage:
+    settings = load_app_settings(session)
+    zone = ui_zone(settings)
+    day = query.date or now.astimezone(zone).date()
+    start, end = local_day_bounds(day, zone)
+    rows, page = page_of(list(session.execute(_active_jobs(query))), query)
+    runs = _runs_between(session, [job.id for job, _ in rows], start, end)
+    items = []
+    for job, customer_name in rows:
+        schedule = JobSchedule.of(job)
+        expected_at = schedule.slot(day, zone)
+        own = runs[job.id]
+        items.append(
+            DailyJob(
+                job_id=job.id,
+                job_name=job.job_name,
+                backup_software=job.backup_software,
+                backup_type=job.backup_type,
+                informational=job.informational,
+                customer_id=job.customer_id,
+                customer_name=customer_name,
+                schedule_kind=schedule.kind,
+                expected=schedule.expected_on(day),
+                expected_at=expected_at,
+                day_status=_day_status(own, expected_at, now, grace),
+                runs=own,
+            )
+        )
+    return DailyJobsPage(date=day, timezone=str(zone), items=items, page=page)
+
+
+def _active_jobs(query: DailyJobsQuery) -> Any:
+    statement = (
+        select(Job, Customer.name)
+        .join(Customer, Customer.id == Job.customer_id)
+        .where(Job.deleted_at.is_(None), Job.active, Customer.deleted_at.is_(None), Customer.active)
+        .order_by(func.lower(Customer.name), Customer.id, func.lower(Job.job_name), Job.id)
+        .offset(query.offset)
+        .limit(query.limit + 1)
+    )
+    if query.customer_id is not None:
+        statement = statement.where(Job.customer_id == query.customer_id)
+    return statement
+
+
+def _runs_between(
+    session: Session, job_ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[DailyRun]]:
+    runs: dict[int, list[DailyRun]] = defaultdict(list)
+    if job_ids:
+        for run in session.scalars(
+            select(JobRun)
+            .where(JobRun.job_id.in_(job_ids), JobRun.run_at >= start, JobRun.run_at < end)
+            .order_by(JobRun.run_at, JobRun.id)
+        ):
+            runs[run.job_id].append(
+                DailyRun(
+                    id=run.id,
+                    run_at=run.run_at,
+                    status=run.status,
+                    effective_status=run.effective_status,
+                    overridden=run.override_id is not None,
+                    missed=run.missed,
+                    reviewed=run.reviewed_at is not None,
+                )
+            )
+    return runs
+
+
+def _day_status(
+    runs: list[DailyRun], expected_at: datetime | None, now: datetime, grace: timedelta
+) -> DayStatus:
+    if runs:
+        return runs[-1].effective_status
+    if expected_at is None:
+        return "not_expected"
+    return "missed" if now >= expected_at + grace else "pending"

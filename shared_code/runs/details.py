@@ -1,0 +1,82 @@
+"""A run's details (``/alerts`` in the original): objects, mail, tickets and remarks, Autotask state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from shared_code.api.models import ResponseModel
+from shared_code.db.models import Override
+from shared_code.runs.app_settings import load_app_settings
+from shared_code.runs.lookup import live_run
+from shared_code.runs.views import RunRow, run_row
+from shared_code.tickets.display import RunRemark, RunTicket, notes_for_run
+from shared_code.tickets.kinds import REMARKS, TICKETS
+
+
+class JobSummary(BaseModel):
+    id: int
+    job_name: str
+    backup_software: str
+    backup_type: str
+    informational: bool
+    customer_id: int
+    customer_name: str
+
+
+class MailSummary(ResponseModel):
+    id: int
+    subject: str | None
+    from_address: str | None
+    received_at: datetime
+    parser_name: str | None
+    parse_status: str
+
+
+class RunObject(ResponseModel):
+    name: str
+    object_type: str | None
+    status: str
+    message: str | None
+
+
+class OverrideSummary(ResponseModel):
+    id: int
+    scope: str
+    result_status: str
+    reason: str
+
+
+class RunDetail(RunRow):
+    job: JobSummary
+    override: OverrideSummary | None
+    mail: MailSummary | None = Field(description="The report mail (missed runs have none).")
+    objects: list[RunObject]
+    tickets: list[RunTicket] = Field(description="Linked to the run, or open on its job; no duplicates.")
+    remarks: list[RunRemark] = Field(description="Linked to the run, or open on its job; no duplicates.")
+
+
+def run_detail(session: Session, run_id: int) -> RunDetail:
+    run = live_run(session, run_id)
+    job = run.job
+    mail = run.mail
+    override = session.get(Override, run.override_id) if run.override_id is not None else None
+    return RunDetail(
+        **run_row(load_app_settings(session), run).model_dump(),
+        job=JobSummary(
+            id=job.id,
+            job_name=job.job_name,
+            backup_software=job.backup_software,
+            backup_type=job.backup_type,
+            informational=job.informational,
+            customer_id=job.customer_id,
+            customer_name=job.customer.name,
+        ),
+        override=OverrideSummary.model_validate(override) if override else None,
+        mail=MailSummary.model_validate(mail) if mail else None,
+        objects=[RunObject.model_validate(o) for o in mail.objects] if mail else [],
+        tickets=notes_for_run(session, TICKETS, run),
+        remarks=notes_for_run(session, REMARKS, run),
+    )

@@ -1,0 +1,180 @@
+"""Overrides as operators manage them: list, create, change, delete; each change is re-applied
+to the runs it reaches (the parsed status is kept, the effective status recomputed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from shared_code import audit
+from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.db.models import Customer, Job, Override
+from shared_code.errors import InvalidInput, NotFound
+from shared_code.runs.api_types import Id, Moment, Name, PageInfo, PageQuery, Text, page_of
+from shared_code.runs.overrides import OverrideReach, reapply_override
+from shared_code.runs.views import Status
+
+Scope = Literal["global", "customer", "job"]
+
+
+class OverrideFields(RequestModel):
+    customer_id: Id | None = Field(None, description="For scope 'customer'.")
+    job_id: Id | None = Field(None, description="For scope 'job'.")
+    match_status: Status | None = Field(None, description="Only runs with this parsed status.")
+    match_object_name: Name | None = Field(None, description="Only runs with an object of this name.")
+    match_message: Text | None = Field(None, description="Only runs with an object message containing this.")
+    active_until: Moment | None = None
+
+
+class OverrideCreate(OverrideFields):
+    scope: Scope
+    result_status: Status
+    reason: Text
+    active_from: Moment | None = Field(None, description="Default: now. Earlier re-applies to older runs.")
+
+
+class OverrideChange(OverrideFields):
+    scope: Scope | None = None
+    result_status: Status | None = None
+    reason: Text | None = None
+    active_from: Moment | None = None
+
+
+class OverrideListQuery(PageQuery):
+    scope: Scope | None = None
+    job_id: Id | None = Field(None, description="Overrides that can apply to this job (any scope).")
+
+
+class OverrideView(ResponseModel):
+    id: int
+    scope: Scope
+    customer_id: int | None
+    job_id: int | None
+    match_status: Status | None
+    match_object_name: str | None
+    match_message: str | None
+    result_status: Status
+    reason: str
+    active_from: datetime
+    active_until: datetime | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OverrideApplied(OverrideView):
+    runs_changed: int = Field(description="Runs whose effective status this change recomputed.")
+
+
+class OverrideList(BaseModel):
+    items: list[OverrideView]
+    page: PageInfo
+
+
+def list_overrides(session: Session, query: OverrideListQuery) -> OverrideList:
+    statement = select(Override).where(Override.deleted_at.is_(None))
+    if query.scope is not None:
+        statement = statement.where(Override.scope == query.scope)
+    if query.job_id is not None:
+        customer_of_job = select(Job.customer_id).where(Job.id == query.job_id).scalar_subquery()
+        statement = statement.where(
+            or_(
+                Override.scope == "global",
+                Override.customer_id == customer_of_job,
+                Override.job_id == query.job_id,
+            )
+        )
+    statement = statement.order_by(Override.id.desc()).offset(query.offset).limit(query.limit + 1)
+    rows, page = page_of(list(session.scalars(statement)), query)
+    return OverrideList(items=[OverrideView.model_validate(o) for o in rows], page=page)
+
+
+def create_override(
+    session: Session, body: OverrideCreate, actor: str, *, now: datetime | None = None
+) -> OverrideApplied:
+    fields = body.model_dump(exclude_none=True)
+    fields.setdefault("active_from", now or datetime.now(UTC))
+    override = Override(created_by=actor, **fields)
+    _check(session, override)
+    session.add(override)
+    changed = reapply_override(session, override)
+    audit.record(
+        session, actor, "create", "override", override.id, {**_jsonable(fields), "runs_changed": changed}
+    )
+    return _applied(session, override, changed)
+
+
+def change_override(session: Session, override_id: int, body: OverrideChange, actor: str) -> OverrideApplied:
+    override = live_override(session, override_id)
+    before = OverrideReach.of(override)
+    changes = {
+        field: value
+        for field, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or field in OverrideFields.model_fields  # these may be cleared
+    }
+    for field, value in changes.items():
+        setattr(override, field, value)
+    _check(session, override)
+    changed = reapply_override(session, override, before)
+    audit.record(
+        session, actor, "update", "override", override.id, {**_jsonable(changes), "runs_changed": changed}
+    )
+    return _applied(session, override, changed)
+
+
+def delete_override(session: Session, override_id: int, actor: str) -> None:
+    override = live_override(session, override_id)
+    override.deleted_at = datetime.now(UTC)
+    changed = reapply_override(session, override)
+    audit.record(session, actor, "delete", "override", override.id, {"runs_changed": changed})
+
+
+def live_override(session: Session, override_id: int) -> Override:
+    override = session.scalars(
+        select(Override).where(Override.id == override_id, Override.deleted_at.is_(None))
+    ).first()
+    if override is None:
+        raise NotFound(f"no such override: {override_id}")
+    return override
+
+
+def _applied(session: Session, override: Override, changed: int) -> OverrideApplied:
+    session.flush()
+    session.refresh(override)
+    return OverrideApplied.model_validate(
+        {**OverrideView.model_validate(override).model_dump(), "runs_changed": changed}
+    )
+
+
+def _check(session: Session, override: Override) -> None:
+    """The scope names exactly its target, which must be live; the window must not be empty."""
+    wanted = {"global": set(), "customer": {"customer_id"}, "job": {"job_id"}}[override.scope]
+    for field in ("customer_id", "job_id"):
+        given = getattr(override, field) is not None
+        if given != (field in wanted):
+            need = "is required" if field in wanted else "must be empty"
+            raise _invalid(field, f"{need} for scope {override.scope!r}")
+    target = {"customer_id": Customer, "job_id": Job}
+    for field in wanted:
+        model = target[field]
+        if (
+            session.scalar(
+                select(model.id).where(model.id == getattr(override, field), model.deleted_at.is_(None))
+            )
+            is None
+        ):
+            raise _invalid(field, "no such " + field.removesuffix("_id"))
+    if override.active_until is not None and override.active_until <= override.active_from:
+        raise _invalid("active_until", "must be after active_from")
+
+
+def _invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", details=[{"field": f"body.{field}", "message": message}])
+
+
+def _jsonable(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in fields.items()}

@@ -1,0 +1,146 @@
+"""Run Checks: the unreviewed runs, grouped by customer and job, with every indicator of SPEC §7.
+
+A fixed number of set-based statements whatever the data size (a test counts them):
+1. the settings row (Autotask switches for ``can_resolve``);
+2. the page of jobs that have unreviewed runs, in customer/job name order, with their open
+   ticket and remark counts;
+3. the newest unreviewed runs of those jobs (a lateral join, ``runs_per_job`` each) with
+   each job's unreviewed total.
+Read-only: missed runs are made by a timer, and Autotask polling is a separate call."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import Integer, Select, func, literal, select, true
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
+
+from shared_code.db.models import AppSettings, Customer, Job, JobRun
+from shared_code.runs.api_types import Id, PageInfo, PageQuery, Search, page_of
+from shared_code.runs.app_settings import load_app_settings
+from shared_code.runs.views import RUN_COLUMNS, RunRow, Status, run_row
+from shared_code.tickets.kinds import REMARKS, TICKETS
+
+
+class RunChecksQuery(PageQuery):
+    """``limit`` counts jobs per page."""
+
+    customer_id: Id | None = Field(None, description="Only this customer's jobs.")
+    status: Status | None = Field(None, description="Only runs with this effective status.")
+    software: Search | None = Field(None, description="Only jobs of this backup software (any case).")
+    runs_per_job: int = Field(20, ge=1, le=100, description="Newest unreviewed runs shown per job.")
+
+
+class JobGroup(BaseModel):
+    job_id: int
+    job_name: str
+    backup_software: str
+    backup_type: str
+    informational: bool
+    open_tickets: int = Field(description="Unresolved tickets scoped to the job (🎫 indicator).")
+    open_remarks: int = Field(description="Unresolved remarks scoped to the job.")
+    unreviewed_runs: int = Field(description="All unreviewed runs of the job matching the filters.")
+    runs: list[RunRow] = Field(description="The newest of them first, at most runs_per_job.")
+
+
+class CustomerGroup(BaseModel):
+    customer_id: int
+    customer_name: str
+    jobs: list[JobGroup]
+
+
+class RunChecksPage(BaseModel):
+    customers: list[CustomerGroup]
+    page: PageInfo
+
+
+def run_checks(session: Session, query: RunChecksQuery) -> RunChecksPage:
+    settings = load_app_settings(session)
+    jobs, page = page_of(list(session.execute(_jobs_page(query)).all()), query)
+    runs = _newest_unreviewed_runs(session, [job.id for job in jobs], query)
+    return RunChecksPage(customers=_grouped(settings, jobs, runs), page=page)
+
+
+def _unreviewed(query: RunChecksQuery) -> list[Any]:
+    conditions = [JobRun.reviewed_at.is_(None)]
+    if query.status is not None:
+        conditions.append(JobRun.effective_status == query.status)
+    return conditions
+
+
+def _jobs_page(query: RunChecksQuery) -> Select[Any]:
+    has_unreviewed = select(JobRun.id).where(JobRun.job_id == Job.id, *_unreviewed(query)).exists()
+    statement = (
+        select(
+            Job.id,
+            Job.job_name,
+            Job.backup_software,
+            Job.backup_type,
+            Job.informational,
+            Customer.id.label("customer_id"),
+            Customer.name.label("customer_name"),
+            TICKETS.open_count_for_job(Job.id).label("open_tickets"),
+            REMARKS.open_count_for_job(Job.id).label("open_remarks"),
+        )
+        .join(Customer, Customer.id == Job.customer_id)
+        .where(
+            Job.deleted_at.is_(None),
+            Job.active,
+            Customer.deleted_at.is_(None),
+            Customer.active,
+            has_unreviewed,
+        )
+        .order_by(Customer.name, Customer.id, Job.job_name, Job.id)
+        .offset(query.offset)
+        .limit(query.limit + 1)
+    )
+    if query.customer_id is not None:
+        statement = statement.where(Job.customer_id == query.customer_id)
+    if query.software:
+        statement = statement.where(func.lower(Job.backup_software) == query.software.lower())
+    return statement
+
+
+def _newest_unreviewed_runs(session: Session, job_ids: list[int], query: RunChecksQuery) -> Sequence[Any]:
+    if not job_ids:
+        return []
+    page = func.unnest(literal(job_ids, ARRAY(Integer))).table_valued("job_id").render_derived("page")
+    newest = (
+        select(*RUN_COLUMNS, func.count().over().label("unreviewed_runs"))
+        .where(JobRun.job_id == page.c.job_id, *_unreviewed(query))
+        .order_by(JobRun.run_at.desc(), JobRun.id.desc())
+        .limit(query.runs_per_job)
+        .lateral("newest")
+    )
+    return session.execute(select(newest).select_from(page).join(newest, true())).all()
+
+
+def _grouped(settings: AppSettings, jobs: Sequence[Any], runs: Sequence[Any]) -> list[CustomerGroup]:
+    runs_of: dict[int, list[Any]] = defaultdict(list)
+    for run in runs:
+        runs_of[run.job_id].append(run)
+    customers: list[CustomerGroup] = []
+    for job in jobs:
+        if not customers or customers[-1].customer_id != job.customer_id:
+            customers.append(
+                CustomerGroup(customer_id=job.customer_id, customer_name=job.customer_name, jobs=[])
+            )
+        own = sorted(runs_of[job.id], key=lambda r: (r.run_at, r.id), reverse=True)
+        customers[-1].jobs.append(
+            JobGroup(
+                job_id=job.id,
+                job_name=job.job_name,
+                backup_software=job.backup_software,
+                backup_type=job.backup_type,
+                informational=job.informational,
+                open_tickets=job.open_tickets,
+                open_remarks=job.open_remarks,
+                unreviewed_runs=own[0].unreviewed_runs if own else 0,
+                runs=[run_row(settings, run) for run in own],
+            )
+        )
+    return customers

@@ -1,0 +1,72 @@
+"""How a run is shown in lists (Run Checks, job details): its statuses, badges and Autotask state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from shared_code.db.models import AppSettings, JobRun
+from shared_code.runs.autotask_state import AutotaskTicketState, autotask_state
+
+Status = Literal["success", "warning", "failed", "missed"]
+
+# The columns a run row needs, so list queries select exactly these (no ORM objects per run).
+RUN_COLUMNS = (
+    JobRun.id,
+    JobRun.job_id,
+    JobRun.mail_id,
+    JobRun.run_at,
+    JobRun.status,
+    JobRun.effective_status,
+    JobRun.missed,
+    JobRun.override_id,
+    JobRun.reviewed_at,
+    JobRun.reviewed_by,
+    JobRun.autotask_ticket_id,
+    JobRun.autotask_ticket_number,
+    JobRun.autotask_ticket_url,
+    JobRun.autotask_ticket_created_at,
+    JobRun.autotask_ticket_created_by,
+    JobRun.autotask_ticket_deleted_at,
+    JobRun.ticket_last_polled_at,
+    JobRun.ticket_status_snapshot,
+    JobRun.ticket_resolution_origin,
+    JobRun.ticket_resolved_at,
+)
+
+
+class RunRow(BaseModel):
+    id: int
+    job_id: int
+    mail_id: int | None
+    run_at: datetime
+    status: Status = Field(description="As parsed (or 'missed'); kept when an override applies.")
+    effective_status: Status = Field(description="After overrides: what badges and filters use.")
+    overridden: bool = Field(description="An override set the effective status (blue badge).")
+    override_id: int | None
+    missed: bool
+    reviewed: bool
+    reviewed_at: datetime | None
+    reviewed_by: str | None
+    autotask: AutotaskTicketState
+
+
+def run_row(settings: AppSettings, run: Any) -> RunRow:
+    """From a JobRun or a row with ``RUN_COLUMNS``."""
+    return RunRow(
+        id=run.id,
+        job_id=run.job_id,
+        mail_id=run.mail_id,
+        run_at=run.run_at,
+        status=run.status,
+        effective_status=run.effective_status,
+        overridden=run.override_id is not None,
+        override_id=run.override_id,
+        missed=run.missed,
+        reviewed=run.reviewed_at is not None,
+        reviewed_at=run.reviewed_at,
+        reviewed_by=run.reviewed_by,
+        autotask=autotask_state(settings, run),
+    )

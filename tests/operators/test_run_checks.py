@@ -1,0 +1,159 @@
+"""Run Checks: grouping, order, filters, paging, indicators, and a fixed statement count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
+
+from shared_code.db.engine import get_engine
+from shared_code.db.models import AppSettings, JobRun, Override, Remark, RemarkScope, Ticket, TicketScope
+from tests.operators.factories import T0, a_customer, a_job, a_run
+
+
+def test_unreviewed_runs_are_grouped_by_customer_and_job_newest_first(db: Session, api) -> None:
+    beta, alpha = a_customer(db, "Beta"), a_customer(db, "Alpha")
+    beta_job, alpha_job = a_job(db, beta, job_name="Nightly"), a_job(db, alpha, job_name="Files")
+    older, newer = a_run(db, alpha_job, at=T0), a_run(db, alpha_job, at=T0 + timedelta(days=1))
+    a_run(db, beta_job)
+    reviewed = a_run(db, beta_job, at=T0 + timedelta(hours=1))
+    reviewed.reviewed_at = T0
+    db.commit()
+
+    page = api.get("/api/run-checks", role="Viewer").json()
+
+    assert [c["customer_name"] for c in page["customers"]] == ["Alpha", "Beta"]
+    alpha_group = page["customers"][0]["jobs"][0]
+    assert [r["id"] for r in alpha_group["runs"]] == [newer.id, older.id]
+    assert alpha_group["unreviewed_runs"] == 2
+    beta_group = page["customers"][1]["jobs"][0]
+    assert reviewed.id not in [r["id"] for r in beta_group["runs"]]
+    assert beta_group["unreviewed_runs"] == 1
+    assert page["page"] == {"offset": 0, "limit": 50, "has_more": False}
+
+
+def test_filters_by_customer_effective_status_and_software(db: Session, api) -> None:
+    customer = a_customer(db)
+    veeam, synology = a_job(db, customer), a_job(db, customer, backup_software="Synology")
+    a_run(db, veeam, status="failed")
+    a_run(db, synology, status="warning")
+    db.add(
+        Override(
+            scope="job",
+            job_id=synology.id,
+            result_status="success",
+            reason="known",
+            created_by="op",
+            active_from=T0 - timedelta(days=1),
+        )
+    )
+    db.flush()
+    overridden = a_run(db, synology, status="warning", at=T0 + timedelta(hours=1))
+    other = a_job(db)
+    a_run(db, other)
+    db.commit()
+
+    def job_ids(query: str) -> list[int]:
+        page = api.get(f"/api/run-checks?{query}").json()
+        return [j["job_id"] for c in page["customers"] for j in c["jobs"]]
+
+    assert job_ids(f"customer_id={customer.id}") == [veeam.id, synology.id]
+    assert job_ids("software=SYNOLOGY") == [synology.id]
+    assert job_ids("status=success") == [synology.id]
+    run = api.get("/api/run-checks?status=success").json()["customers"][0]["jobs"][0]["runs"][0]
+    assert run["id"] == overridden.id
+    assert (run["status"], run["effective_status"], run["overridden"]) == ("warning", "success", True)
+
+
+def test_bad_filters_name_the_field(api) -> None:
+    response = api.get("/api/run-checks?status=purple")
+    assert response.status == 400
+    assert response.json()["error"]["details"][0]["field"] == "query.status"
+
+
+def test_pages_by_job(db: Session, api) -> None:
+    customer = a_customer(db)
+    jobs = [a_job(db, customer, job_name=f"Job {n}") for n in range(3)]
+    for job in jobs:
+        a_run(db, job)
+    db.commit()
+    first = api.get("/api/run-checks?limit=2").json()
+    second = api.get("/api/run-checks?limit=2&offset=2").json()
+    assert [j["job_id"] for j in first["customers"][0]["jobs"]] == [jobs[0].id, jobs[1].id]
+    assert first["page"]["has_more"] is True
+    assert [j["job_id"] for j in second["customers"][0]["jobs"]] == [jobs[2].id]
+    assert second["page"]["has_more"] is False
+
+
+def test_indicators_show_open_tickets_remarks_and_the_autotask_state(db: Session, api) -> None:
+    job = a_job(db)
+    ticket = Ticket(ticket_code="T20261120.0001", description="x", created_by="op")
+    resolved = Ticket(ticket_code="T20261120.0002", description="y", created_by="op", resolved_at=T0)
+    remark = Remark(description="slow NAS", created_by="op")
+    db.add_all([ticket, resolved, remark])
+    db.flush()
+    db.add_all(
+        [
+            TicketScope(note_id=ticket.id, job_id=job.id),
+            TicketScope(note_id=resolved.id, job_id=job.id),
+            RemarkScope(note_id=remark.id, job_id=job.id),
+        ]
+    )
+    run = a_run(db, job)
+    run.autotask_ticket_id, run.autotask_ticket_number = 99, "T20261120.0099"
+    run.autotask_ticket_url = "https://ww1.autotask.example/ticket/99"
+    run.ticket_resolution_origin, run.ticket_resolved_at = "psa", T0
+    run.autotask_ticket_deleted_at = T0
+    db.add(AppSettings(id=1, autotask_enabled=True, autotask_completed_status_id=5))
+    db.commit()
+
+    group = api.get("/api/run-checks").json()["customers"][0]["jobs"][0]
+    assert (group["open_tickets"], group["open_remarks"]) == (1, 1)
+    autotask = group["runs"][0]["autotask"]
+    assert autotask["ticket_number"] == "T20261120.0099"
+    assert autotask["ticket_url"].endswith("/99")
+    assert (autotask["resolution_origin"], autotask["ticket_deleted_in_psa"]) == ("psa", True)
+    assert (autotask["can_resolve"], autotask["resolve_blocked_reason"]) == (False, "deleted_in_psa")
+
+
+def count_statements(api, path: str) -> int:
+    statements: list[str] = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    engine = get_engine()
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert api.get(path).status == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def add_runs(db: Session, jobs: list, count: int, *, start: int = 0) -> None:
+    db.execute(
+        insert(JobRun),
+        [
+            {
+                "job_id": jobs[n % len(jobs)].id,
+                "run_at": T0 - timedelta(minutes=n),
+                "status": "failed",
+                "effective_status": "failed",
+                "missed": True,
+            }
+            for n in range(start, start + count)
+        ],
+    )
+    db.commit()
+
+
+def test_the_statement_count_is_the_same_for_10_and_10000_runs(db: Session, api) -> None:
+    jobs = [a_job(db) for _ in range(10)]
+    add_runs(db, jobs, 10)
+    with_10 = count_statements(api, "/api/run-checks")
+    add_runs(db, jobs, 9_990, start=10)
+    assert db.scalar(select(func.count()).select_from(JobRun)) == 10_000
+    with_10_000 = count_statements(api, "/api/run-checks")
+    assert with_10 == with_10_000 == 3
