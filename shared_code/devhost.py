@@ -193,10 +193,12 @@ class DevHost:
         matched = [(f, m) for f in self.http if (m := f.pattern.fullmatch(route))]
         allowed = [(f, m) for f, m in matched if method in f.methods]
         if not allowed:
-            status = 405 if matched else 404
-            return DevResponse(
-                status, {"content-type": "text/plain"}, b"method not allowed" if matched else b"not found"
-            )
+            # The API's error shape, as for any unknown id (e.g. a non-integer in an {id:int} segment).
+            from shared_code.api.dispatch import error_response
+
+            status, code = (405, "method_not_allowed") if matched else (404, "not_found")
+            error = error_response(status, code, f"No API route {method} /{route}")
+            return DevResponse(status, {"content-type": error.content_type}, error.body)
         function, match = allowed[0]
         request = func.HttpRequest(
             method,
