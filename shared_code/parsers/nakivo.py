@@ -38,7 +38,7 @@ class NakivoParser:
 
 
 def _backup_type(job_type: str) -> str:
-    """ "Backup job for VMware vSphere" -> Backup Job; replication and backup copy alike."""
+    """Backup, replication or backup copy job, from the "Job type" ("Backup job for VMware vSphere")."""
     folded = job_type.casefold()
     if "copy" in folded or "kopie" in folded:
         return "Backup Copy Job"

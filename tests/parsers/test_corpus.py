@@ -60,3 +60,21 @@ def test_command_line_reports_an_unreadable_file(capsys: pytest.CaptureFixture[s
     assert exit_code == 1
     assert line["result"] == {"parsed": False}
     assert line["error"].startswith("cannot read")
+
+
+def test_command_line_shows_a_parser_error_and_carries_on(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    broken = tmp_path / "no_status.eml"
+    broken.write_bytes(
+        b"Subject: Nightly report\r\nContent-Type: text/plain\r\n\r\n"
+        b"Backup job: Daily\r\n\r\nVeeam Backup & Replication 12.1.1.56\r\n"
+    )
+
+    exit_code = main([str(broken), str(CORPUS / "noise_newsletter.eml")])
+
+    first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert exit_code == 0
+    assert first["result"] == {"parsed": False}
+    assert "no run status" in first["error"]
+    assert second == {"file": str(CORPUS / "noise_newsletter.eml"), "result": {"parsed": False}}
