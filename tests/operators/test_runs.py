@@ -1,0 +1,125 @@
+"""Run details and bulk review; the Resolve availability rule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared_code.db.models import AppSettings, AuditLog, Job, JobRun, Override
+from shared_code.runs.autotask_state import resolve_blocked_reason
+from shared_code.runs.creation import create_run
+from shared_code.runs.overrides import ObjectResult
+from tests.operators.factories import T0, a_job, a_run
+
+
+def test_run_detail_shows_objects_mail_override_and_autotask_state(db: Session, api) -> None:
+    job = a_job(db)
+    db.add(
+        Override(
+            scope="global",
+            match_message="retry",
+            result_status="success",
+            reason="known retry",
+            created_by="op",
+            active_from=T0 - timedelta(days=1),
+        )
+    )
+    db.flush()
+    run = a_run(db, job, status="warning", objects=(ObjectResult("vm01", "warning", "Retry succeeded"),))
+    db.commit()
+
+    detail = api.get(f"/api/runs/{run.id}", role="Viewer").json()
+
+    assert (detail["status"], detail["effective_status"], detail["overridden"]) == (
+        "warning",
+        "success",
+        True,
+    )
+    assert detail["override"]["reason"] == "known retry"
+    assert detail["objects"] == [
+        {"name": "vm01", "object_type": None, "status": "warning", "message": "Retry succeeded"}
+    ]
+    assert detail["mail"]["subject"] == f"[warning] {job.job_name}"
+    assert detail["job"]["customer_name"] == job.customer.name
+    assert detail["autotask"]["resolve_blocked_reason"] == "autotask_disabled"
+    assert (detail["tickets"], detail["remarks"]) == ([], [])
+
+
+def test_a_missed_run_has_no_mail(db: Session, api) -> None:
+    run = create_run(db, a_job(db), run_at=T0, status="missed")
+    db.commit()
+    detail = api.get(f"/api/runs/{run.id}").json()
+    assert (detail["missed"], detail["mail"], detail["objects"]) == (True, None, [])
+
+
+def test_runs_of_a_deleted_job_are_not_found(db: Session, api) -> None:
+    run = a_run(db, a_job(db))
+    db.get(Job, run.job_id).deleted_at = T0
+    db.commit()
+    assert api.get(f"/api/runs/{run.id}").status == 404
+    assert api.get("/api/runs/2147483647").status == 404
+
+
+def test_review_and_unreview_in_bulk_idempotently(db: Session, api) -> None:
+    job = a_job(db)
+    first, second = a_run(db, job), a_run(db, job)
+    db.commit()
+
+    reviewed = api.post("/api/runs/review", body={"run_ids": [first.id]}, role="Operator").json()
+    again = api.post("/api/runs/review", body={"run_ids": [first.id, second.id]}, role="Operator").json()
+    assert reviewed == {"changed": [first.id], "unchanged": []}
+    assert again == {"changed": [second.id], "unchanged": [first.id]}
+    db.expire_all()
+    assert db.get(JobRun, first.id).reviewed_by and db.get(JobRun, first.id).reviewed_at
+
+    assert api.get("/api/run-checks").json()["customers"] == []
+    back = api.post("/api/runs/unreview", body={"run_ids": [first.id]}).json()
+    assert back == {"changed": [first.id], "unchanged": []}
+    assert api.get("/api/run-checks").json()["customers"][0]["jobs"][0]["unreviewed_runs"] == 1
+    actions = db.scalars(select(AuditLog.action).order_by(AuditLog.id)).all()
+    assert actions == ["review", "review", "unreview"]
+
+
+def test_an_unknown_run_fails_the_whole_review_naming_it(db: Session, api) -> None:
+    run = a_run(db, a_job(db))
+    db.commit()
+    response = api.post("/api/runs/review", body={"run_ids": [run.id, 424242]})
+    assert response.status == 404
+    assert "424242" in response.json()["error"]["message"]
+    db.expire_all()
+    assert db.get(JobRun, run.id).reviewed_at is None
+
+
+def test_review_needs_run_ids(api) -> None:
+    response = api.post("/api/runs/review", body={"run_ids": []})
+    assert response.status == 422
+    assert response.json()["error"]["details"][0]["field"] == "body.run_ids"
+
+
+def settings(**fields: object) -> AppSettings:
+    return AppSettings(**{"autotask_enabled": True, "autotask_completed_status_id": 5, **fields})
+
+
+def ticket_run(**fields: object) -> SimpleNamespace:
+    return SimpleNamespace(
+        **{"autotask_ticket_id": 7, "autotask_ticket_deleted_at": None, "ticket_resolved_at": None, **fields}
+    )
+
+
+@pytest.mark.parametrize(
+    ("config", "run", "reason"),
+    [
+        (settings(), ticket_run(), None),
+        (settings(autotask_enabled=False), ticket_run(), "autotask_disabled"),
+        (settings(autotask_completed_status_id=None), ticket_run(), "no_completed_status"),
+        (settings(), ticket_run(autotask_ticket_id=None), "no_ticket"),
+        (settings(), ticket_run(autotask_ticket_deleted_at=T0), "deleted_in_psa"),
+        (settings(), ticket_run(ticket_resolved_at=T0), "already_resolved"),
+    ],
+)
+def test_resolve_is_available_only_when_every_condition_holds(config, run, reason) -> None:
+    assert resolve_blocked_reason(config, run) == reason
