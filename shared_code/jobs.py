@@ -12,13 +12,13 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.api.models import RequestModel
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.api_types import Id, PageInfo, PageQuery, Search, page_of
 from shared_code.runs.app_settings import load_app_settings
 from shared_code.runs.lookup import live_job
-from shared_code.runs.views import RUN_COLUMNS, RunRow, Status, run_row
+from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, run_row
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
 
@@ -42,20 +42,12 @@ class Schedule(BaseModel):
     learned_at: datetime | None
 
 
-class JobView(ResponseModel):
+class JobView(JobHeading, JobIndicators):
     id: int
-    customer_id: int
-    customer_name: str
     customer_active: bool
     from_address: str
-    backup_software: str
-    backup_type: str
-    job_name: str
-    informational: bool
     active: bool
     schedule: Schedule
-    open_tickets: int = Field(description="Unresolved tickets scoped to the job (🎫 indicator).")
-    open_remarks: int = Field(description="Unresolved remarks scoped to the job.")
     last_run_at: datetime | None
     last_status: Status | None = Field(description="Effective status of the newest run.")
     created_at: datetime

@@ -12,11 +12,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import Customer, Job, JobRun
+from shared_code.db.models import AppSettings, Customer, Job, JobRun
 from shared_code.runs.api_types import Day, Id, PageInfo, PageQuery, page_of
 from shared_code.runs.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.runs.schedules import JobSchedule
-from shared_code.runs.views import Status
+from shared_code.runs.views import RUN_COLUMNS, JobHeading, RunRow, fields_of, run_row
 
 DayStatus = Literal["success", "warning", "failed", "missed", "pending", "not_expected"]
 
@@ -26,24 +26,8 @@ class DailyJobsQuery(PageQuery):
     customer_id: Id | None = None
 
 
-class DailyRun(BaseModel):
-    id: int
-    run_at: datetime
-    status: Status
-    effective_status: Status
-    overridden: bool
-    missed: bool
-    reviewed: bool
-
-
-class DailyJob(BaseModel):
+class DailyJob(JobHeading):
     job_id: int
-    job_name: str
-    backup_software: str
-    backup_type: str
-    informational: bool
-    customer_id: int
-    customer_name: str
     schedule_kind: str
     expected: bool = Field(description="The schedule expects a run on this day.")
     expected_at: datetime | None
@@ -51,7 +35,7 @@ class DailyJob(BaseModel):
         description="The newest run's effective status; else missed (expected, grace over), "
         "pending (expected, not yet due) or not_expected."
     )
-    runs: list[DailyRun] = Field(description="That day's runs, oldest first.")
+    runs: list[RunRow] = Field(description="That day's runs, oldest first.")
 
 
 class DailyJobsPage(BaseModel):
@@ -67,7 +51,7 @@ def daily_jobs(session: Session, query: DailyJobsQuery, *, now: datetime, grace:
     day = query.date or now.astimezone(zone).date()
     start, end = local_day_bounds(day, zone)
     rows, page = page_of(list(session.execute(_active_jobs(query))), query)
-    runs = _runs_between(session, [job.id for job, _ in rows], start, end)
+    runs = _runs_between(session, settings, [job.id for job, _ in rows], start, end)
     items = []
     for job, customer_name in rows:
         schedule = JobSchedule.of(job)
@@ -75,13 +59,9 @@ def daily_jobs(session: Session, query: DailyJobsQuery, *, now: datetime, grace:
         own = runs[job.id]
         items.append(
             DailyJob(
-                job_id=job.id,
-                job_name=job.job_name,
-                backup_software=job.backup_software,
-                backup_type=job.backup_type,
-                informational=job.informational,
-                customer_id=job.customer_id,
+                **fields_of(JobHeading, job, but=("customer_name",)),
                 customer_name=customer_name,
+                job_id=job.id,
                 schedule_kind=schedule.kind,
                 expected=schedule.expected_on(day),
                 expected_at=expected_at,
@@ -107,31 +87,21 @@ def _active_jobs(query: DailyJobsQuery) -> Any:
 
 
 def _runs_between(
-    session: Session, job_ids: list[int], start: datetime, end: datetime
-) -> dict[int, list[DailyRun]]:
-    runs: dict[int, list[DailyRun]] = defaultdict(list)
+    session: Session, settings: AppSettings, job_ids: list[int], start: datetime, end: datetime
+) -> dict[int, list[RunRow]]:
+    runs: dict[int, list[RunRow]] = defaultdict(list)
     if job_ids:
-        for run in session.scalars(
-            select(JobRun)
+        for run in session.execute(
+            select(*RUN_COLUMNS)
             .where(JobRun.job_id.in_(job_ids), JobRun.run_at >= start, JobRun.run_at < end)
             .order_by(JobRun.run_at, JobRun.id)
         ):
-            runs[run.job_id].append(
-                DailyRun(
-                    id=run.id,
-                    run_at=run.run_at,
-                    status=run.status,
-                    effective_status=run.effective_status,
-                    overridden=run.override_id is not None,
-                    missed=run.missed,
-                    reviewed=run.reviewed_at is not None,
-                )
-            )
+            runs[run.job_id].append(run_row(settings, run))
     return runs
 
 
 def _day_status(
-    runs: list[DailyRun], expected_at: datetime | None, now: datetime, grace: timedelta
+    runs: list[RunRow], expected_at: datetime | None, now: datetime, grace: timedelta
 ) -> DayStatus:
     if runs:
         return runs[-1].effective_status

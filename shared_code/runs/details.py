@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from shared_code.api.models import ResponseModel
 from shared_code.db.models import Override
 from shared_code.runs.app_settings import load_app_settings
 from shared_code.runs.lookup import live_run
-from shared_code.runs.views import RunRow, run_row
+from shared_code.runs.views import JobHeading, RunRow, fields_of, run_row
 from shared_code.tickets.display import RunRemark, RunTicket, notes_for_run
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
 
-class JobSummary(BaseModel):
+class JobSummary(JobHeading):
     id: int
-    job_name: str
-    backup_software: str
-    backup_type: str
-    informational: bool
-    customer_id: int
-    customer_name: str
 
 
 class MailSummary(ResponseModel):
@@ -66,13 +60,7 @@ def run_detail(session: Session, run_id: int) -> RunDetail:
     return RunDetail(
         **run_row(load_app_settings(session), run).model_dump(),
         job=JobSummary(
-            id=job.id,
-            job_name=job.job_name,
-            backup_software=job.backup_software,
-            backup_type=job.backup_type,
-            informational=job.informational,
-            customer_id=job.customer_id,
-            customer_name=job.customer.name,
+            id=job.id, customer_name=job.customer.name, **fields_of(JobHeading, job, but=("customer_name",))
         ),
         override=OverrideSummary.model_validate(override) if override else None,
         mail=MailSummary.model_validate(mail) if mail else None,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
 from shared_code.runs.api_types import Id, PageInfo, PageQuery, Search, page_of
 from shared_code.runs.app_settings import load_app_settings
-from shared_code.runs.views import RUN_COLUMNS, RunRow, Status, run_row
+from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
 
@@ -35,14 +35,8 @@ class RunChecksQuery(PageQuery):
     runs_per_job: int = Field(20, ge=1, le=100, description="Newest unreviewed runs shown per job.")
 
 
-class JobGroup(BaseModel):
+class JobGroup(JobHeading, JobIndicators):
     job_id: int
-    job_name: str
-    backup_software: str
-    backup_type: str
-    informational: bool
-    open_tickets: int = Field(description="Unresolved tickets scoped to the job (🎫 indicator).")
-    open_remarks: int = Field(description="Unresolved remarks scoped to the job.")
     unreviewed_runs: int = Field(description="All unreviewed runs of the job matching the filters.")
     runs: list[RunRow] = Field(description="The newest of them first, at most runs_per_job.")
 
@@ -132,13 +126,9 @@ def _grouped(settings: AppSettings, jobs: Sequence[Any], runs: Sequence[Any]) ->
         own = sorted(runs_of[job.id], key=lambda r: (r.run_at, r.id), reverse=True)
         customers[-1].jobs.append(
             JobGroup(
+                **fields_of(JobHeading, job),
+                **fields_of(JobIndicators, job),
                 job_id=job.id,
-                job_name=job.job_name,
-                backup_software=job.backup_software,
-                backup_type=job.backup_type,
-                informational=job.informational,
-                open_tickets=job.open_tickets,
-                open_remarks=job.open_remarks,
                 unreviewed_runs=own[0].unreviewed_runs if own else 0,
                 runs=[run_row(settings, run) for run in own],
             )

@@ -37,6 +37,27 @@ RUN_COLUMNS = (
 )
 
 
+class JobHeading(BaseModel):
+    """How a job is named wherever it is listed."""
+
+    job_name: str
+    backup_software: str
+    backup_type: str
+    informational: bool = Field(description="Update notices and the like: no schedule, no missed runs.")
+    customer_id: int
+    customer_name: str
+
+
+class JobIndicators(BaseModel):
+    open_tickets: int = Field(description="Unresolved tickets scoped to the job (🎫 indicator).")
+    open_remarks: int = Field(description="Unresolved remarks scoped to the job.")
+
+
+def fields_of(model: type[BaseModel], source: Any, *, but: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The model's fields (``but`` some) read from an object or row with attributes of those names."""
+    return {name: getattr(source, name) for name in model.model_fields if name not in but}
+
+
 class RunRow(BaseModel):
     id: int
     job_id: int
