@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test lint venv clean
 
@@ -17,12 +18,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
+# Node tools the tests use (Azurite, the Storage emulator), pinned by package-lock.json.
+$(NODE_STAMP): package-lock.json
+	npm ci --no-audit --no-fund
+
 ## run: embedded PostgreSQL, migrations, the sample mailbox, API + site on http://localhost:7071 (auth off)
 run: venv
 	$(BIN)/python -m shared_code dev --port 7071
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one)
-test: venv
+test: venv $(NODE_STAMP)
 	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest
 

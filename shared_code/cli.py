@@ -13,6 +13,8 @@ from shared_code.config import ConfigError
 
 log = logging.getLogger("shared_code.cli")
 ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_MAILBOX = ROOT / "tests" / "fixtures" / "mail"
+PROGRESS_EVERY = 25
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -50,7 +52,25 @@ def cmd_dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("AUTH_MODE", "off")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None))
+    cmd_import_mail(argparse.Namespace(directory=str(SAMPLE_MAILBOX)))  # idempotent: duplicates are skipped
     return cmd_serve(args)
+
+
+def cmd_import_mail(args: argparse.Namespace) -> int:
+    """Ingest a folder of .eml files: progress on stderr, the summary on stdout."""
+    from shared_code.mail.directory import import_directory
+
+    def progress(done: int, total: int, path: str) -> None:
+        if done == total or done % PROGRESS_EVERY == 0:
+            print(f"[{done:>{len(str(total))}}/{total}] {path}", file=sys.stderr)
+
+    try:
+        summary = import_directory(Path(args.directory), progress)
+    except NotADirectoryError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"imported {args.directory}: {summary.line()}")
+    return 0
 
 
 def cmd_run_timer(args: argparse.Namespace) -> int:
@@ -96,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     timer = command("run-timer", cmd_run_timer, "run a timer function now (e.g. mail_catch_up)")
     timer.add_argument("name")
+
+    import_mail = command(
+        "import-mail", cmd_import_mail, "ingest a folder of .eml files (recursively) into DATABASE_URL"
+    )
+    import_mail.add_argument("directory")
     return parser
 
 

@@ -15,8 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from tests.support.azurite import Azurite, free_port
 from tests.support.database import TestDatabase
 from tests.support.entra import FakeEntra
+from tests.support.fake_graph import FakeGraph
 
 _session_state: dict[str, Any] = {}
 
@@ -24,15 +26,25 @@ _session_state: dict[str, Any] = {}
 def pytest_configure(config: pytest.Config) -> None:
     database = TestDatabase(os.environ.get("TEST_DATABASE_URL"))
     entra = FakeEntra()
+    graph = FakeGraph()
+    azurite = Azurite(free_port())  # started by the tests that need it
     # The app reads its settings from the environment once; set them before anything imports it.
-    os.environ.update({"DATABASE_URL": database.url, "LOG_LEVEL": "INFO", **entra.env()})
+    os.environ.update(
+        {
+            "DATABASE_URL": database.url,
+            "LOG_LEVEL": "INFO",
+            **entra.env(),
+            **graph.env(),
+            "AzureWebJobsStorage": azurite.connection_string,
+        }
+    )
     for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME"):
         os.environ.pop(name, None)
     database.reset_schema()
     from shared_code.db.migrate import upgrade
 
     upgrade("head")
-    _session_state.update(database=database, entra=entra)
+    _session_state.update(database=database, entra=entra, graph=graph, azurite=azurite)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -41,6 +53,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     reset_engine()
     if "database" in _session_state:
         _session_state["entra"].stop()
+        _session_state["graph"].stop()
+        _session_state["azurite"].stop()
         _session_state["database"].stop()
 
 
@@ -52,6 +66,22 @@ def database() -> TestDatabase:
 @pytest.fixture(scope="session")
 def entra() -> FakeEntra:
     return _session_state["entra"]
+
+
+@pytest.fixture
+def graph() -> FakeGraph:
+    """The session's fake Graph, emptied (mailbox, subscriptions, faults, request counts)."""
+    fake: FakeGraph = _session_state["graph"]
+    fake.reset()
+    return fake
+
+
+@pytest.fixture(scope="session")
+def azurite() -> Azurite:
+    """Azurite's queue service, which the app's AzureWebJobsStorage points at."""
+    emulator: Azurite = _session_state["azurite"]
+    emulator.start()
+    return emulator
 
 
 def _table_names() -> list[str]:

@@ -99,6 +99,8 @@ def _respond(
             correlation_id=correlation_id,
             headers=dict(request.headers),
             outbox=outbox if outbox is not None else [],
+            params=dict(request.params),
+            raw_body=request.body,
             _session_factory=session_factory,
         )
         result = route.handler(call)

@@ -32,6 +32,9 @@ class Call:
     correlation_id: str
     headers: dict[str, str]
     outbox: list[str] = field(default_factory=list)
+    # The request as sent, for the few routes that read it themselves (Graph's webhooks).
+    params: dict[str, str] = field(default_factory=dict)
+    raw_body: bytes = b""
     _session_factory: Callable[[], Session] | None = None
     _session: Session | None = None
 

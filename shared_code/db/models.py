@@ -432,3 +432,20 @@ class AuditLog(Base):
     entity_id: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- mail ingestion (issue 5) -------------------------------------------------------------------------
+
+
+class MailContent(Base):
+    """A stored mail's raw RFC 5322 bytes, kept so the Inbox can re-parse it after a parser improves.
+
+    A table of its own keeps mail_messages rows narrow for the Inbox and Run Checks queries; it goes
+    with its mail (ON DELETE CASCADE), so the purge order of the technical notes is unchanged."""
+
+    __tablename__ = "mail_contents"
+
+    mail_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("mail_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    mime: Mapped[bytes] = mapped_column(LargeBinary)

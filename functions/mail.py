@@ -1,0 +1,51 @@
+"""Mail ingestion from the queue, and the failed ingestions operators can see and retry."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import QUEUE_CONNECTION, api_route
+from shared_code.api.auth import Role
+from shared_code.api.routing import Call
+from shared_code.mail.failures import FailureItem, FailureList, FailureQuery, list_failures, retry_failure
+from shared_code.mail.queue import INGEST_QUEUE
+
+bp = func.Blueprint()
+
+
+@bp.queue_trigger(arg_name="message", queue_name=INGEST_QUEUE, connection=QUEUE_CONNECTION)
+def mail_ingest(message: func.QueueMessage) -> None:
+    """One Graph message id: fetch, store, parse, book (raises on transient failures: the host retries)."""
+    from shared_code.mail.graph_client import default_mailbox
+    from shared_code.mail.graph_ingest import ingest_queued_message
+
+    message_id = message.get_body().decode("utf-8", errors="replace")
+    ingest_queued_message(default_mailbox(), message_id, dequeue_count=message.dequeue_count or 1)
+
+
+@api_route(
+    bp,
+    "GET",
+    "ingestion/failures",
+    role=Role.VIEWER,
+    tag="ingestion",
+    query=FailureQuery,
+    response=FailureList,
+)
+def list_ingestion_failures(call: Call) -> FailureList:
+    """Mail that could not be ingested, with the reason and the number of attempts (unresolved by default)."""
+    return list_failures(call.db, call.query)
+
+
+@api_route(
+    bp,
+    "POST",
+    "ingestion/failures/{failure_id:int}/retry",
+    role=Role.OPERATOR,
+    tag="ingestion",
+    response=FailureItem,
+    errors=(409,),
+)
+def retry_ingestion_failure(call: Call) -> FailureItem:
+    """Put a failed Graph message back on the ingestion queue."""
+    return retry_failure(call.db, call.path["failure_id"], call.actor)

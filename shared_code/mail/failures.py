@@ -1,0 +1,169 @@
+"""Failed ingestions: every failed attempt recorded, visible through the API, retryable.
+
+One row per message reference (Graph message id, or file path for directory imports):
+- ``failing``: an attempt failed; the queue (or the next catch-up) tries again;
+- ``poisoned``: the last attempt failed; the host moved the message to the poison queue;
+- ``permanent``: it cannot succeed as it is (the message is gone); not retried by itself;
+- ``retrying``: an operator re-queued it;
+- ``resolved``: a later attempt stored the mail, or found it stored already.
+Errors are kept as a short description with every configured secret masked.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from shared_code import audit
+from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.config import get_settings
+from shared_code.db.engine import unit_of_work
+from shared_code.db.models import FailureState, IngestionFailure
+from shared_code.errors import Conflict, NotFound, Unavailable
+from shared_code.mail.queue import QueueUnavailable, send_to_ingest_queue
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 1000
+MAX_REF_LENGTH = 1000
+MASK = "***"
+
+
+def record_failure(source: str, ref: str, state: FailureState, error: BaseException) -> None:
+    """Count a failed attempt, in a transaction of its own (the attempt's was rolled back)."""
+    now = func.now()
+    description = describe(error)
+    table = IngestionFailure.__table__
+    statement = pg_insert(IngestionFailure).values(
+        source=source, message_ref=ref[:MAX_REF_LENGTH], state=state, attempts=1, last_error=description
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.message_ref],
+        set_={
+            "state": state,
+            "attempts": table.c.attempts + 1,
+            "last_error": description,
+            "last_failed_at": now,
+            "resolved_at": None,
+        },
+    )
+    with unit_of_work() as session:
+        session.execute(statement)
+    log.warning("ingestion of %s %s failed (%s): %s", source, ref[:200], state, description)
+
+
+def record_failure_or_log(source: str, ref: str, state: FailureState, error: BaseException) -> None:
+    """As ``record_failure``; when even that fails (database down) the log keeps the trace."""
+    try:
+        record_failure(source, ref, state, error)
+    except Exception as recording_error:
+        log.error(
+            "could not record the failed ingestion of %s %s (%s): %s; recording failed with %s",
+            source,
+            ref[:200],
+            state,
+            describe(error),
+            describe(recording_error),
+        )
+
+
+def resolve_failure(session: Session, ref: str) -> None:
+    """The mail is stored now: its failure record, if any, is resolved."""
+    session.execute(
+        update(IngestionFailure)
+        .where(IngestionFailure.message_ref == ref[:MAX_REF_LENGTH], IngestionFailure.state != "resolved")
+        .values(state="resolved", resolved_at=func.now())
+    )
+
+
+def describe(error: BaseException) -> str:
+    """``Type: message``, short, with every configured secret masked."""
+    text = f"{type(error).__name__}: {error}"
+    for secret in _secrets():
+        text = text.replace(secret, MASK)
+    return text[:MAX_ERROR_LENGTH]
+
+
+def _secrets() -> list[str]:
+    settings = get_settings()
+    values = [settings.graph_client_secret, settings.graph_client_state, settings.storage_connection_string]
+    secrets = [value.get_secret_value() for value in values if value is not None]
+    # a connection string's account key also travels on its own
+    for connection in secrets[:]:
+        for part in connection.split(";"):
+            name, _, value = part.partition("=")
+            if name.strip().lower() in {"accountkey", "sharedaccesssignature"} and value:
+                secrets.append(value)
+    return [secret for secret in secrets if len(secret) >= 4]
+
+
+# --- API ----------------------------------------------------------------------------------------------
+
+
+class FailureQuery(RequestModel):
+    state: FailureState | None = Field(None, description="Only this state; default: every unresolved one.")
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class FailureItem(ResponseModel):
+    id: int
+    source: Literal["graph", "directory"]
+    message_ref: str = Field(description="The Graph message id, or the file path of a directory import.")
+    state: FailureState
+    attempts: int
+    last_error: str
+    first_failed_at: datetime
+    last_failed_at: datetime
+    resolved_at: datetime | None
+
+
+class FailureList(BaseModel):
+    items: list[FailureItem]
+    total: int
+
+
+def list_failures(session: Session, query: FailureQuery) -> FailureList:
+    condition = (
+        IngestionFailure.state == query.state
+        if query.state is not None
+        else IngestionFailure.state != "resolved"
+    )
+    total = session.scalar(select(func.count()).select_from(IngestionFailure).where(condition)) or 0
+    rows = session.scalars(
+        select(IngestionFailure)
+        .where(condition)
+        .order_by(IngestionFailure.last_failed_at.desc(), IngestionFailure.id.desc())
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    return FailureList(items=[FailureItem.model_validate(row) for row in rows], total=total)
+
+
+def retry_failure(session: Session, failure_id: int, actor: str) -> FailureItem:
+    """Put a failed Graph message back on the ingestion queue (Azure Storage) and mark it retrying."""
+    failure = session.get(IngestionFailure, failure_id, with_for_update=True)
+    if failure is None:
+        raise NotFound(f"no such failed ingestion: {failure_id}")
+    if failure.state == "resolved":
+        raise Conflict("this ingestion has succeeded since; there is nothing to retry")
+    if failure.source != "graph":
+        raise Conflict(
+            "a directory import is retried by importing its file again (python -m shared_code import-mail)"
+        )
+    try:
+        send_to_ingest_queue(get_settings(), failure.message_ref)
+    except QueueUnavailable as error:
+        raise Unavailable(str(error)) from None
+    failure.state = "retrying"
+    audit.record(
+        session, actor, "retry", "ingestion_failure", failure.id, {"message_ref": failure.message_ref}
+    )
+    session.flush()
+    return FailureItem.model_validate(failure)

@@ -1,0 +1,78 @@
+"""A Graph message id, from the ingestion queue or the catch-up's delta query, into the pipeline.
+
+A message already stored is not fetched again (notifications and delta both name every mail,
+and Graph repeats itself); correctness does not rest on that look-up but on ``ingest``'s
+insert-or-nothing. A gone message (404) is a permanent failure; anything else raises, so the
+queue retries it, and the attempt the host will not repeat is recorded as poisoned.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from sqlalchemy import select
+
+from shared_code.db.engine import unit_of_work
+from shared_code.db.models import MailMessage
+from shared_code.mail.failures import record_failure_or_log, resolve_failure
+from shared_code.mail.graph_client import GraphMailbox, GraphNotFound
+from shared_code.mail.ingest import DUPLICATE, Ingested, ingest
+from shared_code.mail.queue import MAX_DEQUEUE_COUNT
+from shared_code.mail.sources import GraphSource
+
+log = logging.getLogger(__name__)
+
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9+/=_.:-]{1,512}")
+
+
+class InvalidMessageId(ValueError):
+    """A queue message that cannot be a Graph message id."""
+
+
+def ingest_graph_message(mailbox: GraphMailbox, message_id: str) -> Ingested:
+    """Fetch (unless stored already), store, parse and book one message; move it when configured."""
+    if not _MESSAGE_ID.fullmatch(message_id):
+        raise InvalidMessageId(f"not a Graph message id: {message_id[:80]!r}")
+    if known_message_ids([message_id]):
+        with unit_of_work() as session:
+            resolve_failure(session, message_id)
+        return DUPLICATE
+    ingested = ingest(GraphSource(mailbox).fetch(message_id))
+    if not ingested.duplicate:
+        _move_when_configured(mailbox, message_id)
+    return ingested
+
+
+def ingest_queued_message(mailbox: GraphMailbox, message_id: str, *, dequeue_count: int) -> Ingested | None:
+    """The queue function's work: permanent failures are recorded and end here; others are recorded
+    and raised, for the host to retry (or, at the last attempt, to move to the poison queue)."""
+    message_id = message_id.strip()
+    try:
+        return ingest_graph_message(mailbox, message_id)
+    except (GraphNotFound, InvalidMessageId) as error:
+        record_failure_or_log("graph", message_id, "permanent", error)
+        return None
+    except Exception as error:
+        last_attempt = dequeue_count >= MAX_DEQUEUE_COUNT
+        record_failure_or_log("graph", message_id, "poisoned" if last_attempt else "failing", error)
+        raise
+
+
+def known_message_ids(message_ids: list[str]) -> set[str]:
+    with unit_of_work() as session:
+        found = session.scalars(
+            select(MailMessage.graph_message_id).where(MailMessage.graph_message_id.in_(message_ids))
+        )
+        return {message_id for message_id in found if message_id is not None}
+
+
+def _move_when_configured(mailbox: GraphMailbox, message_id: str) -> None:
+    """Best effort: the mail is stored; a failed move only leaves it in the watched folder."""
+    folder = mailbox.settings.graph_processed_folder
+    if not folder:
+        return
+    try:
+        mailbox.move(message_id, folder)
+    except Exception as error:
+        log.warning("stored message %s could not be moved to %s: %s", message_id, folder, error)

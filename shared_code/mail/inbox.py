@@ -1,0 +1,290 @@
+"""The Inbox (SPEC §6): stored mail that is not a run yet — parsed mail of unknown jobs, and mail
+no parser claimed or a parser failed on — and what operators do with it: approve (the job is
+created and every waiting mail of it becomes a run, in one transaction), re-parse, delete (soft).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import Session
+
+from shared_code import audit
+from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
+from shared_code.errors import Conflict, InvalidInput, NotFound
+from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job, stored_objects
+from shared_code.mail.ingest import parse_fields, store_objects
+from shared_code.runs.api_types import Id, IdList, Name, PageInfo, PageQuery, page_of
+
+IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.deleted_at.is_(None), MailMessage.location == "inbox")
+
+
+class InboxQuery(PageQuery):
+    parse_status: ParseStatus | None = Field(None, description="Only parsed, unparsed or error mail.")
+
+
+class InboxItem(ResponseModel):
+    id: int
+    received_at: datetime
+    from_address: str | None
+    subject: str | None
+    parse_status: ParseStatus
+    parser_name: str | None
+    parse_error: str | None
+    backup_software: str | None
+    backup_type: str | None
+    job_name: str | None
+    parsed_status: str | None = Field(
+        description="The run status the mail reports (success, warning, failed)."
+    )
+    informational: bool
+    object_count: int
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    page: PageInfo
+
+
+class MailObjectView(ResponseModel):
+    name: str
+    object_type: str | None
+    status: str
+    message: str | None
+
+
+class MailView(InboxItem):
+    source: str
+    graph_message_id: str | None
+    internet_message_id: str | None
+    location: str
+    job_id: int | None
+    run_id: int | None = Field(description="The run this mail became, if it did.")
+    deleted_at: datetime | None
+    text_body: str | None
+    html_body: str | None
+    objects: list[MailObjectView]
+
+
+class ApproveBody(RequestModel):
+    customer_id: Id | None = Field(None, description="An existing customer.")
+    customer_name: Name | None = Field(
+        None, description="Or a customer to create (an existing name is reused)."
+    )
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> ApproveBody:
+        if (self.customer_id is None) == (self.customer_name is None):
+            raise ValueError("give exactly one of customer_id and customer_name")
+        return self
+
+
+class Approval(BaseModel):
+    job_id: int
+    customer_id: int
+    mail_ids: list[int] = Field(description="Every Inbox mail of the job, now booked as runs.")
+    run_ids: list[int]
+
+
+class DeleteBody(RequestModel):
+    mail_ids: IdList
+
+
+class Deletion(BaseModel):
+    deleted: list[int]
+    not_in_inbox: list[int] = Field(description="Ids that are unknown, booked or deleted already.")
+
+
+class Reparse(BaseModel):
+    mail: InboxItem
+    run_id: int | None = Field(
+        description="Set when the new parse result belongs to a known job and was booked."
+    )
+
+
+# --- reading ------------------------------------------------------------------------------------------
+
+
+def _object_count() -> Any:
+    return select(func.count()).where(MailObject.mail_id == MailMessage.id).scalar_subquery()
+
+
+def _item(mail: MailMessage, object_count: int) -> InboxItem:
+    return InboxItem.model_validate({**_columns(mail, InboxItem), "object_count": object_count})
+
+
+def _columns(mail: MailMessage, model: type[BaseModel]) -> dict[str, Any]:
+    columns = MailMessage.__table__.columns.keys()
+    return {name: getattr(mail, name) for name in model.model_fields if name in columns}
+
+
+def list_inbox(session: Session, query: InboxQuery) -> InboxPage:
+    statement = select(MailMessage, _object_count()).where(*IN_INBOX)
+    if query.parse_status is not None:
+        statement = statement.where(MailMessage.parse_status == query.parse_status)
+    rows = session.execute(
+        statement.order_by(MailMessage.received_at.desc(), MailMessage.id.desc())
+        .offset(query.offset)
+        .limit(query.limit + 1)
+    ).all()
+    items, page = page_of([_item(mail, count) for mail, count in rows], query)
+    return InboxPage(items=items, page=page)
+
+
+def get_mail(session: Session, mail_id: int) -> MailView:
+    mail = session.get(MailMessage, mail_id)
+    if mail is None:
+        raise NotFound(f"no such mail: {mail_id}")
+    objects = session.scalars(
+        select(MailObject).where(MailObject.mail_id == mail.id).order_by(MailObject.position)
+    ).all()
+    run_id = session.scalar(select(JobRun.id).where(JobRun.mail_id == mail.id))
+    return MailView.model_validate(
+        {
+            **_columns(mail, MailView),
+            "object_count": len(objects),
+            "run_id": run_id,
+            "objects": [MailObjectView.model_validate(o) for o in objects],
+        }
+    )
+
+
+# --- acting -------------------------------------------------------------------------------------------
+
+
+def _inbox_mail(session: Session, mail_id: int) -> MailMessage:
+    """The mail, locked; 404 when unknown, 409 when it is not (or no longer) in the Inbox."""
+    mail = session.get(MailMessage, mail_id, with_for_update=True)
+    if mail is None:
+        raise NotFound(f"no such mail: {mail_id}")
+    if mail.job_id is not None or mail.deleted_at is not None or mail.location != "inbox":
+        raise Conflict(f"mail {mail_id} is not in the Inbox (booked or deleted already)", code="not_in_inbox")
+    return mail
+
+
+def approve(session: Session, mail_id: int, body: ApproveBody, actor: str) -> Approval:
+    """Create the mail's job for a customer and book every Inbox mail of that job as a run."""
+    mail = _inbox_mail(session, mail_id)
+    if mail.parse_status != "parsed":
+        raise Conflict(
+            f"mail {mail_id} is {mail.parse_status}: only parsed mail can be approved", code="not_parsed"
+        )
+    identity = JobIdentity.of(mail)
+    identity.lock(session)
+    customer = _customer(session, body)
+    job = live_job(session, identity) or _new_job(session, mail, customer)
+    if job.customer_id != customer.id:
+        raise Conflict(
+            f"job {job.id} for this sender and job name already belongs to customer {job.customer_id}",
+            code="job_exists",
+        )
+    waiting = session.scalars(
+        select(MailMessage)
+        .where(*IN_INBOX, MailMessage.parse_status == "parsed", identity.matches(MailMessage))
+        .order_by(MailMessage.received_at, MailMessage.id)
+        .with_for_update()
+    ).all()
+    runs = [
+        book_into(session, job, waiting_mail, stored_objects(session, waiting_mail))
+        for waiting_mail in waiting
+    ]
+    mail_ids = [m.id for m in waiting]
+    audit.record(
+        session,
+        actor,
+        "approve",
+        "mail",
+        mail.id,
+        {"job_id": job.id, "customer_id": customer.id, "mail_ids": mail_ids},
+    )
+    return Approval(job_id=job.id, customer_id=customer.id, mail_ids=mail_ids, run_ids=[r.id for r in runs])
+
+
+def _customer(session: Session, body: ApproveBody) -> Customer:
+    if body.customer_id is not None:
+        customer = session.get(Customer, body.customer_id)
+        if customer is None or customer.deleted_at is not None:
+            raise InvalidInput(
+                f"customer_id: no such customer: {body.customer_id}",
+                details=[{"field": "body.customer_id", "message": "no such customer"}],
+            )
+        return customer
+    name = body.customer_name or ""
+    created = session.scalars(
+        pg_insert(Customer)
+        .values(name=name)
+        .on_conflict_do_nothing(
+            index_elements=[func.lower(func.btrim(Customer.name))], index_where=text("deleted_at IS NULL")
+        )
+        .returning(Customer)
+    ).first()
+    if created is not None:
+        return created
+    return session.scalars(
+        select(Customer).where(
+            func.lower(func.btrim(Customer.name)) == func.lower(func.btrim(name)),
+            Customer.deleted_at.is_(None),
+        )
+    ).one()
+
+
+def _new_job(session: Session, mail: MailMessage, customer: Customer) -> Job:
+    job = Job(
+        customer_id=customer.id,
+        from_address=mail.from_address or "",
+        backup_software=mail.backup_software,
+        backup_type=mail.backup_type,
+        job_name=mail.job_name,
+        informational=mail.informational,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def delete_mails(session: Session, mail_ids: list[int], actor: str) -> Deletion:
+    """Soft-delete Inbox mail; booked mail stays with its run."""
+    deleted = sorted(
+        session.scalars(
+            update(MailMessage)
+            .where(MailMessage.id.in_(mail_ids), *IN_INBOX)
+            .values(deleted_at=datetime.now(UTC), location="deleted")
+            .returning(MailMessage.id)
+        )
+    )
+    for mail_id in deleted:
+        audit.record(session, actor, "delete", "mail", mail_id)
+    return Deletion(deleted=deleted, not_in_inbox=sorted(set(mail_ids) - set(deleted)))
+
+
+def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
+    """Run today's parsers on the stored mail; a result for a known job is booked at once."""
+    from shared_code.parsers.registry import parse_mail
+
+    mail = _inbox_mail(session, mail_id)
+    content = session.get(MailContent, mail_id)
+    if content is None:
+        raise Conflict(
+            f"mail {mail_id} was stored without its raw content and cannot be re-parsed", code="no_content"
+        )
+    outcome = parse_mail(content.mime)
+    for name, value in parse_fields(outcome).items():
+        setattr(mail, name, value)
+    session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))
+    objects = store_objects(session, mail, outcome)
+    run = book_if_known(session, mail, objects) if outcome.kind == "parsed" else None
+    audit.record(
+        session,
+        actor,
+        "reparse",
+        "mail",
+        mail.id,
+        {"parse_status": outcome.kind, "parser": outcome.parser_name},
+    )
+    session.flush()
+    return Reparse(mail=_item(mail, len(objects)), run_id=run.id if run is not None else None)

@@ -1,0 +1,99 @@
+"""Booking a mail of a known job: overrides set the effective status, and the new run gets the
+job's open tickets and remarks and its open Autotask ticket (technical notes, "Ticket Propagation
+to New Runs"), at ingestion as at approval. Tickets are inserted directly."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared_code.db.models import (
+    Job,
+    JobRun,
+    Override,
+    Remark,
+    RemarkJobRun,
+    RemarkScope,
+    Ticket,
+    TicketJobRun,
+    TicketScope,
+)
+from shared_code.mail.ingest import ingest
+from shared_code.mail.sources import RawMail
+from tests.mail.mails import T0, VEEAM, job_for, mime
+
+
+def book(name: str = VEEAM) -> int:
+    """A mail of a known job comes in; the id of the run it became."""
+    ingested = ingest(RawMail("directory", f"/archive/{name}.eml", mime(name)))
+    assert ingested.run_id is not None
+    return ingested.run_id
+
+
+def open_ticket(db: Session, job: Job, code: str, *, resolved: bool = False) -> Ticket:
+    ticket = Ticket(ticket_code=code, description="SQL log truncation fails", created_by="op")
+    if resolved:
+        ticket.resolved_at = T0
+    db.add(ticket)
+    db.flush()
+    db.add(TicketScope(note_id=ticket.id, job_id=job.id))
+    db.commit()
+    return ticket
+
+
+def linked(db: Session, link: type, run_id: int) -> list[int]:
+    return sorted(db.scalars(select(link.note_id).where(link.job_run_id == run_id)))
+
+
+def test_a_booked_run_gets_the_open_tickets_and_remarks_of_its_job_only(db) -> None:
+    job = job_for(db, VEEAM)
+    wanted = open_ticket(db, job, "T20261120.0001")
+    open_ticket(db, job, "T20261120.0002", resolved=True)
+    remark = Remark(description="Known slow NAS", created_by="op")
+    db.add(remark)
+    db.flush()
+    db.add(RemarkScope(note_id=remark.id, job_id=job.id))
+    db.commit()
+    run_id = book()
+    assert linked(db, TicketJobRun, run_id) == [wanted.id]
+    assert linked(db, RemarkJobRun, run_id) == [remark.id]
+
+    wanted.resolved_at = T0 + timedelta(hours=1)  # resolved: stops linking at once, old link stays
+    db.commit()
+    later = book()
+    assert linked(db, TicketJobRun, later) == []
+    assert linked(db, TicketJobRun, run_id) == [wanted.id]
+
+
+def test_a_booked_run_gets_the_jobs_open_autotask_ticket(db) -> None:
+    job_for(db, VEEAM)
+    first = db.get(JobRun, book())
+    first.autotask_ticket_id, first.autotask_ticket_number = 4711, "T20261120.0042"
+    first.autotask_ticket_created_at, first.autotask_ticket_created_by = T0, "op"
+    db.commit()
+    second = db.get(JobRun, book())
+    assert (second.autotask_ticket_id, second.autotask_ticket_number) == (4711, "T20261120.0042")
+    first.autotask_ticket_deleted_at = second.autotask_ticket_deleted_at = T0
+    db.commit()
+    assert db.get(JobRun, book()).autotask_ticket_id is None  # deleted in the PSA: not propagated
+
+
+def test_an_override_sets_the_effective_status_of_a_booked_run(db) -> None:
+    job = job_for(db, VEEAM)
+    db.add(
+        Override(
+            scope="job",
+            job_id=job.id,
+            match_status="warning",
+            match_message="transaction logs",
+            result_status="success",
+            reason="known SQL log warning",
+            created_by="op",
+            active_from=T0 - timedelta(days=1),
+        )
+    )
+    db.commit()
+    run = db.get(JobRun, book())
+    assert (run.status, run.effective_status, run.override_id is not None) == ("warning", "success", True)

@@ -1,0 +1,69 @@
+"""A folder of .eml files through the same pipeline: `python -m shared_code import-mail DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from shared_code.cli import SAMPLE_MAILBOX, main
+from shared_code.db.models import IngestionFailure, JobRun, MailMessage
+from tests.mail.mails import NAKIVO, VEEAM, job_for, mime
+
+
+def write(folder: Path, name: str, content: bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+def test_the_sample_mailbox_imports_with_a_summary_and_again_as_duplicates(db, capsys) -> None:
+    total = len(list(SAMPLE_MAILBOX.rglob("*.eml")))
+    assert main(["import-mail", str(SAMPLE_MAILBOX)]) == 0
+    output = capsys.readouterr()
+    assert f"[{total}/{total}]" in output.err  # progress
+    summary = output.out.strip()
+    counts = dict(reversed(part.split(" ")) for part in summary.split(": ", 1)[1].split(", "))
+    assert set(counts) == {"parsed", "unparsed", "errors", "duplicates"}
+    assert int(counts["parsed"]) > 0 and int(counts["unparsed"]) > 0 and counts["duplicates"] == "0"
+    assert sum(int(n) for n in counts.values()) == total
+    assert db.scalar(select(func.count()).select_from(MailMessage)) == total
+
+    assert main(["import-mail", str(SAMPLE_MAILBOX)]) == 0  # idempotent, e.g. every `make run`
+    assert capsys.readouterr().out.strip().endswith(f"0 parsed, 0 unparsed, 0 errors, {total} duplicates")
+    assert db.scalar(select(func.count()).select_from(MailMessage)) == total
+
+
+def test_duplicates_are_recognised_by_message_id_else_by_content(db, tmp_path, capsys) -> None:
+    job_for(db, VEEAM)
+    report = mime(VEEAM, message_id="<same@example.test>")
+    write(tmp_path, "a.eml", report)
+    write(tmp_path, "nested/b.eml", report.replace(b"Subject:", b"X-Exported-By: archive\nSubject:"))
+    anonymous = b"\n".join(line for line in mime(NAKIVO).split(b"\n") if not line.startswith(b"Message-ID"))
+    write(tmp_path, "c.eml", anonymous)
+    write(tmp_path, "d.eml", anonymous)
+    write(tmp_path, "notes.txt", b"not mail")
+    assert main(["import-mail", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("2 parsed, 0 unparsed, 0 errors, 2 duplicates")
+    assert db.scalar(select(func.count()).select_from(JobRun)) == 1  # the Veeam job is known
+    sources = set(db.scalars(select(MailMessage.source)))
+    assert sources == {"directory"}
+
+
+def test_an_unreadable_file_is_counted_and_recorded(db, tmp_path, capsys) -> None:
+    write(tmp_path, "ok.eml", mime(VEEAM))
+    (tmp_path / "broken.eml").symlink_to(tmp_path / "missing-target.eml")
+    assert main(["import-mail", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("1 parsed, 0 unparsed, 1 errors, 0 duplicates")
+    failure = db.scalars(select(IngestionFailure)).one()
+    assert (failure.source, failure.state, failure.message_ref) == (
+        "directory",
+        "permanent",
+        str(tmp_path / "broken.eml"),
+    )
+
+
+def test_a_missing_directory_is_one_line_and_exit_code_2(db, tmp_path, capsys) -> None:
+    assert main(["import-mail", str(tmp_path / "nowhere")]) == 2
+    assert "is not a directory" in capsys.readouterr().err

@@ -1,0 +1,95 @@
+"""Failed ingestions through the API: listed with reasons, retried onto the Storage queue (Azurite),
+and nothing silently lost: every mail in the mailbox ends up stored or recorded as failed."""
+
+from __future__ import annotations
+
+import base64
+
+from azure.storage.queue import QueueClient
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from shared_code.config import get_settings
+from shared_code.db.models import AuditLog, IngestionFailure, MailMessage
+from shared_code.mail.queue import INGEST_QUEUE, MAX_DEQUEUE_COUNT
+from tests.mail.mails import NAKIVO, NEWSLETTER, VEEAM, mime
+from tests.mail.test_catch_up import catch_up
+from tests.mail.test_queue_ingestion import deliver
+
+
+def azure_queue_messages(azurite) -> list[str]:
+    """What the Functions host would read from the Storage queue (base64, as host.json says)."""
+    queue = QueueClient.from_connection_string(azurite.connection_string, INGEST_QUEUE)
+    return [base64.b64decode(m.content).decode() for m in queue.receive_messages(max_messages=32)]
+
+
+def test_a_poisoned_message_is_listed_and_a_retry_puts_it_back_on_the_storage_queue(
+    db, graph, queues, api, azurite
+) -> None:
+    message_id = graph.add_message(mime(VEEAM))
+    graph.fail("GET", r"/\$value$", 500, times=MAX_DEQUEUE_COUNT)
+    deliver(queues, message_id)
+    (failure,) = api.get("/api/ingestion/failures", role="Viewer").json()["items"]
+    assert (failure["message_ref"], failure["state"], failure["attempts"]) == (message_id, "poisoned", 5)
+
+    response = api.post(f"/api/ingestion/failures/{failure['id']}/retry", role="Operator")
+    assert response.status == 200, response.body
+    assert response.json()["state"] == "retrying"
+    assert azure_queue_messages(azurite) == [message_id]
+    assert db.scalars(select(AuditLog.action).where(AuditLog.entity_type == "ingestion_failure")).all() == [
+        "retry"
+    ]
+
+    queues.enqueue(INGEST_QUEUE, message_id)  # the host picks it up: Graph has recovered
+    queues.drain()
+    assert db.scalars(select(MailMessage.graph_message_id)).all() == [message_id]
+    resolved = api.get("/api/ingestion/failures?state=resolved").json()["items"]
+    assert [f["id"] for f in resolved] == [failure["id"]]
+    assert api.get("/api/ingestion/failures").json() == {"items": [], "total": 0}
+    assert api.post(f"/api/ingestion/failures/{failure['id']}/retry").status == 409
+
+
+def test_retry_refuses_unknown_and_directory_failures(db, api) -> None:
+    db.add(
+        IngestionFailure(
+            source="directory", message_ref="/archive/x.eml", state="permanent", last_error="OSError"
+        )
+    )
+    db.commit()
+    failure_id = db.scalars(select(IngestionFailure.id)).one()
+    assert api.post(f"/api/ingestion/failures/{failure_id}/retry").status == 409
+    assert api.post("/api/ingestion/failures/424242/retry").status == 404
+
+
+def test_retry_answers_503_when_the_storage_queue_is_unreachable(db, api, monkeypatch) -> None:
+    db.add(IngestionFailure(source="graph", message_ref="AAMkAD-x==", state="poisoned", last_error="x"))
+    db.commit()
+    failure_id = db.scalars(select(IngestionFailure.id)).one()
+    unreachable = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;QueueEndpoint=http://127.0.0.1:9/devstoreaccount1;"
+    monkeypatch.setattr(get_settings(), "storage_connection_string", SecretStr(unreachable))
+    response = api.post(f"/api/ingestion/failures/{failure_id}/retry")
+    assert response.status == 503
+    assert "a2V5" not in response.body.decode()
+    assert db.get(IngestionFailure, failure_id).state == "poisoned"
+
+
+def test_nothing_is_silently_lost(db, graph, queues) -> None:
+    """Notifications, throttling, a server error streak, a message deleted before it was fetched,
+    and a webhook outage: every mail the mailbox ever held is stored, or recorded as failed."""
+    everything = [graph.add_message(mime(name)) for name in [VEEAM, NAKIVO, NEWSLETTER] * 4]
+    notified, missed = everything[:6], everything[6:]
+    graph.fail("GET", rf"/messages/{notified[0]}/\$value$", 429, headers={"Retry-After": "1"})
+    graph.fail("GET", rf"/messages/{notified[1]}/\$value$", 500, times=2)
+    graph.delete_message(notified[2])  # deleted by a user between notification and fetch
+    graph.fail("GET", rf"/messages/{missed[0]}/\$value$", 500, times=MAX_DEQUEUE_COUNT)
+    deliver(queues, *notified)
+    for _ in range(MAX_DEQUEUE_COUNT):  # the timer runs on while one message keeps failing
+        catch_up(queues)
+
+    stored = set(db.scalars(select(MailMessage.graph_message_id)))
+    failed = {f.message_ref: f.state for f in db.scalars(select(IngestionFailure))}
+    unresolved = {ref for ref, state in failed.items() if state != "resolved"}
+    assert stored | unresolved == set(everything)
+    assert not stored & unresolved
+    assert failed[notified[2]] == "permanent" and failed[missed[0]] == "poisoned"
+    assert len(stored) == len(everything) - 2
