@@ -157,3 +157,15 @@ def test_the_statement_count_is_the_same_for_10_and_10000_runs(db: Session, api)
     assert db.scalar(select(func.count()).select_from(JobRun)) == 10_000
     with_10_000 = count_statements(api, "/api/run-checks")
     assert with_10 == with_10_000 == 3
+
+
+def test_informational_jobs_are_listed_but_deleted_and_inactive_ones_are_not(db: Session, api) -> None:
+    notices = a_job(db, informational=True)
+    deleted, inactive = a_job(db), a_job(db, active=False)
+    dormant_customer_job = a_job(db, a_customer(db, active=False))
+    for job in (notices, deleted, inactive, dormant_customer_job):
+        a_run(db, job, status="success")
+    deleted.deleted_at = T0
+    db.commit()
+    groups = api.get("/api/run-checks").json()["customers"]
+    assert [(j["job_id"], j["informational"]) for c in groups for j in c["jobs"]] == [(notices.id, True)]
