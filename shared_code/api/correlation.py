@@ -35,19 +35,31 @@ def correlation_scope(correlation_id: str) -> Iterator[str]:
         _current.reset(token)
 
 
-class CorrelationFilter(logging.Filter):
-    """Adds ``correlation_id`` to every record. With ``suffix_message`` it is also appended to the
-    message, so that the Functions host's Application Insights traces carry it (the worker
-    forwards the message text, not custom record attributes)."""
+def _stamp_records_with_correlation_id() -> None:
+    """Every log record, from any logger or thread of a request, carries ``correlation_id``."""
+    base_factory = logging.getLogRecordFactory()
+    if getattr(base_factory, "stamps_correlation_id", False):
+        return
 
-    def __init__(self, *, suffix_message: bool = False) -> None:
-        super().__init__()
-        self.suffix_message = suffix_message
+    def factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = base_factory(*args, **kwargs)
+        record.correlation_id = current()
+        return record
+
+    factory.stamps_correlation_id = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_stamp_records_with_correlation_id()
+
+
+class MessageSuffixFilter(logging.Filter):
+    """Appends the correlation id to the message text: the Functions worker forwards the text to
+    Application Insights, not custom record attributes."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        correlation_id = current()
-        record.correlation_id = correlation_id
-        if self.suffix_message and correlation_id and not getattr(record, "_correlated", False):
+        correlation_id = getattr(record, "correlation_id", None)
+        if correlation_id and not getattr(record, "_correlated", False):
             record.msg = f"{record.msg} [correlation_id={correlation_id}]"
             record._correlated = True
         return True
@@ -78,5 +90,5 @@ def install_log_correlation(level: str = "INFO", *, json_lines: bool = False) ->
     for handler in root.handlers:
         if json_lines:
             handler.setFormatter(JsonFormatter())
-        if not any(isinstance(f, CorrelationFilter) for f in handler.filters):
-            handler.addFilter(CorrelationFilter(suffix_message=not json_lines))
+        elif not any(isinstance(f, MessageSuffixFilter) for f in handler.filters):
+            handler.addFilter(MessageSuffixFilter())

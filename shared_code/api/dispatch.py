@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from shared_code import errors
 from shared_code.api import correlation
@@ -119,10 +119,7 @@ def _respond(
         status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 400)
         return error_response(status, error.code, error.message, error.details)
     except DBAPIError as error:
-        if not _is_connection_problem(error):
-            return _internal_error(route, correlation_id)
-        log.error("database unavailable during %s %s: %s", route.method, route.path, error.orig)
-        return error_response(503, "database_unavailable", "The database is unavailable; try again shortly.")
+        return _database_error(route, error, correlation_id)
     except Exception:
         return _internal_error(route, correlation_id)
     finally:
@@ -137,14 +134,28 @@ def _internal_error(route: Route, correlation_id: str) -> ApiResponse:
     )
 
 
-def _is_connection_problem(error: DBAPIError) -> bool:
-    return (
-        bool(error.connection_invalidated) or isinstance(error, OperationalError) or _pg8000_interface(error)
-    )
+def _database_error(route: Route, error: DBAPIError, correlation_id: str) -> ApiResponse:
+    """Down or overloaded → 503; a constraint or concurrency clash the request lost → 409; else 500."""
+    state = _sqlstate(error)
+    if error.connection_invalidated or state is None or state[:2] in {"08", "53", "57"}:
+        log.error(
+            "database unavailable during %s %s: %s", route.method, route.path, type(error.orig).__name__
+        )
+        return error_response(503, "database_unavailable", "The database is unavailable; try again shortly.")
+    if state[:2] == "23" or state in {"40001", "40P01"}:
+        log.warning("database conflict in %s %s: SQLSTATE %s", route.method, route.path, state)
+        return error_response(
+            409,
+            "conflict",
+            "The change conflicts with the current data (a concurrent change?); reload and retry.",
+        )
+    return _internal_error(route, correlation_id)
 
 
-def _pg8000_interface(error: DBAPIError) -> bool:
-    return type(error.orig).__name__ == "InterfaceError"
+def _sqlstate(error: DBAPIError) -> str | None:
+    """The server's SQLSTATE, or None when no server answered (network, closed connection)."""
+    details = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    return details.get("C") if isinstance(details, dict) else None
 
 
 def _challenge(error: Unauthorized) -> str:

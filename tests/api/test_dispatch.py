@@ -137,3 +137,37 @@ def test_an_unsafe_correlation_id_is_replaced() -> None:
 def test_every_response_carries_a_correlation_id(api) -> None:
     for response in (api.get("/api/health", role=None), api.get("/api/me", role=None), api.get("/api/me")):
         assert response.headers[HEADER]
+
+
+def test_a_lost_constraint_race_is_409_not_500(db) -> None:
+    from sqlalchemy import text
+
+    def insert_twice(call: Call) -> None:
+        call.db.execute(text("INSERT INTO customers (name) VALUES ('Same'), ('same')"))
+
+    response = handle(route(insert_twice), request())
+    assert response.status == 409
+    assert response.json()["error"]["code"] == "conflict"
+
+
+def test_a_foreign_key_violation_is_409(db) -> None:
+    from sqlalchemy import text
+
+    def orphan(call: Call) -> None:
+        call.db.execute(
+            text(
+                "INSERT INTO jobs (customer_id, from_address, backup_software, backup_type, job_name)"
+                " VALUES (999999, 'a', 'b', 'c', 'd')"
+            )
+        )
+
+    assert handle(route(orphan), request()).status == 409
+
+
+def test_other_database_errors_are_500(db) -> None:
+    from sqlalchemy import text
+
+    def bad_sql(call: Call) -> None:
+        call.db.execute(text("SELECT no_such_column FROM customers"))
+
+    assert handle(route(bad_sql), request()).status == 500
