@@ -19,6 +19,9 @@ param deploymentContainerName string
 @description('Queue the webhook and the catch-up timer put message ids on.')
 param ingestQueueName string = 'mail-ingest'
 
+@description('Queue of Graph lifecycle notifications, handled off the webhook request (shared_code/mail/queue.py).')
+param lifecycleQueueName string = 'graph-lifecycle'
+
 @description('Replication of the account (the queues hold work in flight only; ZRS where the region has zones).')
 @allowed([
   'Standard_LRS'
@@ -115,6 +118,13 @@ resource ingestQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
 resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: '${ingestQueueName}-poison'
+}
+
+// Graph lifecycle notifications (reauthorize, subscription removed, missed) wait here for the
+// queue function that renews, recreates or catches up.
+resource lifecycleQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: lifecycleQueueName
 }
 
 output id string = account.id

@@ -224,16 +224,20 @@ def test_storage_has_no_shared_keys_and_no_public_blobs() -> None:
 
 
 def test_queues_match_the_app() -> None:
-    """The ingestion queue and the poison queue the Functions host moves failures to (SPEC §4)."""
+    """The ingestion queue, its poison queue and the lifecycle queue, named as the app names them."""
+    from shared_code.mail.queue import GRAPH_EVENTS_QUEUE, INGEST_QUEUE
+
     tpl = t("storage.bicep")
-    assert tpl.params["ingestQueueName"].default == "mail-ingest"
-    assert "ingestQueueName" not in main().module("storage").params
+    assert tpl.params["ingestQueueName"].default == INGEST_QUEUE
+    assert tpl.params["lifecycleQueueName"].default == GRAPH_EVENTS_QUEUE
+    assert not {"ingestQueueName", "lifecycleQueueName"} & set(main().module("storage").params)
     queues = {
         r.symbol: r.body["name"]
         for r in tpl.resources_of_type("Microsoft.Storage/storageAccounts/queueServices/queues")
     }
     assert queues["ingestQueue"] == Expr("ingestQueueName")
     assert queues["poisonQueue"] == Interp("'${ingestQueueName}-poison'")
+    assert queues["lifecycleQueue"] == Expr("lifecycleQueueName")
 
 
 def test_functions_host_uses_identity_based_storage() -> None:
