@@ -1,13 +1,15 @@
 """Booking parsed mail (SPEC §6): a known job gets a run, an unknown job waits in the Inbox.
 
 A job is identified by sender, software, backup type and job name, compared case-insensitively
-and trimmed, in SQL (the same expressions as the unique index on live jobs). Booking and
-approval take a transaction-scoped advisory lock on that identity: a mail ingested while its job
-is being approved either sees the new job or is seen by the approval, never neither.
+and trimmed, in SQL (the same expressions as the unique index on live jobs). Approval, and the
+booking of a mail whose job is not found, take a transaction-scoped advisory lock on that
+identity: a mail ingested while its job is being approved either sees the new job or is seen by
+the approval, never neither.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
 
 _SEPARATOR = "\x1f"
+IDENTITY_COLUMNS = ("from_address", "backup_software", "backup_type", "job_name")
 
 
 @dataclass(frozen=True)
@@ -30,9 +33,12 @@ class JobIdentity:
 
     @classmethod
     def of(cls, mail: MailMessage) -> JobIdentity:
-        return cls(
-            mail.from_address or "", mail.backup_software or "", mail.backup_type or "", mail.job_name or ""
-        )
+        return cls.of_row({name: getattr(mail, name) for name in IDENTITY_COLUMNS})
+
+    @classmethod
+    def of_row(cls, row: Mapping[str, Any]) -> JobIdentity:
+        """The identity of a mail row about to be stored."""
+        return cls(*(row[name] or "" for name in IDENTITY_COLUMNS))
 
     def _pairs(self, model: Any) -> list[tuple[Any, str]]:
         return [
@@ -60,11 +66,22 @@ def live_job(session: Session, identity: JobIdentity) -> Job | None:
     return session.scalars(select(Job).where(identity.matches(Job), Job.deleted_at.is_(None))).first()
 
 
-def book_if_known(session: Session, mail: MailMessage, objects: list[ObjectResult]) -> JobRun | None:
-    """The run of a parsed mail whose job exists; None leaves the mail in the Inbox."""
-    identity = JobIdentity.of(mail)
-    identity.lock(session)
+def job_to_book(session: Session, identity: JobIdentity) -> Job | None:
+    """The live job a parsed mail of this identity becomes a run of; None: it waits in the Inbox.
+
+    A known job needs no lock (approval only ever adds jobs). An unknown one is looked up again
+    under the identity's lock, held until the transaction ends: either an approval that was under
+    way has committed its job by then, or the next approval sees this mail in the Inbox."""
     job = live_job(session, identity)
+    if job is None:
+        identity.lock(session)
+        job = live_job(session, identity)
+    return job
+
+
+def book_if_known(session: Session, mail: MailMessage, objects: list[ObjectResult]) -> JobRun | None:
+    """The run of a stored, parsed mail whose job exists; None leaves the mail in the Inbox."""
+    job = job_to_book(session, JobIdentity.of(mail))
     return None if job is None else book_into(session, job, mail, objects)
 
 

@@ -41,7 +41,7 @@ def record_failure(source: str, ref: str, state: FailureState, error: BaseExcept
     description = describe(error)
     table = IngestionFailure.__table__
     statement = pg_insert(IngestionFailure).values(
-        source=source, message_ref=ref[:MAX_REF_LENGTH], state=state, attempts=1, last_error=description
+        source=source, message_ref=failure_ref(ref), state=state, attempts=1, last_error=description
     )
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.message_ref],
@@ -73,11 +73,16 @@ def record_failure_or_log(source: str, ref: str, state: FailureState, error: Bas
         )
 
 
+def failure_ref(ref: str) -> str:
+    """The reference a failure is recorded under (a file path may be longer than we keep)."""
+    return ref[:MAX_REF_LENGTH]
+
+
 def resolve_failure(session: Session, ref: str) -> None:
     """The mail is stored now: its failure record, if any, is resolved."""
     session.execute(
         update(IngestionFailure)
-        .where(IngestionFailure.message_ref == ref[:MAX_REF_LENGTH], IngestionFailure.state != "resolved")
+        .where(IngestionFailure.message_ref == failure_ref(ref), IngestionFailure.state != "resolved")
         .values(state="resolved", resolved_at=func.now())
     )
 

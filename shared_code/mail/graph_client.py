@@ -19,11 +19,12 @@ import functools
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from shared_code.config import Settings, get_settings
 
@@ -97,6 +98,7 @@ class GraphMailbox:
         self._runner = _loop_thread()
         self._client = _graph_client(settings)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        self._users_url = f"{settings.graph_base_url.rstrip('/')}/users/{quote(self.mailbox, safe='')}"
 
     @property
     def resource(self) -> str:
@@ -111,7 +113,10 @@ class GraphMailbox:
 
     def mime(self, message_id: str) -> bytes:
         """The message as RFC 5322 bytes (``/$value``)."""
-        content = self._call(lambda: self._message(message_id).content.get())
+        # The one request made per mail: its URL is built once here rather than expanded from the
+        # SDK's URI template on each of the several times the SDK reads it.
+        url = f"{self._users_url}/messages/{quote(message_id, safe='')}/$value"
+        content = self._call(lambda: self._message(message_id).content.with_url(url).get())
         if content is None:
             raise GraphNotFound(f"message {message_id} has no content", status=404)
         return content
@@ -226,7 +231,6 @@ def _graph_client(settings: Settings) -> Any:
         AzureIdentityAuthenticationProvider,
     )
     from msgraph import GraphRequestAdapter, GraphServiceClient
-    from msgraph.graph_request_adapter import options
     from msgraph_core import GraphClientFactory
 
     http_client = httpx.AsyncClient(
@@ -234,13 +238,54 @@ def _graph_client(settings: Settings) -> Any:
         timeout=httpx.Timeout(60, connect=10),
         verify=_tls_context(settings.graph_ca_bundle),
     )
-    http_client = GraphClientFactory.create_with_default_middleware(client=http_client, options=options)
-    auth = AzureIdentityAuthenticationProvider(
-        _credential(settings), scopes=[_scope(settings.graph_base_url)]
-    )
+    http_client = GraphClientFactory.create_with_custom_middleware(_middleware(), client=http_client)
+    credential = _CachedToken(_credential(settings))
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=[_scope(settings.graph_base_url)])
     adapter = GraphRequestAdapter(auth, client=http_client)
     adapter.base_url = settings.graph_base_url.rstrip("/")
     return GraphServiceClient(request_adapter=adapter)
+
+
+def _middleware() -> list[Any]:
+    """The SDK's default handlers less the ones this client never uses (request/response inspection,
+    rewriting /me URLs): each costs CPU on every request, and ingestion makes many."""
+    from kiota_http.middleware import (
+        ParametersNameDecodingHandler,
+        RedirectHandler,
+        RetryHandler,
+        UserAgentHandler,
+    )
+    from msgraph.graph_request_adapter import options
+    from msgraph_core.middleware import GraphTelemetryHandler
+    from msgraph_core.middleware.options import GraphTelemetryHandlerOption
+
+    telemetry = options[GraphTelemetryHandlerOption.get_key()]
+    return [RedirectHandler(), RetryHandler(), ParametersNameDecodingHandler(), UserAgentHandler(),
+            GraphTelemetryHandler(options=telemetry)]  # fmt: skip
+
+
+class _CachedToken:
+    """The credential's access token, reused until shortly before it expires.
+
+    The SDK asks for a token on every request, and azure-identity answers each time by searching
+    MSAL's cache; a claims challenge (continuous access evaluation) always goes to the credential."""
+
+    REFRESH_BEFORE_SECONDS = 300
+
+    def __init__(self, credential: Any) -> None:
+        self._credential = credential
+        self._token: Any = None
+        self._lock = threading.Lock()
+
+    def get_token(self, *scopes: str, claims: str | None = None, **kwargs: Any) -> Any:
+        with self._lock:
+            if (
+                claims
+                or self._token is None
+                or self._token.expires_on - time.time() < self.REFRESH_BEFORE_SECONDS
+            ):
+                self._token = self._credential.get_token(*scopes, claims=claims, **kwargs)
+            return self._token
 
 
 def _credential(settings: Settings) -> Any:

@@ -1,9 +1,10 @@
 """A Graph message id, from the ingestion queue or the catch-up's delta query, into the pipeline.
 
-A message already stored is not fetched again (notifications and delta both name every mail,
-and Graph repeats itself); correctness does not rest on that look-up but on ``ingest``'s
-insert-or-nothing. A gone message (404) is a permanent failure; anything else raises, so the
-queue retries it, and the attempt the host will not repeat is recorded as poisoned.
+Correctness rests on ``ingest``'s insert-or-nothing, not on a look-up first: a message delivered
+twice is fetched twice (rare: the catch-up leaves out what is stored before it fetches) and stored
+once. A gone message (404) is a permanent failure, unless it is stored already (moved to the
+processed folder, say); anything else raises, so the queue retries it, and the attempt the host
+will not repeat is recorded as poisoned.
 """
 
 from __future__ import annotations
@@ -31,14 +32,18 @@ class InvalidMessageId(ValueError):
 
 
 def ingest_graph_message(mailbox: GraphMailbox, message_id: str) -> Ingested:
-    """Fetch (unless stored already), store, parse and book one message; move it when configured."""
+    """Fetch, store, parse and book one message; move it when configured."""
     if not _MESSAGE_ID.fullmatch(message_id):
         raise InvalidMessageId(f"not a Graph message id: {message_id[:80]!r}")
-    if known_message_ids([message_id]):
+    try:
+        raw = GraphSource(mailbox).fetch(message_id)
+    except GraphNotFound:
+        if not known_message_ids([message_id]):
+            raise
         with unit_of_work() as session:
             resolve_failure(session, message_id)
         return DUPLICATE
-    ingested = ingest(GraphSource(mailbox).fetch(message_id))
+    ingested = ingest(raw)
     if not ingested.duplicate:
         _move_when_configured(mailbox, message_id)
     return ingested

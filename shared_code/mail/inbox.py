@@ -18,7 +18,7 @@ from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job, stored_objects
-from shared_code.mail.ingest import parse_fields, store_objects
+from shared_code.mail.ingest import parse_fields, parsed_objects
 from shared_code.runs.api_types import Id, IdList, Name, PageInfo, PageQuery, page_of
 
 IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.deleted_at.is_(None), MailMessage.location == "inbox")
@@ -276,7 +276,12 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)
     session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))
-    objects = store_objects(session, mail, outcome)
+    objects = parsed_objects(outcome)
+    if objects:
+        session.add_all(
+            MailObject(mail_id=mail.id, position=position, name=o.name, status=o.status, message=o.message)
+            for position, o in enumerate(objects)
+        )
     run = book_if_known(session, mail, objects) if outcome.kind == "parsed" else None
     audit.record(
         session,

@@ -1,8 +1,8 @@
 """The one pipeline every mail goes through, whatever its source: decode, parse, store, book.
 
 Idempotent without check-then-insert: the mail row is inserted with ON CONFLICT DO NOTHING on
-its unique keys (Graph message id, Internet message id, content hash), and only the transaction
-whose insert created the row books it, in that same transaction. The same mail delivered any
+its unique keys (Graph message id, Internet message id, content hash; ``store``), and only the
+transaction whose insert created the row books it, in that same transaction. The same mail delivered any
 number of times, concurrently too, gives one mail and at most one run; a second delivery waits on
 the first one's row and then finds it (job_runs.mail_id is unique as a backstop).
 """
@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from shared_code.db.engine import unit_of_work
-from shared_code.db.models import MailContent, MailMessage, MailObject
-from shared_code.mail.booking import book_if_known
-from shared_code.mail.failures import resolve_failure
+from shared_code.db.models import MailMessage
+from shared_code.mail.booking import JobIdentity, job_to_book
+from shared_code.mail.failures import failure_ref
 from shared_code.mail.sources import RawMail
+from shared_code.mail.store import store_mail
+from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
 
 if TYPE_CHECKING:
@@ -54,16 +54,26 @@ def ingest(raw: RawMail) -> Ingested:
 
     decoded = decode_mail(raw.mime)
     outcome = parse_mail(decoded)
+    row, objects = _mail_row(raw, decoded, outcome), parsed_objects(outcome)
     with unit_of_work() as session:
-        resolve_failure(session, raw.ref)
-        mail = _insert_mail(session, raw, decoded, outcome)
-        if mail is None:
+        job = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None
+        if job is not None:
+            row.update(job_id=job.id, location="processed")
+        mail_id = store_mail(session, row, raw.mime, objects, failure_ref(raw.ref))
+        if mail_id is None:
             return DUPLICATE
-        session.add(MailContent(mail_id=mail.id, mime=raw.mime))
-        objects = store_objects(session, mail, outcome)
-        run = book_if_known(session, mail, objects) if outcome.kind == "parsed" else None
-        session.flush()
-        return Ingested(mail.id, mail.parse_status, run.id if run is not None else None)
+        run = None
+        if job is not None:
+            mail = _stored_mail(session, mail_id)
+            run = create_run(
+                session,
+                job,
+                run_at=row["received_at"],
+                status=row["parsed_status"],
+                objects=objects,
+                mail=mail,
+            )
+        return Ingested(mail_id, outcome.kind, run.id if run is not None else None)
 
 
 def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
@@ -73,33 +83,18 @@ def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
         "parse_status": outcome.kind,
         "parser_name": outcome.parser_name,
         "parse_error": clean(outcome.error),
-        "backup_software": result.software if result else None,
-        "backup_type": result.backup_type if result else None,
-        "job_name": result.job_name if result else None,
+        "backup_software": clean(result.software) if result else None,
+        "backup_type": clean(result.backup_type) if result else None,
+        "job_name": clean(result.job_name) if result else None,
         "parsed_status": result.status if result else None,
         "informational": result.informational if result else False,
     }
 
 
-def store_objects(session: Session, mail: MailMessage, outcome: ParseOutcome) -> list[ObjectResult]:
-    """Add the outcome's objects to the mail, in report order."""
-    objects = [
-        ObjectResult(clean(item.name) or "", item.status, clean(item.message))
-        for item in (outcome.result.objects if outcome.result else [])
-    ]
-    if objects:
-        rows = [
-            {
-                "mail_id": mail.id,
-                "position": position,
-                "name": o.name,
-                "status": o.status,
-                "message": o.message,
-            }
-            for position, o in enumerate(objects)
-        ]
-        session.execute(insert(MailObject).values(rows))
-    return objects
+def parsed_objects(outcome: ParseOutcome) -> list[ObjectResult]:
+    """The outcome's objects, in report order, as stored."""
+    items = outcome.result.objects if outcome.result else []
+    return [ObjectResult(clean(item.name) or "", item.status, clean(item.message)) for item in items]
 
 
 def clean(text: str | None) -> str | None:
@@ -107,10 +102,17 @@ def clean(text: str | None) -> str | None:
     return text.replace("\x00", "") if text else text
 
 
-def _insert_mail(
-    session: Session, raw: RawMail, decoded: DecodedMail, outcome: ParseOutcome
-) -> MailMessage | None:
-    values = {
+def _stored_mail(session: Session, mail_id: int) -> MailMessage:
+    """The mail just inserted, as an ORM object for ``create_run``, without reading it back."""
+    mail = MailMessage(id=mail_id)
+    make_transient_to_detached(mail)
+    session.add(mail)
+    return mail
+
+
+def _mail_row(raw: RawMail, decoded: DecodedMail, outcome: ParseOutcome) -> dict[str, Any]:
+    """The mail_messages row of a new mail, in the Inbox until it is booked."""
+    return {
         "source": raw.source,
         "graph_message_id": raw.graph_message_id,
         "internet_message_id": clean(decoded.internet_message_id),
@@ -121,7 +123,6 @@ def _insert_mail(
         "html_body": clean(decoded.html_body),
         "received_at": decoded.received_at or datetime.now(UTC),
         "location": "inbox",
+        "job_id": None,
         **parse_fields(outcome),
     }
-    statement = pg_insert(MailMessage).values(values).on_conflict_do_nothing().returning(MailMessage)
-    return session.scalars(statement).first()

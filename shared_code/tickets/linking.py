@@ -10,8 +10,9 @@ Every new run, from a mail or a missed run, gets:
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from typing import Any
+
+from sqlalchemy import CTE, Select, exists, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import (
@@ -28,30 +29,47 @@ NOTE_KINDS = ((Ticket, TicketScope, TicketJobRun), (Remark, RemarkScope, RemarkJ
 
 
 def link_open_tickets_to_run(session: Session, run: JobRun) -> None:
-    """Apply both strategies to a run that has just been flushed (it needs its id)."""
-    for note, scope, link in NOTE_KINDS:
-        _link_open_notes(session, run, note, scope, link)
-    if run.autotask_ticket_id is None:
-        _copy_open_autotask_ticket(session, run)
+    """Apply both strategies to a run that has just been flushed (it needs its id).
+
+    One round trip: the links are inserted by data-modifying CTEs of the statement that finds the
+    Autotask ticket to copy (every new run pays for this, so ingestion throughput counts it)."""
+    links = [_open_note_links(run, note, scope, link) for note, scope, link in NOTE_KINDS]
+    source = session.execute(_open_autotask_ticket(run).add_cte(*links)).first()
+    if source is not None and run.autotask_ticket_id is None:
+        (
+            run.autotask_ticket_id,
+            run.autotask_ticket_number,
+            run.autotask_ticket_url,
+            run.autotask_ticket_created_at,
+            run.autotask_ticket_created_by,
+        ) = source
 
 
-def _link_open_notes(session: Session, run: JobRun, note: type, scope: type, link: type) -> None:
+def _open_note_links(run: JobRun, note: type, scope: type, link: type) -> CTE:
     open_notes = (
         select(note.id, literal(run.id, JobRun.id.type))
         .join(scope, scope.note_id == note.id)
         .where(scope.job_id == run.job_id, func.coalesce(scope.resolved_at, note.resolved_at).is_(None))
         .distinct()
     )
+    # A new run has no links yet, so a plain INSERT does (SQLAlchemy caches it; ON CONFLICT it compiles anew).
     statement = insert(link).from_select([link.note_id, link.job_run_id], open_notes)
-    session.execute(statement.on_conflict_do_nothing())
+    return statement.cte(f"new_{link.__tablename__}")
 
 
-def _copy_open_autotask_ticket(session: Session, run: JobRun) -> None:
+def _open_autotask_ticket(run: JobRun) -> Select[tuple[Any, ...]]:
+    """The job's most recent Autotask ticket that is neither deleted in the PSA nor resolved."""
     resolved_internally = exists().where(
         Ticket.autotask_ticket_id == JobRun.autotask_ticket_id, Ticket.resolved_at.is_not(None)
     )
-    source = session.scalars(
-        select(JobRun)
+    return (
+        select(
+            JobRun.autotask_ticket_id,
+            JobRun.autotask_ticket_number,
+            JobRun.autotask_ticket_url,
+            JobRun.autotask_ticket_created_at,
+            JobRun.autotask_ticket_created_by,
+        )
         .where(
             JobRun.job_id == run.job_id,
             JobRun.id != run.id,
@@ -62,11 +80,4 @@ def _copy_open_autotask_ticket(session: Session, run: JobRun) -> None:
         )
         .order_by(JobRun.autotask_ticket_created_at.desc().nulls_last(), JobRun.id.desc())
         .limit(1)
-    ).first()
-    if source is None:
-        return
-    run.autotask_ticket_id = source.autotask_ticket_id
-    run.autotask_ticket_number = source.autotask_ticket_number
-    run.autotask_ticket_url = source.autotask_ticket_url
-    run.autotask_ticket_created_at = source.autotask_ticket_created_at
-    run.autotask_ticket_created_by = source.autotask_ticket_created_by
+    )

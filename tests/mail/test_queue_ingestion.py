@@ -77,7 +77,7 @@ def test_unknown_jobs_and_unparsed_mail_wait_in_the_inbox(db, graph, queues) -> 
     assert count(db, JobRun) == 0
 
 
-def test_duplicate_delivery_gives_one_mail_one_run_and_one_fetch(db, graph, queues) -> None:
+def test_duplicate_delivery_gives_one_mail_and_one_run(db, graph, queues) -> None:
     job_for(db, VEEAM)
     message_id = graph.add_message(mime(VEEAM))
     for _ in range(3):
@@ -85,7 +85,16 @@ def test_duplicate_delivery_gives_one_mail_one_run_and_one_fetch(db, graph, queu
     queues.enqueue(INGEST_QUEUE, message_id)
     queues.drain()
     assert (count(db, MailMessage), count(db, JobRun)) == (1, 1)
-    assert graph.fetches(message_id) == 1  # later deliveries find it stored
+    assert db.scalars(select(IngestionFailure)).all() == []
+
+
+def test_a_stored_message_gone_from_the_folder_is_a_duplicate_not_a_failure(db, graph, queues) -> None:
+    message_id = graph.add_message(mime(VEEAM))
+    deliver(queues, message_id)
+    graph.delete_message(message_id)  # moved or deleted after it was stored
+    deliver(queues, message_id)  # Graph delivers the notification again
+    assert count(db, MailMessage) == 1
+    assert db.scalars(select(IngestionFailure)).all() == []
 
 
 def test_concurrent_delivery_of_one_message_gives_one_mail_and_one_run(db, graph) -> None:

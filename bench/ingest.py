@@ -1,0 +1,269 @@
+"""Ingestion throughput: queue message to committed run, against the floor of inserting the same rows.
+
+    .venv/bin/python bench/ingest.py [--mails 2000] [--workers 4]
+
+Starts an embedded PostgreSQL and the fake Graph (tests/support/fake_graph.py: TLS on loopback,
+token endpoint included), applies the migrations, creates the jobs of the sample reports and puts
+``--mails`` reports in the fake mailbox (the corpus's parsable reports, each with its own
+Message-ID). Then, with ``--workers`` threads (the Functions host runs batchSize 3 +
+newBatchThreshold 1 = 4 messages at a time per instance):
+
+- floor: the rows the pipeline will write (mail, raw content, objects, run), computed beforehand
+  and inserted directly, one transaction per mail;
+- pipeline: every message id on the dev host's ``mail-ingest`` queue, drained by the registered
+  queue function: fetched through msgraph-sdk, decoded, parsed, stored, booked (overrides, ticket
+  propagation), committed.
+
+Prints mails/second for both and their ratio (goal: the pipeline at least half the floor's rate),
+and the pipeline's rate without the Graph fetch (the same MIME handed to ``ingest``), which shows
+what the msgraph-sdk request costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+MAIL_TABLES = "mail_objects, mail_contents, job_runs, mail_messages, ingestion_failures"
+
+
+@dataclass(frozen=True)
+class Sample:
+    mime: bytes
+    job_id: int
+    values: dict[str, Any]  # the mail row
+    objects: list[dict[str, Any]]
+
+
+def main() -> None:
+    options = _arguments()
+    from shared_code.devdb import EmbeddedPostgres
+
+    database = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="bc-bench-ingest-")) / "pg", keep_data=False)
+    # Graph is another machine: its stand-in runs in a process of its own, not on this one's GIL.
+    graph, graph_process = multiprocessing.Pipe()
+    server = multiprocessing.get_context("spawn").Process(target=_serve_fake_graph, args=(graph_process,))
+    server.start()
+    os.environ.update(
+        {
+            "DATABASE_URL": database.ensure_database("bench_ingest"),
+            "DATABASE_POOL_SIZE": str(options.workers + 1),
+            "AUTH_MODE": "off",
+            "LOG_LEVEL": "WARNING",
+            **graph.recv(),
+        }
+    )
+    try:
+        _run(options, graph)
+    finally:
+        graph.send(None)
+        server.join(timeout=10)
+        from shared_code.db.engine import reset_engine
+
+        reset_engine()
+        database.stop()
+
+
+def _serve_fake_graph(connection: Connection) -> None:
+    """The fake Graph's process: sends its settings, then stores each batch of MIME it is sent and
+    answers the message ids, until it is sent None."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.fake_graph import FakeGraph
+
+    fake = FakeGraph()
+    connection.send(fake.env())
+    while (batch := connection.recv()) is not None:
+        connection.send([fake.add_message(mime) for mime in batch])
+    fake.stop()
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--mails", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=4)
+    return parser.parse_args()
+
+
+def _run(options: argparse.Namespace, graph: Connection) -> None:
+    from shared_code.db.migrate import upgrade
+
+    upgrade("head")
+    samples, workers = _samples(options.mails), options.workers
+    floor = _rate(len(samples), workers, lambda w: [_insert_directly(s) for s in samples[w::workers]])
+    _empty_mail_tables()
+    without_graph = _rate(len(samples), workers, lambda w: [_ingest_directly(s) for s in samples[w::workers]])
+    _empty_mail_tables()
+    graph.send([sample.mime for sample in samples])
+    pipeline = _rate(len(samples), workers, _queue_drainer(graph.recv()))
+    _check(len(samples))
+    print(f"mails: {len(samples)}, workers: {workers}")
+    print(f"floor (same rows inserted directly):        {floor:8.0f} mails/s")
+    print(f"pipeline (queue message to committed run):  {pipeline:8.0f} mails/s")
+    print(f"  the same without Graph (MIME to ingest):  {without_graph:8.0f} mails/s")
+    print(f"pipeline / floor: {pipeline / floor:.2f} (goal: at least 0.50)")
+
+
+def _samples(count: int) -> list[Sample]:
+    """``count`` reports of known jobs, with the rows the pipeline will write for each."""
+    from shared_code.db.engine import unit_of_work
+    from shared_code.db.models import Customer, Job
+    from shared_code.mail.mime import decode_mail
+    from shared_code.parsers.registry import parse_mail
+    from tests.mail.mails import CORPUS, mime
+
+    reports = []
+    for path in sorted(CORPUS.glob("*.eml")):
+        outcome = parse_mail(path.read_bytes())
+        if outcome.result is not None:
+            reports.append(path.stem)
+    jobs: dict[tuple[str, ...], int] = {}
+    samples = []
+    with unit_of_work() as session:
+        customer = Customer(name="Bench customer")
+        session.add(customer)
+        for index in range(count):
+            raw = mime(reports[index % len(reports)])
+            decoded = decode_mail(raw)
+            result = parse_mail(decoded).result
+            assert result is not None
+            identity = (decoded.from_address, result.software, result.backup_type, result.job_name)
+            if identity not in jobs:
+                job = Job(
+                    customer=customer,
+                    from_address=identity[0],
+                    backup_software=identity[1],
+                    backup_type=identity[2],
+                    job_name=identity[3],
+                )
+                session.add(job)
+                session.flush()
+                jobs[identity] = job.id
+            samples.append(_sample(raw, decoded, result, jobs[identity]))
+    return samples
+
+
+def _sample(raw: bytes, decoded: Any, result: Any, job_id: int) -> Sample:
+    values = {
+        "source": "graph",
+        "internet_message_id": decoded.internet_message_id,
+        "content_hash": hashlib.sha256(raw).hexdigest(),
+        "from_address": decoded.from_address,
+        "subject": decoded.subject,
+        "text_body": decoded.text_body,
+        "html_body": decoded.html_body,
+        "received_at": decoded.received_at,
+        "location": "processed",
+        "job_id": job_id,
+        "parse_status": "parsed",
+        "parser_name": "bench",
+        "backup_software": result.software,
+        "backup_type": result.backup_type,
+        "job_name": result.job_name,
+        "parsed_status": result.status,
+        "informational": result.informational,
+    }
+    objects = [
+        {"position": i, "name": o.name, "status": o.status, "message": o.message}
+        for i, o in enumerate(result.objects)
+    ]
+    return Sample(raw, job_id, values, objects)
+
+
+def _insert_directly(sample: Sample) -> None:
+    from sqlalchemy import insert
+
+    from shared_code.db.engine import get_engine
+    from shared_code.db.models import JobRun, MailContent, MailMessage, MailObject
+
+    with get_engine().begin() as connection:
+        mail_id = connection.scalar(insert(MailMessage).values(sample.values).returning(MailMessage.id))
+        connection.execute(insert(MailContent).values(mail_id=mail_id, mime=sample.mime))
+        if sample.objects:
+            connection.execute(insert(MailObject).values([{**o, "mail_id": mail_id} for o in sample.objects]))
+        status = sample.values["parsed_status"]
+        connection.execute(
+            insert(JobRun).values(
+                job_id=sample.job_id,
+                mail_id=mail_id,
+                run_at=sample.values["received_at"],
+                status=status,
+                effective_status=status,
+                missed=False,
+            )
+        )
+
+
+def _ingest_directly(sample: Sample) -> None:
+    """The pipeline after the fetch: decode, parse, store, book."""
+    from shared_code.mail.ingest import ingest
+    from shared_code.mail.sources import RawMail
+
+    ingest(RawMail("directory", sample.values["internet_message_id"], sample.mime))
+
+
+def _queue_drainer(message_ids: list[str]) -> Callable[[int], None]:
+    """The ids on the dev host's queue; each worker runs the registered queue function until it is empty."""
+    from shared_code.devhost import DevHost
+    from shared_code.mail.queue import INGEST_QUEUE
+
+    host = DevHost()
+    for message_id in message_ids:
+        host.enqueue(INGEST_QUEUE, message_id)
+
+    def drain(worker: int) -> None:
+        host.drain()
+        assert not host.poison(INGEST_QUEUE), "a message failed"
+
+    return drain
+
+
+def _rate(count: int, workers: int, work: Callable[[int], None]) -> float:
+    """Items per second when ``workers`` threads run ``work(worker_index)``."""
+    threads = [threading.Thread(target=work, args=(worker,)) for worker in range(workers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return count / (time.perf_counter() - started)
+
+
+def _empty_mail_tables() -> None:
+    from sqlalchemy import text
+
+    from shared_code.db.engine import get_engine
+
+    with get_engine().begin() as connection:
+        connection.execute(text(f"TRUNCATE {MAIL_TABLES} RESTART IDENTITY CASCADE"))
+
+
+def _check(expected: int) -> None:
+    from sqlalchemy import func, select
+
+    from shared_code.db.engine import unit_of_work
+    from shared_code.db.models import JobRun, MailMessage
+
+    with unit_of_work() as session:
+        mails = session.scalar(select(func.count()).select_from(MailMessage))
+        runs = session.scalar(select(func.count()).select_from(JobRun))
+    assert mails == runs == expected, f"{mails} mails and {runs} runs for {expected} messages"
+
+
+if __name__ == "__main__":
+    main()
