@@ -36,7 +36,9 @@ def _answer(call: Call, queue_messages: Callable[[bytes, str | None], list[str]]
     """Graph's validation handshake (the token echoed as text), else 202 with the messages queued."""
     token = webhook.validation_token(call.params)
     if token is not None:
-        return RawResponse(token, status=200, content_type="text/plain")
+        return RawResponse(
+            token, status=200, content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"}
+        )
     secret = get_settings().graph_client_state
     call.outbox.extend(queue_messages(call.raw_body, secret.get_secret_value() if secret else None))
     return RawResponse(b"", status=202)

@@ -21,12 +21,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.api.models import ResponseModel
 from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
 from shared_code.db.models import FailureState, IngestionFailure
 from shared_code.errors import Conflict, NotFound, Unavailable
 from shared_code.mail.queue import QueueUnavailable, send_to_ingest_queue
+from shared_code.runs.api_types import PageInfo, PageQuery, page_of
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +112,8 @@ def _secrets() -> list[str]:
 # --- API ----------------------------------------------------------------------------------------------
 
 
-class FailureQuery(RequestModel):
+class FailureQuery(PageQuery):
     state: FailureState | None = Field(None, description="Only this state; default: every unresolved one.")
-    limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0, le=2**31 - 1)
 
 
 class FailureItem(ResponseModel):
@@ -131,24 +130,25 @@ class FailureItem(ResponseModel):
 
 class FailureList(BaseModel):
     items: list[FailureItem]
-    total: int
+    page: PageInfo
 
 
 def list_failures(session: Session, query: FailureQuery) -> FailureList:
+    """Most recently failed first."""
     condition = (
         IngestionFailure.state == query.state
         if query.state is not None
         else IngestionFailure.state != "resolved"
     )
-    total = session.scalar(select(func.count()).select_from(IngestionFailure).where(condition)) or 0
     rows = session.scalars(
         select(IngestionFailure)
         .where(condition)
         .order_by(IngestionFailure.last_failed_at.desc(), IngestionFailure.id.desc())
-        .limit(query.limit)
         .offset(query.offset)
+        .limit(query.limit + 1)
     )
-    return FailureList(items=[FailureItem.model_validate(row) for row in rows], total=total)
+    items, page = page_of([FailureItem.model_validate(row) for row in rows], query)
+    return FailureList(items=items, page=page)
 
 
 def retry_failure(session: Session, failure_id: int, actor: str) -> FailureItem:

@@ -10,9 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared_code.config import get_settings
 from shared_code.db.models import IngestionFailure, JobRun, MailContent, MailMessage, MailObject
-from shared_code.mail.graph_client import default_mailbox
-from shared_code.mail.graph_ingest import ingest_queued_message
+from shared_code.mail.graph_client import GraphMailbox, default_mailbox
+from shared_code.mail.graph_ingest import ingest_graph_message, ingest_queued_message
 from shared_code.mail.ingest import ingest
 from shared_code.mail.queue import INGEST_POISON_QUEUE, INGEST_QUEUE, MAX_DEQUEUE_COUNT
 from shared_code.mail.sources import RawMail
@@ -186,3 +187,13 @@ def test_a_message_that_is_no_graph_id_is_a_permanent_failure(db, queues) -> Non
 def test_max_dequeue_count_agrees_with_host_json(host) -> None:
     assert host.settings.max_dequeue_count == MAX_DEQUEUE_COUNT
     assert f"{INGEST_QUEUE}-poison" == INGEST_POISON_QUEUE
+
+
+def test_processed_mail_is_moved_when_a_folder_is_configured(db, graph) -> None:
+    settings = get_settings().model_copy(update={"graph_processed_folder": "processed"})
+    mailbox = GraphMailbox(settings)
+    message_id = graph.add_message(mime(VEEAM))
+    assert not ingest_graph_message(mailbox, message_id).duplicate
+    assert graph.folder_ids("inbox") == [] and len(graph.folder_ids("processed")) == 1
+    assert ingest_graph_message(mailbox, message_id).duplicate  # a late duplicate: gone, but stored
+    assert count(db, MailMessage) == 1

@@ -58,6 +58,7 @@ def test_the_validation_handshake_echoes_the_token_as_text(queues, path: str) ->
     )
     assert response.status == 200
     assert response.headers["content-type"].startswith("text/plain")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # an echo must not be sniffed as HTML
     assert response.body.decode() == TOKEN
 
 

@@ -252,7 +252,9 @@ class FakeGraph:
         if rest == "/$value" and method == "GET":
             return Response(200, message.mime, content_type="text/plain")
         if rest == "/move" and method == "POST":
-            destination = json.loads(body or b"{}").get("destinationId", "").lower()
+            # action parameters are case-insensitive; the SDK sends DestinationId
+            parameters = {k.lower(): v for k, v in json.loads(body or b"{}").items()}
+            destination = str(parameters.get("destinationid", "")).lower()
             self.delete_message(message_id)
             new_id = self.add_message(message.mime, destination)
             return _json(201, {"id": new_id, "parentFolderId": destination})
