@@ -54,10 +54,6 @@ class SyncReport:
     pages: int = 0
     full_resync: bool = False
 
-    @property
-    def complete(self) -> bool:
-        return not (set(self.outcomes) - SETTLED)
-
 
 def run_catch_up(mailbox: GraphMailbox) -> SyncReport | None:
     """Subscription upkeep, then the delta sync; None when another run holds the lock."""

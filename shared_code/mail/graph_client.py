@@ -66,7 +66,6 @@ class DeltaPage:
 @dataclass(frozen=True)
 class SubscriptionInfo:
     id: str
-    resource: str
     expires_at: datetime
 
 
@@ -201,7 +200,7 @@ class GraphMailbox:
 def _subscription_info(subscription: Any) -> SubscriptionInfo:
     if subscription is None or not subscription.id or subscription.expiration_date_time is None:
         raise GraphError("Graph answered a subscription request without an id or expiry")
-    return SubscriptionInfo(subscription.id, subscription.resource or "", subscription.expiration_date_time)
+    return SubscriptionInfo(subscription.id, subscription.expiration_date_time)
 
 
 def _graph_error(error: Exception) -> GraphError:

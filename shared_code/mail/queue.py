@@ -11,7 +11,6 @@ from __future__ import annotations
 from shared_code.config import Settings
 
 INGEST_QUEUE = "mail-ingest"
-INGEST_POISON_QUEUE = f"{INGEST_QUEUE}-poison"
 GRAPH_EVENTS_QUEUE = "graph-lifecycle"  # lifecycle notifications, handled off the webhook's request
 # host.json's extensions.queues.maxDequeueCount: the attempt that fails with this count is the last
 # one before the host moves the message to the poison queue (a test keeps the two equal).

@@ -15,7 +15,7 @@ from shared_code.db.models import IngestionFailure, JobRun, MailContent, MailMes
 from shared_code.mail.graph_client import GraphMailbox, default_mailbox
 from shared_code.mail.graph_ingest import ingest_graph_message, ingest_queued_message
 from shared_code.mail.ingest import ingest
-from shared_code.mail.queue import INGEST_POISON_QUEUE, INGEST_QUEUE, MAX_DEQUEUE_COUNT
+from shared_code.mail.queue import INGEST_QUEUE, MAX_DEQUEUE_COUNT
 from shared_code.mail.sources import RawMail
 from tests.mail.mails import NAKIVO, NEWSLETTER, VEEAM, expected, job_for, mime
 from tests.mail.test_webhook import notification
@@ -186,7 +186,6 @@ def test_a_message_that_is_no_graph_id_is_a_permanent_failure(db, queues) -> Non
 
 def test_max_dequeue_count_agrees_with_host_json(host) -> None:
     assert host.settings.max_dequeue_count == MAX_DEQUEUE_COUNT
-    assert f"{INGEST_QUEUE}-poison" == INGEST_POISON_QUEUE
 
 
 def test_processed_mail_is_moved_when_a_folder_is_configured(db, graph) -> None:
