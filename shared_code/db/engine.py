@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared_code.config import Settings, get_settings
+from shared_code.db import pg8000_statements
 
 ENTRA_DB_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 
@@ -38,6 +39,7 @@ def verified_tls_context() -> ssl.SSLContext:
 
 def build_engine(settings: Settings, *, credential: Any = None, **overrides: Any) -> Engine:
     """An engine for the configured database; ``credential`` (azure-identity) only for entra auth."""
+    pg8000_statements.install()
     connect_args: dict[str, Any] = {"timeout": 10}
     if settings.database_tls == "verify":
         connect_args["ssl_context"] = verified_tls_context()
