@@ -13,11 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.api.fields import Name, PageInfo, PageQuery, Search, page_of
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
-from shared_code.runs.api_types import Name, PageInfo, PageQuery, Search, page_of
 
 
 class CustomerListQuery(PageQuery):

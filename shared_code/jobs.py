@@ -12,10 +12,10 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of
 from shared_code.api.models import RequestModel
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
-from shared_code.runs.api_types import Id, PageInfo, PageQuery, Search, page_of
 from shared_code.runs.app_settings import load_app_settings
 from shared_code.runs.lookup import live_job
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, run_row

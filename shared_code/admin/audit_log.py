@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared_code.api.fields import Moment, Name, PageInfo, PageQuery, page_of
 from shared_code.api.models import ResponseModel
 from shared_code.db.models import AuditLog
-from shared_code.runs.api_types import Moment, Name, PageInfo, PageQuery, page_of
 
 
 class AuditLogQuery(PageQuery):

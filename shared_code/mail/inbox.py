@@ -14,12 +14,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.api.fields import Id, IdList, Name, PageInfo, PageQuery, page_of
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job, stored_objects
 from shared_code.mail.ingest import parse_fields, parsed_objects
-from shared_code.runs.api_types import Id, IdList, Name, PageInfo, PageQuery, page_of
 
 IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.deleted_at.is_(None), MailMessage.location == "inbox")
 

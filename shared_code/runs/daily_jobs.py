@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared_code.api.fields import Day, Id, PageInfo, PageQuery, page_of
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
-from shared_code.runs.api_types import Day, Id, PageInfo, PageQuery, page_of
 from shared_code.runs.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.runs.schedules import JobSchedule
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, RunRow, fields_of, run_row

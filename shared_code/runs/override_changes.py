@@ -11,10 +11,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.api.fields import Id, Moment, Name, PageInfo, PageQuery, Text, page_of
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job, Override
 from shared_code.errors import InvalidInput, NotFound
-from shared_code.runs.api_types import Id, Moment, Name, PageInfo, PageQuery, Text, page_of
 from shared_code.runs.overrides import OverrideReach, reapply_override
 from shared_code.runs.views import Status
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.api.fields import IdList
 from shared_code.api.models import RequestModel
 from shared_code.errors import NotFound
-from shared_code.runs.api_types import IdList
 from shared_code.runs.lookup import live_runs
 
 

@@ -19,8 +19,8 @@ from sqlalchemy import Integer, Select, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
-from shared_code.runs.api_types import Id, PageInfo, PageQuery, Search, page_of
 from shared_code.runs.app_settings import load_app_settings
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
 from shared_code.tickets.kinds import REMARKS, TICKETS

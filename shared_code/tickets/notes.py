@@ -17,9 +17,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.api.fields import Id, IdList, PageInfo, PageQuery, Text, page_of
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.errors import Conflict, InvalidInput, NotFound
-from shared_code.runs.api_types import Id, IdList, PageInfo, PageQuery, Text, page_of
 from shared_code.runs.app_settings import load_app_settings, ui_zone
 from shared_code.runs.lookup import live_job_ids, live_runs
 from shared_code.tickets.codes import next_ticket_code

@@ -1,4 +1,4 @@
-"""Field types and paging shared by the operator API's request models.
+"""Field types and paging shared by request and response models across the API.
 
 PostgreSQL refuses NUL characters and dates outside its range; refusing them here turns what
 would be a database error into a 4xx naming the field."""
