@@ -31,12 +31,6 @@ param apiClientId string
 @minLength(1)
 param graphMailbox string
 
-@description('Tenant of the mailbox.')
-param graphTenantId string = subscription().tenantId
-
-@description('Client id for Graph. Leave empty: in Azure the function app reads mail with its managed identity (granted Mail.ReadWrite by infra/scripts/entra-app-registrations.sh).')
-param graphClientId string = ''
-
 @description('Create the webhook clientState secret in Key Vault. The pipeline sets true only when it does not exist yet; true on a later deployment rotates it.')
 param createGraphClientState bool = false
 
@@ -291,8 +285,6 @@ module appSettings 'modules/appsettings.bicep' = {
     databaseUrl: 'postgresql+pg8000://${functionApp.outputs.name}@${postgres.outputs.fqdn}:5432/${postgres.outputs.databaseName}'
     authTenantId: authTenantId
     authAudience: apiClientId
-    graphTenantId: graphTenantId
-    graphClientId: graphClientId
     graphMailbox: graphMailbox
     apiBaseUrl: apiBaseUrl
     siteBaseUrl: staticSite.outputs.url

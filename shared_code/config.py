@@ -84,8 +84,18 @@ class Settings(BaseSettings):
     )
 
     # --- Microsoft Graph mail source ------------------------------------------------------------------
-    graph_tenant_id: str | None = Field(None, alias="GRAPH_TENANT_ID")
-    graph_client_id: str | None = Field(None, alias="GRAPH_CLIENT_ID")
+    graph_tenant_id: str | None = Field(
+        None,
+        alias="GRAPH_TENANT_ID",
+        description="With GRAPH_CLIENT_SECRET: the app registration's tenant.",
+        json_schema_extra=not_deployed("only with a client secret; Azure uses the managed identity"),
+    )
+    graph_client_id: str | None = Field(
+        None,
+        alias="GRAPH_CLIENT_ID",
+        description="With GRAPH_CLIENT_SECRET: the app registration's client id.",
+        json_schema_extra=not_deployed("only with a client secret; Azure uses the managed identity"),
+    )
     graph_client_secret: SecretStr | None = Field(
         None,
         alias="GRAPH_CLIENT_SECRET",
@@ -123,7 +133,8 @@ class Settings(BaseSettings):
     graph_ca_bundle: str | None = Field(
         None,
         alias="GRAPH_CA_BUNDLE",
-        description="Extra CA bundle to trust for Graph and its authority.",
+        description="CA bundle that Graph's and the authority's certificates are verified against "
+        "(a Graph stand-in on loopback).",
         json_schema_extra=not_deployed("only for a Graph stand-in"),
     )
     graph_client_state: SecretStr | None = Field(
@@ -227,6 +238,8 @@ class Settings(BaseSettings):
             raise ValueError("DATABASE_AUTH=entra needs DATABASE_TLS=verify (tokens never travel in clear)")
         if self.auth_mode == "off" and self.running_in_azure:
             raise ValueError("AUTH_MODE=off is for local development and is refused when running in Azure")
+        if self.graph_client_secret is not None and not (self.graph_tenant_id and self.graph_client_id):
+            raise ValueError("GRAPH_CLIENT_SECRET needs GRAPH_TENANT_ID and GRAPH_CLIENT_ID")
         if self.auth_mode == "entra" and not (self.auth_tenant_id and self.auth_audience):
             raise ValueError("AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE")
         return self

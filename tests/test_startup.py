@@ -37,7 +37,10 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         ({**VALID, "AUTH_MODE": "entra"}, "AUTH_MODE=entra needs AUTH_TENANT_ID and AUTH_AUDIENCE"),
         ({**VALID, "GRAPH_BASE_URL": "graph.example.test"}, "GRAPH_BASE_URL must be an http(s) URL"),
         (
-            {**VALID, "GRAPH_CLIENT_STATE": "@Microsoft.KeyVault(SecretUri=https://kv.example.test/secrets/x)"},
+            {
+                **VALID,
+                "GRAPH_CLIENT_STATE": "@Microsoft.KeyVault(SecretUri=https://kv.example.test/secrets/x)",
+            },
             "GRAPH_CLIENT_STATE is an unresolved Key Vault reference",
         ),
     ],
@@ -77,3 +80,10 @@ def test_importing_the_app_does_not_import_heavy_libraries() -> None:
     result = run_python(code, **VALID)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_graph_client_secret_needs_its_tenant_and_client_id() -> None:
+    with pytest.raises(ConfigError, match="GRAPH_CLIENT_SECRET needs GRAPH_TENANT_ID and GRAPH_CLIENT_ID"):
+        load_settings({**VALID, "GRAPH_CLIENT_SECRET": "s3cret"})
+    managed_identity = load_settings({**VALID, "GRAPH_MAILBOX": "backups@example.test"})
+    assert managed_identity.graph_client_id is None  # the managed identity needs neither

@@ -30,12 +30,6 @@ param authTenantId string
 @description('Client id of the API app registration (token audience).')
 param authAudience string
 
-@description('Tenant of the mailbox.')
-param graphTenantId string
-
-@description('Client id for Graph; empty in Azure, where the managed identity is used.')
-param graphClientId string
-
 @description('UPN or id of the monitored mailbox.')
 param graphMailbox string
 
@@ -77,8 +71,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AUTH_MODE: 'entra'
     AUTH_TENANT_ID: authTenantId
     AUTH_AUDIENCE: authAudience
-    GRAPH_TENANT_ID: graphTenantId
-    GRAPH_CLIENT_ID: graphClientId
     GRAPH_MAILBOX: graphMailbox
     GRAPH_CLIENT_STATE: '@Microsoft.KeyVault(SecretUri=${graphClientStateUri})'
     GRAPH_NOTIFICATION_URL: '${apiBaseUrl}/api/graph/notifications'

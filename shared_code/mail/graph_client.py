@@ -89,8 +89,8 @@ class GraphMailbox:
     """The configured mailbox and folder, and the app's change-notification subscriptions."""
 
     def __init__(self, settings: Settings) -> None:
-        if not (settings.graph_mailbox and settings.graph_tenant_id and settings.graph_client_id):
-            raise GraphError("GRAPH_MAILBOX, GRAPH_TENANT_ID and GRAPH_CLIENT_ID must be set to use Graph")
+        if not settings.graph_mailbox:
+            raise GraphError("GRAPH_MAILBOX must be set to use Graph")
         self.settings = settings
         self.mailbox = settings.graph_mailbox
         self.folder = settings.graph_folder

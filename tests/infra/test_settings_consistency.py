@@ -72,8 +72,6 @@ def _sample(name: str) -> str:
         "DATABASE_URL": "postgresql+pg8000://func-prod-abc@psql-prod-abc.postgres.database.azure.com:5432/backupchecks",
         "AUTH_TENANT_ID": "tenant-guid",
         "AUTH_AUDIENCE": "api-client-guid",
-        "GRAPH_TENANT_ID": "tenant-guid",
-        "GRAPH_CLIENT_ID": "",
         "GRAPH_MAILBOX": "backups@example.com",
         "GRAPH_CLIENT_STATE": "resolved-from-key-vault",
         "GRAPH_NOTIFICATION_URL": "https://func-prod-abc.azurewebsites.net/api/graph/notifications",
