@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -47,6 +48,8 @@ def cmd_dev(args: argparse.Namespace) -> int:
     from shared_code.devdb import EmbeddedPostgres
 
     database = EmbeddedPostgres(Path(args.data_dir).resolve(), keep_data=True)
+    # A plain SIGTERM would skip the exit handlers that stop the embedded server.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     # The settings model reads the environment: point it at the embedded server, auth off.
     os.environ["DATABASE_URL"] = database.ensure_database("backupchecks")
     os.environ.setdefault("AUTH_MODE", "off")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pg8000.native
+import psutil
 
 
 class EmbeddedPostgres:
@@ -22,8 +23,16 @@ class EmbeddedPostgres:
 
         datadir.mkdir(parents=True, exist_ok=True)
         self.server: Any = PostgresServer(datadir, cleanup_mode="stop" if keep_data else "delete")
+        self._forget_dead_users()
         info = self.server.get_postmaster_info()
         self.socket = f"{info.socket_dir}/.s.PGSQL.{info.port or 5432}"
+
+    def _forget_dead_users(self) -> None:
+        """The server stops when the last process using it exits; a process killed before its exit
+        handlers ran stays registered and would keep the server running forever."""
+        users = self.server.global_process_id_list
+        with self.server._lock:
+            users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
 
     def url(self, database: str) -> str:
         return f"postgresql+pg8000://postgres@/{database}?unix_sock={self.socket}"
