@@ -25,7 +25,6 @@ from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Rout
 
 log = logging.getLogger(__name__)
 
-INT32 = range(-(2**31), 2**31)
 STATUS_OF: dict[type[errors.AppError], int] = {
     errors.InvalidInput: 422,
     errors.NotFound: 404,
@@ -180,7 +179,7 @@ def _path_params(route: Route, raw: Mapping[str, str]) -> dict[str, Any]:
                 number = int(value)
             except ValueError:
                 raise errors.NotFound(f"no such {name}: {value!r}") from None
-            if number not in INT32 or number < 1:
+            if not 1 <= number <= INTEGER_CONSTRAINTS[constraint][1]:
                 raise errors.NotFound(f"no such {name}: {number}")
             values[name] = number
         else:

@@ -94,7 +94,8 @@ def _path_parameters(route: Route) -> list[dict[str, Any]]:
     for name, constraint in route.path_params.items():
         schema: dict[str, Any] = {"type": "string"}
         if constraint in INTEGER_CONSTRAINTS:
-            schema = {"type": "integer", "format": "int32", "minimum": 1, "maximum": 2**31 - 1}
+            number_format, largest = INTEGER_CONSTRAINTS[constraint]
+            schema = {"type": "integer", "format": number_format, "minimum": 1, "maximum": largest}
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return parameters
 

@@ -18,7 +18,8 @@ from shared_code.api.auth import Principal, Role
 
 # Functions route templates: {name} or {name:constraint}; int and long are the typed ones we use.
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
-INTEGER_CONSTRAINTS = {"int", "long"}
+# The Functions host's integer route constraints, their OpenAPI format and largest value (ids start at 1).
+INTEGER_CONSTRAINTS = {"int": ("int32", 2**31 - 1), "long": ("int64", 2**63 - 1)}
 
 
 @dataclass

@@ -171,3 +171,33 @@ def test_other_database_errors_are_500(db) -> None:
         call.db.execute(text("SELECT no_such_column FROM customers"))
 
     assert handle(route(bad_sql), request()).status == 500
+
+
+def test_a_long_path_parameter_takes_64_bit_ids_and_an_int_one_32_bit() -> None:
+    def echo(call: Call) -> Reviewed:
+        return Reviewed(reviewed=call.path["thing_id"])
+
+    big = 2**40
+    long_route = Route(
+        name="echo_long",
+        method="GET",
+        path="things/{thing_id:long}",
+        role=Role.ANONYMOUS,
+        handler=echo,
+        summary="test",
+        tag="test",
+        response=Reviewed,
+    )
+    long_request = ApiRequest("GET", f"/api/things/{big}", headers={}, route_params={"thing_id": str(big)})
+    assert handle(long_route, long_request).json() == {"reviewed": big}
+    int_route = Route(
+        name="echo_int",
+        method="GET",
+        path="things/{thing_id:int}",
+        role=Role.ANONYMOUS,
+        handler=echo,
+        summary="test",
+        tag="test",
+        response=Reviewed,
+    )
+    assert handle(int_route, long_request).status == 404
