@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Name, PageInfo, PageQuery, Search, page_of
+from shared_code.api.fields import Name, PageInfo, PageQuery, Search, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job
 from shared_code.errors import Conflict, NotFound
@@ -77,7 +77,7 @@ def list_customers(session: Session, query: CustomerListQuery) -> CustomerList:
     if query.search:
         statement = statement.where(Customer.name.icontains(query.search, autoescape=True))
     statement = statement.order_by(func.lower(Customer.name), Customer.id)
-    rows, page = page_of(list(session.execute(statement.offset(query.offset).limit(query.limit + 1))), query)
+    rows, page = page_of(list(session.execute(paginated(statement, query))), query)
     return CustomerList(items=[_view(customer, count) for customer, count in rows], page=page)
 
 

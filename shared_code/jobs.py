@@ -12,7 +12,7 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of
+from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of, paginated
 from shared_code.api.models import RequestModel
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
@@ -118,7 +118,7 @@ def list_jobs(session: Session, query: JobListQuery) -> JobList:
         statement = statement.where(Customer.active)
     if query.software:
         statement = statement.where(func.lower(Job.backup_software) == query.software.lower())
-    rows, page = page_of(list(session.execute(statement.offset(query.offset).limit(query.limit + 1))), query)
+    rows, page = page_of(list(session.execute(paginated(statement, query))), query)
     return JobList(customer=customer, items=[JobView.model_validate(_view(row)) for row in rows], page=page)
 
 
@@ -135,12 +135,9 @@ def job_detail(session: Session, job_id: int, runs_query: PageQuery) -> JobDetai
     row = session.execute(_job_rows().where(Job.id == job_id)).first()
     if row is None:
         raise NotFound(f"no such job: {job_id}")
-    history = (
-        select(*RUN_COLUMNS)
-        .where(JobRun.job_id == job_id)
-        .order_by(JobRun.run_at.desc(), JobRun.id.desc())
-        .offset(runs_query.offset)
-        .limit(runs_query.limit + 1)
+    history = paginated(
+        select(*RUN_COLUMNS).where(JobRun.job_id == job_id).order_by(JobRun.run_at.desc(), JobRun.id.desc()),
+        runs_query,
     )
     runs, runs_page = page_of(list(session.execute(history)), runs_query)
     settings = load_app_settings(session)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Moment, Name, PageInfo, PageQuery, page_of
+from shared_code.api.fields import Moment, Name, PageInfo, PageQuery, page_of, paginated
 from shared_code.api.models import ResponseModel
 from shared_code.db.models import AuditLog
 
@@ -50,5 +50,5 @@ def audit_log(session: Session, query: AuditLogQuery) -> AuditLogPage:
     if query.until is not None:
         statement = statement.where(AuditLog.at < query.until)
     statement = statement.order_by(AuditLog.at.desc(), AuditLog.id.desc())
-    rows, page = page_of(list(session.scalars(statement.offset(query.offset).limit(query.limit + 1))), query)
+    rows, page = page_of(list(session.scalars(paginated(statement, query))), query)
     return AuditLogPage(items=[AuditEntry.model_validate(row) for row in rows], page=page)

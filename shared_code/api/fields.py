@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from sqlalchemy import Select
 
 from shared_code.api.models import RequestModel
 
@@ -55,8 +56,13 @@ class PageInfo(BaseModel):
     has_more: bool = Field(description="Whether another page follows.")
 
 
+def paginated(statement: Select[Any], query: PageQuery) -> Select[Any]:
+    """The statement cut to the page, plus one row that tells ``page_of`` whether more follow."""
+    return statement.offset(query.offset).limit(query.limit + 1)
+
+
 def page_of(rows: list[Any], query: PageQuery) -> tuple[list[Any], PageInfo]:
-    """Split off the extra row a page query fetches (limit + 1) to tell whether more follow."""
+    """Split off the extra row ``paginated`` fetches, to tell whether more follow."""
     return rows[: query.limit], PageInfo(
         offset=query.offset, limit=query.limit, has_more=len(rows) > query.limit
     )

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import PageInfo, PageQuery, page_of
+from shared_code.api.fields import PageInfo, PageQuery, page_of, paginated
 from shared_code.api.models import ResponseModel
 from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
@@ -141,11 +141,12 @@ def list_failures(session: Session, query: FailureQuery) -> FailureList:
         else IngestionFailure.state != "resolved"
     )
     rows = session.scalars(
-        select(IngestionFailure)
-        .where(condition)
-        .order_by(IngestionFailure.last_failed_at.desc(), IngestionFailure.id.desc())
-        .offset(query.offset)
-        .limit(query.limit + 1)
+        paginated(
+            select(IngestionFailure)
+            .where(condition)
+            .order_by(IngestionFailure.last_failed_at.desc(), IngestionFailure.id.desc()),
+            query,
+        )
     )
     items, page = page_of([FailureItem.model_validate(row) for row in rows], query)
     return FailureList(items=items, page=page)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, IdList, Name, PageInfo, PageQuery, page_of
+from shared_code.api.fields import Id, IdList, Name, PageInfo, PageQuery, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
@@ -128,9 +128,7 @@ def list_inbox(session: Session, query: InboxQuery) -> InboxPage:
     if query.parse_status is not None:
         statement = statement.where(MailMessage.parse_status == query.parse_status)
     rows = session.execute(
-        statement.order_by(MailMessage.received_at.desc(), MailMessage.id.desc())
-        .offset(query.offset)
-        .limit(query.limit + 1)
+        paginated(statement.order_by(MailMessage.received_at.desc(), MailMessage.id.desc()), query)
     ).all()
     items, page = page_of([_item(mail, count) for mail, count in rows], query)
     return InboxPage(items=items, page=page)

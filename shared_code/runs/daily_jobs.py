@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Day, Id, PageInfo, PageQuery, page_of
+from shared_code.api.fields import Day, Id, PageInfo, PageQuery, page_of, paginated
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
 from shared_code.runs.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.runs.schedules import JobSchedule
@@ -73,13 +73,12 @@ def daily_jobs(session: Session, query: DailyJobsQuery, *, now: datetime, grace:
 
 
 def _active_jobs(query: DailyJobsQuery) -> Any:
-    statement = (
+    statement = paginated(
         select(Job, Customer.name)
         .join(Customer, Customer.id == Job.customer_id)
         .where(Job.deleted_at.is_(None), Job.active, Customer.deleted_at.is_(None), Customer.active)
-        .order_by(func.lower(Customer.name), Customer.id, func.lower(Job.job_name), Job.id)
-        .offset(query.offset)
-        .limit(query.limit + 1)
+        .order_by(func.lower(Customer.name), Customer.id, func.lower(Job.job_name), Job.id),
+        query,
     )
     if query.customer_id is not None:
         statement = statement.where(Job.customer_id == query.customer_id)

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, Moment, Name, PageInfo, PageQuery, Text, page_of
+from shared_code.api.fields import Id, Moment, Name, PageInfo, PageQuery, Text, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.models import Customer, Job, Override
 from shared_code.errors import InvalidInput, NotFound
@@ -88,7 +88,7 @@ def list_overrides(session: Session, query: OverrideListQuery) -> OverrideList:
                 Override.job_id == query.job_id,
             )
         )
-    statement = statement.order_by(Override.id.desc()).offset(query.offset).limit(query.limit + 1)
+    statement = paginated(statement.order_by(Override.id.desc()), query)
     rows, page = page_of(list(session.scalars(statement)), query)
     return OverrideList(items=[OverrideView.model_validate(o) for o in rows], page=page)
 

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, Select, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of
+from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of, paginated
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
 from shared_code.runs.app_settings import load_app_settings
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
@@ -89,14 +89,12 @@ def _jobs_page(query: RunChecksQuery) -> Select[Any]:
             has_unreviewed,
         )
         .order_by(Customer.name, Customer.id, Job.job_name, Job.id)
-        .offset(query.offset)
-        .limit(query.limit + 1)
     )
     if query.customer_id is not None:
         statement = statement.where(Job.customer_id == query.customer_id)
     if query.software:
         statement = statement.where(func.lower(Job.backup_software) == query.software.lower())
-    return statement
+    return paginated(statement, query)
 
 
 def _newest_unreviewed_runs(session: Session, job_ids: list[int], query: RunChecksQuery) -> Sequence[Any]:

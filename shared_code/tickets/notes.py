@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, IdList, PageInfo, PageQuery, Text, page_of
+from shared_code.api.fields import Id, IdList, PageInfo, PageQuery, Text, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.runs.app_settings import load_app_settings, ui_zone
@@ -92,7 +92,7 @@ def list_notes(session: Session, kind: NoteKind, query: NoteListQuery) -> tuple[
     if query.job_id is not None:
         scoped = select(kind.scope.note_id).where(kind.scope.job_id == query.job_id)
         statement = statement.where(kind.note.id.in_(scoped))
-    rows = list(session.scalars(statement.offset(query.offset).limit(query.limit + 1)))
+    rows = list(session.scalars(paginated(statement, query)))
     notes, page = page_of(rows, query)
     return views(session, kind, notes), page
 
