@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.api.fields import Name, PageInfo, PageQuery, Search, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.db.live import live_row
 from shared_code.db.models import Customer, Job
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
@@ -82,9 +83,7 @@ def list_customers(session: Session, query: CustomerListQuery) -> CustomerList:
 
 
 def live_customer(session: Session, customer_id: int) -> Customer:
-    customer = session.scalars(
-        select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-    ).first()
+    customer = live_row(session, Customer, customer_id)
     if customer is None:
         raise NotFound(f"no such customer: {customer_id}")
     return customer

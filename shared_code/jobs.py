@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of, paginated
 from shared_code.api.models import RequestModel
+from shared_code.db.live import live_row
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.app_settings import load_app_settings
@@ -123,9 +124,7 @@ def list_jobs(session: Session, query: JobListQuery) -> JobList:
 
 
 def _filter_customer(session: Session, customer_id: int) -> CustomerRef:
-    customer = session.scalars(
-        select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-    ).first()
+    customer = live_row(session, Customer, customer_id)
     if customer is None:
         raise NotFound(f"no such customer_id: {customer_id}")
     return CustomerRef(id=customer.id, name=customer.name)
@@ -160,10 +159,7 @@ def change_job(session: Session, job_id: int, body: JobChange, actor: str) -> Jo
 
 
 def _require_live_customer(session: Session, customer_id: int) -> None:
-    exists = session.scalar(
-        select(Customer.id).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-    )
-    if exists is None:
+    if live_row(session, Customer, customer_id) is None:
         raise InvalidInput(
             f"customer_id: no such customer {customer_id}",
             details=[{"field": "body.customer_id", "message": "no such customer"}],

@@ -25,8 +25,3 @@ def upgrade(revision: str = "head", connection: Connection | None = None) -> Non
 
 def downgrade(revision: str, connection: Connection | None = None) -> None:
     command.downgrade(alembic_config(connection), revision)
-
-
-def new_revision(message: str) -> None:
-    """Autogenerate a revision from the difference between the models and the database."""
-    command.revision(alembic_config(), message=message, autogenerate=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.api.fields import Id, Moment, Name, PageInfo, PageQuery, Text, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.db.live import live_row
 from shared_code.db.models import Customer, Job, Override
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.overrides import OverrideReach, reapply_override
@@ -134,9 +135,7 @@ def delete_override(session: Session, override_id: int, actor: str) -> None:
 
 
 def live_override(session: Session, override_id: int) -> Override:
-    override = session.scalars(
-        select(Override).where(Override.id == override_id, Override.deleted_at.is_(None))
-    ).first()
+    override = live_row(session, Override, override_id)
     if override is None:
         raise NotFound(f"no such override: {override_id}")
     return override
@@ -161,12 +160,7 @@ def _check(session: Session, override: Override) -> None:
     target = {"customer_id": Customer, "job_id": Job}
     for field in wanted:
         model = target[field]
-        if (
-            session.scalar(
-                select(model.id).where(model.id == getattr(override, field), model.deleted_at.is_(None))
-            )
-            is None
-        ):
+        if live_row(session, model, getattr(override, field)) is None:
             raise _invalid(field, "no such " + field.removesuffix("_id"))
     if override.active_until is not None and override.active_until <= override.active_from:
         raise _invalid("active_until", "must be after active_from")
