@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import Customer, Job
+from tests.support.factories import T0
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
-T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 _serial = itertools.count(1)
 
 VEEAM = "veeam_backup_warning_one_vm"  # 4 objects, status warning, job "SQL Servers"

@@ -10,19 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import (
-    Job,
     JobRun,
-    Override,
-    Remark,
     RemarkJobRun,
-    RemarkScope,
-    Ticket,
     TicketJobRun,
-    TicketScope,
 )
 from shared_code.mail.ingest import ingest
 from shared_code.mail.sources import RawMail
 from tests.mail.mails import T0, VEEAM, job_for, mime
+from tests.support.factories import a_remark, a_ticket, an_override
 
 
 def book(name: str = VEEAM) -> int:
@@ -32,30 +27,16 @@ def book(name: str = VEEAM) -> int:
     return ingested.run_id
 
 
-def open_ticket(db: Session, job: Job, code: str, *, resolved: bool = False) -> Ticket:
-    ticket = Ticket(ticket_code=code, description="SQL log truncation fails", created_by="op")
-    if resolved:
-        ticket.resolved_at = T0
-    db.add(ticket)
-    db.flush()
-    db.add(TicketScope(note_id=ticket.id, job_id=job.id))
-    db.commit()
-    return ticket
-
-
 def linked(db: Session, link: type, run_id: int) -> list[int]:
     return sorted(db.scalars(select(link.note_id).where(link.job_run_id == run_id)))
 
 
 def test_a_booked_run_gets_the_open_tickets_and_remarks_of_its_job_only(db) -> None:
     job = job_for(db, VEEAM)
-    wanted = open_ticket(db, job, "T20261120.0001")
-    open_ticket(db, job, "T20261120.0002", resolved=True)
-    remark = Remark(description="Known slow NAS", created_by="op")
-    db.add(remark)
-    db.flush()
-    db.add(RemarkScope(note_id=remark.id, job_id=job.id))
-    db.commit()
+    wanted = a_ticket(db, job)
+    a_ticket(db, job, resolved_at=T0)
+    remark = a_remark(db, job)
+    db.commit()  # ingestion books in its own transaction
     run_id = book()
     assert linked(db, TicketJobRun, run_id) == [wanted.id]
     assert linked(db, RemarkJobRun, run_id) == [remark.id]
@@ -82,18 +63,7 @@ def test_a_booked_run_gets_the_jobs_open_autotask_ticket(db) -> None:
 
 def test_an_override_sets_the_effective_status_of_a_booked_run(db) -> None:
     job = job_for(db, VEEAM)
-    db.add(
-        Override(
-            scope="job",
-            job_id=job.id,
-            match_status="warning",
-            match_message="transaction logs",
-            result_status="success",
-            reason="known SQL log warning",
-            created_by="op",
-            active_from=T0 - timedelta(days=1),
-        )
-    )
+    an_override(db, job=job, match_status="warning", match_message="transaction logs")
     db.commit()
     run = db.get(JobRun, book())
     assert (run.status, run.effective_status, run.override_id is not None) == ("warning", "success", True)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import AuditLog, Customer, Job, MailMessage
-from tests.operators.factories import T0, a_customer, a_job, a_run
+from tests.support.factories import T0, a_customer, a_job, a_run
 
 
 def test_customer_crud_with_unique_live_names(db: Session, api) -> None:

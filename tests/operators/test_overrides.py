@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.db.models import JobRun
 from shared_code.runs.overrides import ObjectResult
-from tests.operators.factories import T0, a_job, a_run
+from tests.support.factories import T0, a_job, a_run
 
 SINCE_YESTERDAY = (T0 - timedelta(days=1)).isoformat()
 

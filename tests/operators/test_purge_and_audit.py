@@ -17,38 +17,23 @@ from shared_code.db.models import (
     MailMessage,
     MailObject,
     Override,
-    Remark,
     RemarkJobRun,
     RemarkScope,
-    Ticket,
     TicketJobRun,
     TicketScope,
 )
 from shared_code.runs.overrides import ObjectResult
-from tests.operators.factories import T0, a_customer, a_job, a_run
+from tests.support.factories import T0, a_customer, a_job, a_remark, a_run, a_ticket, an_override
 
 
 def soft_deleted_customer_with_everything(db: Session) -> Customer:
     """A customer and job touching every foreign key the purge must respect, then soft-deleted."""
     customer = a_customer(db, "Gone")
     job = a_job(db, customer)
-    ticket = Ticket(ticket_code="T20261120.0001", description="x", created_by="op")
-    remark = Remark(description="y", created_by="op")
-    db.add_all([ticket, remark])
-    db.flush()
-    db.add_all([TicketScope(note_id=ticket.id, job_id=job.id), RemarkScope(note_id=remark.id, job_id=job.id)])
-    db.add_all(
-        [
-            Override(scope="job", job_id=job.id, result_status="success", reason="x", created_by="op"),
-            Override(
-                scope="customer",
-                customer_id=customer.id,
-                result_status="success",
-                reason="x",
-                created_by="op",
-            ),
-        ]
-    )
+    a_ticket(db, job)
+    a_remark(db, job)
+    an_override(db, job=job)
+    an_override(db, customer=customer)
     a_run(db, job, objects=(ObjectResult("vm01", "failed", "boom"),))  # linked to both by propagation
     customer.deleted_at = job.deleted_at = T0
     db.execute(MailMessage.__table__.update().where(MailMessage.job_id == job.id).values(deleted_at=T0))

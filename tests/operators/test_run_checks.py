@@ -8,8 +8,8 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from shared_code.db.engine import get_engine
-from shared_code.db.models import AppSettings, JobRun, Override, Remark, RemarkScope, Ticket, TicketScope
-from tests.operators.factories import T0, a_customer, a_job, a_run
+from shared_code.db.models import AppSettings, JobRun
+from tests.support.factories import T0, a_customer, a_job, a_remark, a_run, a_ticket, an_override
 
 
 def test_unreviewed_runs_are_grouped_by_customer_and_job_newest_first(db: Session, api) -> None:
@@ -38,17 +38,7 @@ def test_filters_by_customer_effective_status_and_software(db: Session, api) -> 
     veeam, synology = a_job(db, customer), a_job(db, customer, backup_software="Synology")
     a_run(db, veeam, status="failed")
     a_run(db, synology, status="warning")
-    db.add(
-        Override(
-            scope="job",
-            job_id=synology.id,
-            result_status="success",
-            reason="known",
-            created_by="op",
-            active_from=T0 - timedelta(days=1),
-        )
-    )
-    db.flush()
+    an_override(db, job=synology)
     overridden = a_run(db, synology, status="warning", at=T0 + timedelta(hours=1))
     other = a_job(db)
     a_run(db, other)
@@ -88,18 +78,9 @@ def test_pages_by_job(db: Session, api) -> None:
 
 def test_indicators_show_open_tickets_remarks_and_the_autotask_state(db: Session, api) -> None:
     job = a_job(db)
-    ticket = Ticket(ticket_code="T20261120.0001", description="x", created_by="op")
-    resolved = Ticket(ticket_code="T20261120.0002", description="y", created_by="op", resolved_at=T0)
-    remark = Remark(description="slow NAS", created_by="op")
-    db.add_all([ticket, resolved, remark])
-    db.flush()
-    db.add_all(
-        [
-            TicketScope(note_id=ticket.id, job_id=job.id),
-            TicketScope(note_id=resolved.id, job_id=job.id),
-            RemarkScope(note_id=remark.id, job_id=job.id),
-        ]
-    )
+    a_ticket(db, job)
+    a_ticket(db, job, resolved_at=T0)
+    a_remark(db, job)
     run = a_run(db, job)
     run.autotask_ticket_id, run.autotask_ticket_number = 99, "T20261120.0099"
     run.autotask_ticket_url = "https://ww1.autotask.example/ticket/99"

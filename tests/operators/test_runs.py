@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import AppSettings, AuditLog, Job, JobRun, Override
+from shared_code.db.models import AppSettings, AuditLog, Job, JobRun
 from shared_code.runs.autotask_state import resolve_blocked_reason
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
-from tests.operators.factories import T0, a_job, a_run
+from tests.support.factories import T0, a_job, a_run, an_override
 
 
 def test_run_detail_shows_objects_mail_override_and_autotask_state(db: Session, api) -> None:
     job = a_job(db)
-    db.add(
-        Override(
-            scope="global",
-            match_message="retry",
-            result_status="success",
-            reason="known retry",
-            created_by="op",
-            active_from=T0 - timedelta(days=1),
-        )
-    )
-    db.flush()
+    an_override(db, match_message="retry", reason="known retry")
     run = a_run(db, job, status="warning", objects=(ObjectResult("vm01", "warning", "Retry succeeded"),))
     db.commit()
 

@@ -13,7 +13,7 @@ from shared_code.db.models import Job, JobRun
 from shared_code.runs.daily_jobs import DailyJobsQuery, daily_jobs
 from shared_code.runs.missed_runs import generate_missed_runs
 from shared_code.runs.schedules import JobSchedule, learn_schedule, learn_schedules
-from tests.operators.factories import a_job, a_run
+from tests.support.factories import a_job, a_run
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 GRACE = timedelta(hours=2)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.db.models import TicketScope
 from shared_code.runs.missed_runs import generate_missed_runs
-from tests.operators.factories import T0, a_job, a_run
+from tests.support.factories import T0, a_job, a_run
 
 
 def new_ticket(api, job_ids: list[int], run_ids: list[int] = (), path: str = "tickets") -> dict:

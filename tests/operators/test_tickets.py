@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shared_code.db.engine import get_sessionmaker
 from shared_code.db.models import AuditLog, TicketJobRun
 from shared_code.tickets.codes import next_ticket_code
-from tests.operators.factories import a_job, a_run
+from tests.support.factories import a_job, a_run
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

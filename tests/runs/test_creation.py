@@ -2,57 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import (
-    Customer,
-    Job,
-    JobRun,
-    MailMessage,
-    Override,
-    Remark,
-    RemarkJobRun,
-    RemarkScope,
-    Ticket,
-    TicketJobRun,
-    TicketScope,
-)
+from shared_code.db.models import JobRun, RemarkJobRun, TicketJobRun, TicketScope
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
-
-T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
-
-
-def a_job(db: Session) -> Job:
-    job = Job(
-        customer=Customer(name="Customer A"),
-        from_address="veeam@example.test",
-        backup_software="Veeam",
-        backup_type="Backup Job",
-        job_name="Daily VM Backup",
-    )
-    db.add(job)
-    db.flush()
-    return job
-
-
-def a_mail(db: Session, n: int) -> MailMessage:
-    mail = MailMessage(source="graph", graph_message_id=f"m{n}", received_at=T0, parse_status="parsed")
-    db.add(mail)
-    db.flush()
-    return mail
-
-
-def open_ticket(db: Session, job: Job, code: str = "T20261120.0001") -> Ticket:
-    ticket = Ticket(ticket_code=code, description="VM backup failing", created_by="op")
-    db.add(ticket)
-    db.flush()
-    db.add(TicketScope(note_id=ticket.id, job_id=job.id))
-    db.flush()
-    return ticket
+from tests.support.factories import T0, a_job, a_mail, a_remark, a_ticket, an_override
 
 
 def linked_tickets(db: Session, run: JobRun) -> list[int]:
@@ -61,12 +19,8 @@ def linked_tickets(db: Session, run: JobRun) -> list[int]:
 
 def test_a_new_run_gets_the_open_tickets_and_remarks_of_its_job(db: Session) -> None:
     job = a_job(db)
-    ticket = open_ticket(db, job)
-    remark = Remark(description="Known slow NAS", created_by="op")
-    db.add(remark)
-    db.flush()
-    db.add(RemarkScope(note_id=remark.id, job_id=job.id))
-    run = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db, 1))
+    ticket, remark = a_ticket(db, job), a_remark(db, job)
+    run = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))
     assert linked_tickets(db, run) == [ticket.id]
     assert list(db.scalars(select(RemarkJobRun.note_id).where(RemarkJobRun.job_run_id == run.id))) == [
         remark.id
@@ -75,25 +29,25 @@ def test_a_new_run_gets_the_open_tickets_and_remarks_of_its_job(db: Session) -> 
 
 def test_a_resolved_ticket_stops_linking_and_keeps_its_old_links(db: Session) -> None:
     job = a_job(db)
-    ticket = open_ticket(db, job)
-    first = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db, 1))
+    ticket = a_ticket(db, job)
+    first = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))
     ticket.resolved_at = T0 + timedelta(minutes=5)
-    second = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail=a_mail(db, 2))
+    second = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail=a_mail(db))
     assert linked_tickets(db, first) == [ticket.id]
     assert linked_tickets(db, second) == []
 
 
 def test_a_resolved_scope_stops_linking_for_that_job_only(db: Session) -> None:
     job = a_job(db)
-    ticket = open_ticket(db, job)
+    ticket = a_ticket(db, job)
     db.scalars(select(TicketScope)).one().resolved_at = T0
-    assert linked_tickets(db, create_run(db, job, run_at=T0, status="failed", mail=a_mail(db, 1))) == []
+    assert linked_tickets(db, create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))) == []
     assert ticket.resolved_at is None
 
 
 def test_a_missed_run_gets_propagation_too(db: Session) -> None:
     job = a_job(db)
-    ticket = open_ticket(db, job)
+    ticket = a_ticket(db, job)
     missed = create_run(db, job, run_at=T0, status="missed")
     assert missed.missed and missed.mail_id is None
     assert linked_tickets(db, missed) == [ticket.id]
@@ -101,37 +55,25 @@ def test_a_missed_run_gets_propagation_too(db: Session) -> None:
 
 def test_the_open_autotask_ticket_is_copied_but_not_a_deleted_or_resolved_one(db: Session) -> None:
     job = a_job(db)
-    source = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db, 1))
+    source = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))
     source.autotask_ticket_id, source.autotask_ticket_number = 4711, "T20261120.0042"
     source.autotask_ticket_created_at, source.autotask_ticket_created_by = T0, "op"
     db.flush()
-    copied = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail=a_mail(db, 2))
+    copied = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail=a_mail(db))
     assert (copied.autotask_ticket_id, copied.autotask_ticket_number) == (4711, "T20261120.0042")
 
     for run in (source, copied):
         run.autotask_ticket_deleted_at = T0 + timedelta(days=1)
     db.flush()
-    after_delete = create_run(db, job, run_at=T0 + timedelta(days=2), status="failed", mail=a_mail(db, 3))
+    after_delete = create_run(db, job, run_at=T0 + timedelta(days=2), status="failed", mail=a_mail(db))
     assert after_delete.autotask_ticket_id is None
 
 
 def test_an_override_sets_the_effective_status_and_keeps_the_parsed_one(db: Session) -> None:
     job = a_job(db)
-    db.add(
-        Override(
-            scope="job",
-            job_id=job.id,
-            match_status="warning",
-            match_message="low free space",
-            result_status="success",
-            reason="known",
-            created_by="op",
-            active_from=T0 - timedelta(days=1),
-        )
-    )
-    db.flush()
+    an_override(db, job=job, match_status="warning", match_message="low free space")
     objects = [ObjectResult("SRV01", "warning", "Repository has LOW FREE SPACE")]
-    run = create_run(db, job, run_at=T0, status="warning", objects=objects, mail=a_mail(db, 1))
+    run = create_run(db, job, run_at=T0, status="warning", objects=objects, mail=a_mail(db))
     assert (run.status, run.effective_status, run.override_id is not None) == ("warning", "success", True)
     other = create_run(
         db,
@@ -139,6 +81,6 @@ def test_an_override_sets_the_effective_status_and_keeps_the_parsed_one(db: Sess
         run_at=T0,
         status="warning",
         objects=[ObjectResult("SRV01", "warning", "other")],
-        mail=a_mail(db, 2),
+        mail=a_mail(db),
     )
     assert other.effective_status == "warning"
