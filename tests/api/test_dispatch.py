@@ -26,11 +26,11 @@ class Reviewed(ResponseModel):
     reviewed: int
 
 
-def route(handler, *, role: Role = Role.ANONYMOUS, **models) -> Route:
+def route(handler, *, role: Role = Role.ANONYMOUS, path: str = "things/{thing_id:int}", **models) -> Route:
     return Route(
         name=handler.__name__,
         method="POST",
-        path="things/{thing_id:int}",
+        path=path,
         role=role,
         handler=handler,
         summary="test",
@@ -39,13 +39,18 @@ def route(handler, *, role: Role = Role.ANONYMOUS, **models) -> Route:
     )
 
 
-def request(body: bytes = b"", params: dict[str, str] | None = None, **headers: str) -> ApiRequest:
+def request(
+    body: bytes = b"",
+    params: dict[str, str] | None = None,
+    route_params: dict[str, str] | None = None,
+    **headers: str,
+) -> ApiRequest:
     return ApiRequest(
         "POST",
         "/api/things/7",
         headers=headers,
         params=params or {},
-        route_params={"thing_id": "7"},
+        route_params=route_params or {"thing_id": "7"},
         body=body,
     )
 
@@ -178,26 +183,8 @@ def test_a_long_path_parameter_takes_64_bit_ids_and_an_int_one_32_bit() -> None:
         return Reviewed(reviewed=call.path["thing_id"])
 
     big = 2**40
-    long_route = Route(
-        name="echo_long",
-        method="GET",
-        path="things/{thing_id:long}",
-        role=Role.ANONYMOUS,
-        handler=echo,
-        summary="test",
-        tag="test",
-        response=Reviewed,
-    )
-    long_request = ApiRequest("GET", f"/api/things/{big}", headers={}, route_params={"thing_id": str(big)})
-    assert handle(long_route, long_request).json() == {"reviewed": big}
-    int_route = Route(
-        name="echo_int",
-        method="GET",
-        path="things/{thing_id:int}",
-        role=Role.ANONYMOUS,
-        handler=echo,
-        summary="test",
-        tag="test",
-        response=Reviewed,
-    )
-    assert handle(int_route, long_request).status == 404
+    long_request = request(route_params={"thing_id": str(big)})
+    assert handle(route(echo, path="things/{thing_id:long}", response=Reviewed), long_request).json() == {
+        "reviewed": big
+    }
+    assert handle(route(echo, response=Reviewed), long_request).status == 404
