@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -84,7 +85,8 @@ def test_one_autotask_ticket_may_be_linked_to_many_runs(db: Session) -> None:
             autotask_ticket_number="T20261120.0001",
         )
         db.add(run)
-    db.flush()
+    db.flush()  # would raise if the ticket id were unique across runs
+    assert db.scalar(select(func.count()).where(JobRun.autotask_ticket_id == 4711)) == 2
 
 
 def test_a_run_without_a_mail_must_be_a_missed_run(db: Session) -> None:
