@@ -13,8 +13,6 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-import pg8000.legacy
-
 POSITIONAL_STYLES = frozenset({"format", "qmark", "numeric"})
 
 
@@ -35,6 +33,9 @@ def memoised(
 
 
 def install() -> None:
-    """Idempotent; the cursor pg8000 hands SQLAlchemy looks the function up in pg8000.legacy."""
+    """Idempotent; the cursor pg8000 hands SQLAlchemy looks the function up in pg8000.legacy.
+    Called when the engine is built, so that importing the app does not load pg8000."""
+    import pg8000.legacy
+
     if not getattr(pg8000.legacy.convert_paramstyle, "memoised", False):
         pg8000.legacy.convert_paramstyle = memoised(pg8000.legacy.convert_paramstyle)
