@@ -64,7 +64,7 @@ def api_route(
                 arg_name="outbox", queue_name=queue_output, connection=QUEUE_CONNECTION
             )(_queue_writing_trigger(route))
         bp.function_name(route.name)(
-            bp.route(route=path, methods=[method], auth_level=func.AuthLevel.ANONYMOUS)(trigger)
+            bp.route(route=route.host_path, methods=[method], auth_level=func.AuthLevel.ANONYMOUS)(trigger)
         )
         return handler
 

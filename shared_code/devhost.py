@@ -192,13 +192,9 @@ class DevHost:
     ) -> DevResponse:
         matched = [(f, m) for f in self.http if (m := f.pattern.fullmatch(route))]
         allowed = [(f, m) for f, m in matched if method in f.methods]
-        if not allowed:
-            # The API's error shape, as for any unknown id (e.g. a non-integer in an {id:int} segment).
-            from shared_code.api.dispatch import error_response
-
-            status, code = (405, "method_not_allowed") if matched else (404, "not_found")
-            error = error_response(status, code, f"No API route {method} /{route}")
-            return DevResponse(status, {"content-type": error.content_type}, error.body)
+        if not allowed:  # as the Functions host answers: no function for this path or method
+            status = 405 if matched else 404
+            return DevResponse(status, {"content-type": "text/plain"}, b"")
         function, match = allowed[0]
         request = func.HttpRequest(
             method,

@@ -88,8 +88,15 @@ class Route:
         return {name: constraint for name, constraint in _PARAM.findall(self.path)}
 
     @property
+    def host_path(self) -> str:
+        """The route as registered with the Functions host: without type constraints, so every value
+        reaches the dispatcher, which answers a malformed id with the API's 404 (the host's own
+        404 for an unmatched constraint has no body)."""
+        return _PARAM.sub(lambda m: "{" + m.group(1) + "}", self.path)
+
+    @property
     def openapi_path(self) -> str:
-        return "/api/" + _PARAM.sub(lambda m: "{" + m.group(1) + "}", self.path)
+        return "/api/" + self.host_path
 
 
 ROUTES: list[Route] = []
