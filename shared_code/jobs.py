@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of, paginated
 from shared_code.api.models import RequestModel
-from shared_code.db.live import live_row
+from shared_code.db.live import live_row, soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.app_settings import load_app_settings
@@ -178,8 +178,4 @@ def soft_delete_jobs(session: Session, job_ids: Sequence[int], now: datetime) ->
     if not job_ids:
         return
     session.execute(update(Job).where(Job.id.in_(job_ids)).values(deleted_at=now))
-    session.execute(
-        update(MailMessage)
-        .where(MailMessage.job_id.in_(job_ids), MailMessage.deleted_at.is_(None))
-        .values(deleted_at=now)
-    )
+    session.execute(soft_delete_mails(now, MailMessage.job_id.in_(job_ids)))

@@ -125,6 +125,8 @@ class MailMessage(CreatedAt, SoftDelete, Base):
         one_of("parse_status", ParseStatus),
         one_of("source", MailSource),
         one_of("parsed_status", ParsedStatus, nullable=True),
+        # Soft deletion is one fact, recorded in both the mailbox location and deleted_at.
+        CheckConstraint("(location = 'deleted') = (deleted_at IS NOT NULL)", name="deleted_location"),
         # Inbox: parsed mail without a job, by job identity (approval books them together).
         Index(
             "ix_mail_messages_inbox",

@@ -9,13 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
 from shared_code.api.fields import Id, IdList, Name, PageInfo, PageQuery, page_of, paginated
 from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job, stored_objects
@@ -249,10 +250,9 @@ def delete_mails(session: Session, mail_ids: list[int], actor: str) -> Deletion:
     """Soft-delete Inbox mail; booked mail stays with its run."""
     deleted = sorted(
         session.scalars(
-            update(MailMessage)
-            .where(MailMessage.id.in_(mail_ids), *IN_INBOX)
-            .values(deleted_at=datetime.now(UTC), location="deleted")
-            .returning(MailMessage.id)
+            soft_delete_mails(datetime.now(UTC), MailMessage.id.in_(mail_ids), *IN_INBOX).returning(
+                MailMessage.id
+            )
         )
     )
     for mail_id in deleted:

@@ -93,3 +93,10 @@ def test_a_run_without_a_mail_must_be_a_missed_run(db: Session) -> None:
     db.add(JobRun(job=make_job(db), run_at=NOW, status="success", effective_status="success"))
     with pytest.raises(DatabaseError, match="missed_has_no_mail"):  # pg8000 reports CHECK as DatabaseError
         db.flush()
+
+
+def test_a_mail_is_deleted_in_its_location_and_deleted_at_together(db: Session) -> None:
+    mail = make_mail(db, graph_message_id="AAMk1")
+    mail.deleted_at = NOW  # location still 'inbox'
+    with pytest.raises(DatabaseError, match="deleted_location"):
+        db.flush()

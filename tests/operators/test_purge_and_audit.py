@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from shared_code.admin.purge import STEPS
+from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import (
     Customer,
     Job,
@@ -36,7 +37,7 @@ def soft_deleted_customer_with_everything(db: Session) -> Customer:
     an_override(db, customer=customer)
     a_run(db, job, objects=(ObjectResult("vm01", "failed", "boom"),))  # linked to both by propagation
     customer.deleted_at = job.deleted_at = T0
-    db.execute(MailMessage.__table__.update().where(MailMessage.job_id == job.id).values(deleted_at=T0))
+    db.execute(soft_delete_mails(T0, MailMessage.job_id == job.id))
     db.flush()
     return customer
 
