@@ -8,6 +8,7 @@ from html import escape
 
 import pytest
 
+from shared_code.mail.mime import decode_mail
 from shared_code.parsers import parse_mail
 from shared_code.parsers.base import first_quoted
 from shared_code.parsers.synology import hosts_after_preposition
@@ -15,6 +16,9 @@ from shared_code.parsers.vocabulary import notice_status, status_in_text, status
 from tests.parsers.mails import build_mail, field_lines, veeam_html
 
 LIMIT_SECONDS = 1.0
+# A huge mail costs what reading it costs (MIME decoding, HTML to text), times a small factor. Measured
+# against that floor on the same machine, not in seconds: a slow CI machine takes longer for both.
+FLOOR_FACTOR = 4
 VBR_FOOTER = "Veeam Backup & Replication 12.1.1.56"
 
 
@@ -24,7 +28,12 @@ def timed(action: Callable[[], object]) -> tuple[object, float]:
     return value, time.perf_counter() - started
 
 
-def test_five_megabyte_html_mail_parses_in_under_a_second() -> None:
+def reading_seconds(raw: bytes) -> float:
+    """The floor every parse of ``raw`` pays: decoding it and turning its HTML into text."""
+    return timed(lambda: decode_mail(raw).document)[1]
+
+
+def test_a_five_megabyte_html_mail_parses_in_about_the_time_it_takes_to_read() -> None:
     padding = (
         "<div><p>Processing <b>disk</b> 1 of 3&nbsp;&amp; more</p><span>lorem ipsum dolor</span></div>\n"
     )
@@ -36,22 +45,24 @@ def test_five_megabyte_html_mail_parses_in_under_a_second() -> None:
     raw = build_mail("[Failed] Daily (2 VMs)", html=html)
     assert len(raw) > 5_000_000
 
+    floor = reading_seconds(raw)
     outcome, seconds = timed(lambda: parse_mail(raw))
 
     assert outcome.corpus_result()["status"] == "failed"  # type: ignore[union-attr]
-    assert seconds < LIMIT_SECONDS, f"{seconds:.2f} s"
+    assert seconds < FLOOR_FACTOR * floor, f"{seconds:.2f} s to parse, {floor:.2f} s to read"
 
 
-def test_ten_thousand_object_rows_parse_in_under_a_second() -> None:
+def test_ten_thousand_object_rows_parse_in_about_the_time_it_takes_to_read() -> None:
     rows = [(f"VM-{index:05d}", "Warning" if index % 997 == 0 else "Success", "") for index in range(10_000)]
     raw = build_mail(
         "[Warning] Big (10000 VMs)", html=veeam_html("Backup job: Big", "Warning", rows, VBR_FOOTER)
     )
 
+    floor = reading_seconds(raw)
     outcome, seconds = timed(lambda: parse_mail(raw))
 
     assert len(outcome.corpus_result()["objects"]) == 10_000  # type: ignore[arg-type]
-    assert seconds < LIMIT_SECONDS, f"{seconds:.2f} s"
+    assert seconds < FLOOR_FACTOR * floor, f"{seconds:.2f} s to parse, {floor:.2f} s to read"
 
 
 def hosts_named(text: str) -> list[tuple[str, int]]:
