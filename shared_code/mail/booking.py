@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Text, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import Job, JobRun, MailMessage, MailObject
+from shared_code.db.models import Job, JobRun, MailMessage, MailObject, Override
 from shared_code.runs.creation import create_run
-from shared_code.runs.overrides import ObjectResult
+from shared_code.runs.overrides import ObjectResult, live_and_in_scope_of_job
 
 _SEPARATOR = "\x1f"
 IDENTITY_COLUMNS = ("from_address", "backup_software", "backup_type", "job_name")
@@ -40,49 +40,75 @@ class JobIdentity:
         """The identity of a mail row about to be stored."""
         return cls(*(row[name] or "" for name in IDENTITY_COLUMNS))
 
-    def _pairs(self, model: Any) -> list[tuple[Any, str]]:
-        return [
-            (model.from_address, self.from_address),
-            (model.backup_software, self.backup_software),
-            (model.backup_type, self.backup_type),
-            (model.job_name, self.job_name),
-        ]
+    def columns(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in IDENTITY_COLUMNS}
 
     def matches(self, model: type[Job] | type[MailMessage]) -> Any:
         """SQL: the row's four identity columns equal this identity (case-insensitive, trimmed)."""
-        return and_(*(_key(column) == _key(value) for column, value in self._pairs(model)))
+        return _identity_is(model, self.columns())
 
     def lock(self, session: Session) -> None:
         """Serialise booking and approval of this identity until the transaction ends."""
-        key = func.concat_ws(_SEPARATOR, *(_key(value) for _, value in self._pairs(Job)))
+        key = func.concat_ws(_SEPARATOR, *(_key(value) for value in self.columns().values()))
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
+
+def _identity_is(model: type[Job] | type[MailMessage], values: Mapping[str, Any]) -> Any:
+    return and_(*(_key(getattr(model, name)) == _key(values[name]) for name in IDENTITY_COLUMNS))
 
 
 def _key(value: Any) -> Any:
     return func.lower(func.btrim(value))
 
 
+@dataclass(frozen=True)
+class BookableJob:
+    """A live job, and the live overrides whose scope takes in its runs."""
+
+    job: Job
+    overrides: list[Override]
+
+
+# Built once, with the identity as parameters: ingestion looks a job up for every mail, and
+# building the statement costs more than running it. The overrides come along in the same
+# round trip (one row per override, or one with none).
+_BOOKABLE_JOB = (
+    select(Job, Override)
+    .outerjoin(Override, live_and_in_scope_of_job())
+    .where(_identity_is(Job, {name: bindparam(name, type_=Text) for name in IDENTITY_COLUMNS}))
+    .where(Job.deleted_at.is_(None))
+)
+
+
+def bookable_job(session: Session, identity: JobIdentity) -> BookableJob | None:
+    rows = session.execute(_BOOKABLE_JOB, identity.columns()).all()
+    if not rows:
+        return None
+    return BookableJob(rows[0].Job, [row.Override for row in rows if row.Override is not None])
+
+
 def live_job(session: Session, identity: JobIdentity) -> Job | None:
-    return session.scalars(select(Job).where(identity.matches(Job), Job.deleted_at.is_(None))).first()
+    found = bookable_job(session, identity)
+    return found.job if found is not None else None
 
 
-def job_to_book(session: Session, identity: JobIdentity) -> Job | None:
+def job_to_book(session: Session, identity: JobIdentity) -> BookableJob | None:
     """The live job a parsed mail of this identity becomes a run of; None: it waits in the Inbox.
 
     A known job needs no lock (approval only ever adds jobs). An unknown one is looked up again
     under the identity's lock, held until the transaction ends: either an approval that was under
     way has committed its job by then, or the next approval sees this mail in the Inbox."""
-    job = live_job(session, identity)
-    if job is None:
+    found = bookable_job(session, identity)
+    if found is None:
         identity.lock(session)
-        job = live_job(session, identity)
-    return job
+        found = bookable_job(session, identity)
+    return found
 
 
 def book_if_known(session: Session, mail: MailMessage, objects: list[ObjectResult]) -> JobRun | None:
     """The run of a stored, parsed mail whose job exists; None leaves the mail in the Inbox."""
-    job = job_to_book(session, JobIdentity.of(mail))
-    return None if job is None else book_into(session, job, mail, objects)
+    found = job_to_book(session, JobIdentity.of(mail))
+    return None if found is None else book_into(session, found.job, mail, objects)
 
 
 def book_into(session: Session, job: Job, mail: MailMessage, objects: list[ObjectResult]) -> JobRun:
@@ -90,7 +116,7 @@ def book_into(session: Session, job: Job, mail: MailMessage, objects: list[Objec
     status = mail.parsed_status
     if status is None:
         raise ValueError(f"mail {mail.id} has no parsed status and cannot become a run")
-    run = create_run(session, job, run_at=mail.received_at, status=status, objects=objects, mail=mail)
+    run = create_run(session, job, run_at=mail.received_at, status=status, objects=objects, mail_id=mail.id)
     mail.job_id = job.id
     mail.location = "processed"
     return run

@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.orm import Session, make_transient_to_detached
-
 from shared_code.db.engine import unit_of_work
-from shared_code.db.models import MailMessage
 from shared_code.mail.booking import JobIdentity, job_to_book
 from shared_code.mail.failures import failure_ref
 from shared_code.mail.sources import RawMail
 from shared_code.mail.store import store_mail
-from shared_code.runs.creation import create_run
+from shared_code.runs.creation import run_parameters
 from shared_code.runs.overrides import ObjectResult
 
 if TYPE_CHECKING:
@@ -56,24 +53,21 @@ def ingest(raw: RawMail) -> Ingested:
     outcome = parse_mail(decoded)
     row, objects = _mail_row(raw, decoded, outcome), parsed_objects(outcome)
     with unit_of_work() as session:
-        job = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None
-        if job is not None:
-            row.update(job_id=job.id, location="processed")
-        mail_id = store_mail(session, row, raw.mime, objects, failure_ref(raw.ref))
-        if mail_id is None:
-            return DUPLICATE
+        found = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None
         run = None
-        if job is not None:
-            mail = _stored_mail(session, mail_id)
-            run = create_run(
-                session,
-                job,
+        if found is not None:
+            row.update(job_id=found.job.id, location="processed")
+            run = run_parameters(
+                found.job,
+                found.overrides,
                 run_at=row["received_at"],
                 status=row["parsed_status"],
                 objects=objects,
-                mail=mail,
             )
-        return Ingested(mail_id, outcome.kind, run.id if run is not None else None)
+        stored = store_mail(session, row, raw.mime, objects, failure_ref(raw.ref), run)
+        if stored is None:
+            return DUPLICATE
+        return Ingested(stored.mail_id, outcome.kind, stored.run_id)
 
 
 def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
@@ -100,14 +94,6 @@ def parsed_objects(outcome: ParseOutcome) -> list[ObjectResult]:
 def clean(text: str | None) -> str | None:
     """PostgreSQL text cannot hold NUL characters; mail sometimes does."""
     return text.replace("\x00", "") if text else text
-
-
-def _stored_mail(session: Session, mail_id: int) -> MailMessage:
-    """The mail just inserted, as an ORM object for ``create_run``, without reading it back."""
-    mail = MailMessage(id=mail_id)
-    make_transient_to_detached(mail)
-    session.add(mail)
-    return mail
 
 
 def _mail_row(raw: RawMail, decoded: DecodedMail, outcome: ParseOutcome) -> dict[str, Any]:

@@ -28,16 +28,25 @@ class ObjectResult:
     message: str | None
 
 
-def active_overrides(session: Session, job: Job, at: datetime) -> list[Override]:
-    """Live overrides that can apply to the job's runs at ``at``, most specific and newest first."""
-    return in_force(live_overrides(session), job.customer_id, job.id, at)
-
-
 def live_overrides(session: Session) -> list[Override]:
     return list(session.scalars(select(Override).where(Override.deleted_at.is_(None))))
 
 
+def live_and_in_scope_of_job() -> ColumnElement[bool]:
+    """SQL, joining overrides to jobs: the live overrides whose scope takes in the job's runs
+    (``in_force`` then checks their active window)."""
+    return and_(
+        Override.deleted_at.is_(None),
+        or_(
+            Override.scope == "global",
+            and_(Override.scope == "customer", Override.customer_id == Job.customer_id),
+            and_(Override.scope == "job", Override.job_id == Job.id),
+        ),
+    )
+
+
 def in_force(overrides: Iterable[Override], customer_id: int, job_id: int, at: datetime) -> list[Override]:
+    """The overrides that can apply to the job's runs at ``at``, most specific and newest first."""
     return by_priority(o for o in overrides if OverrideReach.of(o).covers(customer_id, job_id, at))
 
 

@@ -17,7 +17,7 @@ from shared_code.db.models import (
 from shared_code.mail.ingest import ingest
 from shared_code.mail.sources import RawMail
 from tests.mail.mails import T0, VEEAM, job_for, mime
-from tests.support.factories import a_remark, a_ticket, an_override
+from tests.support.factories import a_job, a_remark, a_ticket, an_override
 
 
 def book(name: str = VEEAM) -> int:
@@ -67,3 +67,20 @@ def test_an_override_sets_the_effective_status_of_a_booked_run(db) -> None:
     db.commit()
     run = db.get(JobRun, book())
     assert (run.status, run.effective_status, run.override_id is not None) == ("warning", "success", True)
+
+
+def test_a_booked_run_takes_only_live_overrides_whose_scope_holds_its_job(db) -> None:
+    job = job_for(db, VEEAM)
+    elsewhere = a_job(db)
+    matching = {"match_status": "warning", "match_message": "transaction logs"}
+    an_override(db, job=elsewhere, **matching)
+    an_override(db, customer=elsewhere.customer, **matching)
+    an_override(db, **matching, deleted_at=T0)
+    an_override(db, **matching, active_until=T0 - timedelta(hours=1))
+    db.commit()
+    assert db.get(JobRun, book()).effective_status == "warning"
+
+    of_customer = an_override(db, customer=job.customer, **matching, result_status="failed")
+    an_override(db, **matching)  # global: less specific than the customer's
+    db.commit()
+    assert db.get(JobRun, book()).override_id == of_customer.id

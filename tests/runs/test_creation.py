@@ -20,7 +20,7 @@ def linked_tickets(db: Session, run: JobRun) -> list[int]:
 def test_a_new_run_gets_the_open_tickets_and_remarks_of_its_job(db: Session) -> None:
     job = a_job(db)
     ticket, remark = a_ticket(db, job), a_remark(db, job)
-    run = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))
+    run = create_run(db, job, run_at=T0, status="failed", mail_id=a_mail(db).id)
     assert linked_tickets(db, run) == [ticket.id]
     assert list(db.scalars(select(RemarkJobRun.note_id).where(RemarkJobRun.job_run_id == run.id))) == [
         remark.id
@@ -30,9 +30,9 @@ def test_a_new_run_gets_the_open_tickets_and_remarks_of_its_job(db: Session) -> 
 def test_a_resolved_ticket_stops_linking_and_keeps_its_old_links(db: Session) -> None:
     job = a_job(db)
     ticket = a_ticket(db, job)
-    first = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))
+    first = create_run(db, job, run_at=T0, status="failed", mail_id=a_mail(db).id)
     ticket.resolved_at = T0 + timedelta(minutes=5)
-    second = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail=a_mail(db))
+    second = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail_id=a_mail(db).id)
     assert linked_tickets(db, first) == [ticket.id]
     assert linked_tickets(db, second) == []
 
@@ -41,7 +41,7 @@ def test_a_resolved_scope_stops_linking_for_that_job_only(db: Session) -> None:
     job = a_job(db)
     ticket = a_ticket(db, job)
     db.scalars(select(TicketScope)).one().resolved_at = T0
-    assert linked_tickets(db, create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))) == []
+    assert linked_tickets(db, create_run(db, job, run_at=T0, status="failed", mail_id=a_mail(db).id)) == []
     assert ticket.resolved_at is None
 
 
@@ -55,17 +55,17 @@ def test_a_missed_run_gets_propagation_too(db: Session) -> None:
 
 def test_the_open_autotask_ticket_is_copied_but_not_a_deleted_or_resolved_one(db: Session) -> None:
     job = a_job(db)
-    source = create_run(db, job, run_at=T0, status="failed", mail=a_mail(db))
+    source = create_run(db, job, run_at=T0, status="failed", mail_id=a_mail(db).id)
     source.autotask_ticket_id, source.autotask_ticket_number = 4711, "T20261120.0042"
     source.autotask_ticket_created_at, source.autotask_ticket_created_by = T0, "op"
     db.flush()
-    copied = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail=a_mail(db))
+    copied = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail_id=a_mail(db).id)
     assert (copied.autotask_ticket_id, copied.autotask_ticket_number) == (4711, "T20261120.0042")
 
     for run in (source, copied):
         run.autotask_ticket_deleted_at = T0 + timedelta(days=1)
     db.flush()
-    after_delete = create_run(db, job, run_at=T0 + timedelta(days=2), status="failed", mail=a_mail(db))
+    after_delete = create_run(db, job, run_at=T0 + timedelta(days=2), status="failed", mail_id=a_mail(db).id)
     assert after_delete.autotask_ticket_id is None
 
 
@@ -73,7 +73,7 @@ def test_an_override_sets_the_effective_status_and_keeps_the_parsed_one(db: Sess
     job = a_job(db)
     an_override(db, job=job, match_status="warning", match_message="low free space")
     objects = [ObjectResult("SRV01", "warning", "Repository has LOW FREE SPACE")]
-    run = create_run(db, job, run_at=T0, status="warning", objects=objects, mail=a_mail(db))
+    run = create_run(db, job, run_at=T0, status="warning", objects=objects, mail_id=a_mail(db).id)
     assert (run.status, run.effective_status, run.override_id is not None) == ("warning", "success", True)
     other = create_run(
         db,
@@ -81,6 +81,6 @@ def test_an_override_sets_the_effective_status_and_keeps_the_parsed_one(db: Sess
         run_at=T0,
         status="warning",
         objects=[ObjectResult("SRV01", "warning", "other")],
-        mail=a_mail(db),
+        mail_id=a_mail(db).id,
     )
     assert other.effective_status == "warning"

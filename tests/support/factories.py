@@ -84,7 +84,7 @@ def a_run(
         for i, o in enumerate(objects)
     )
     db.flush()
-    return create_run(db, job, run_at=at, status=status, objects=objects, mail=mail)
+    return create_run(db, job, run_at=at, status=status, objects=objects, mail_id=mail.id)
 
 
 def a_ticket(
