@@ -56,7 +56,6 @@ def ingest(raw: RawMail) -> Ingested:
         found = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None
         run = None
         if found is not None:
-            row.update(job_id=found.job.id, location="processed")
             run = run_parameters(
                 found.job,
                 found.overrides,

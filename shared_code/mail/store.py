@@ -75,10 +75,12 @@ def store_mail(
     failure_ref: str,
     run: Mapping[str, Any] | None = None,
 ) -> Stored | None:
-    """The new mail (and its run, when ``run`` gives ``new_run``'s parameters), or None when the
-    mail is stored already."""
+    """The new mail (and its run, when ``run`` gives ``new_run``'s parameters: the mail is then
+    stored as processed, in the run's job), or None when the mail is stored already."""
+    booked = {"job_id": run["job_id"], "location": "processed"} if run is not None else {}
     parameters = {
         **row,
+        **booked,
         "mime": mime,
         "object_names": [o.name for o in objects],
         "object_statuses": [o.status for o in objects],
