@@ -275,9 +275,19 @@ def _queue_drainer(message_ids: list[str]) -> Callable[[int], None]:
     def drain(worker: int) -> None:
         host.drain()
         if poisoned := host.poison(INGEST_QUEUE):
-            raise RuntimeError(f"{len(poisoned)} messages failed; see the ingestion_failures table")
+            raise RuntimeError(f"{len(poisoned)} messages failed, among them: {_failure_reasons()}")
 
     return drain
+
+
+def _failure_reasons() -> list[str]:
+    """The recorded failures' reasons (the bench's database is deleted when it ends)."""
+    from shared_code.db.engine import unit_of_work
+    from shared_code.mail.failures import FailureQuery, list_failures
+
+    with unit_of_work() as session:
+        failures = list_failures(session, FailureQuery(limit=5)).items
+    return [f"{failure.message_ref}: {failure.last_error}" for failure in failures]
 
 
 def _rate(count: int, workers: int, work: Callable[[int], None]) -> Rate:
