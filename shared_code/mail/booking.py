@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import Job, JobRun, MailMessage, MailObject, Override
+from shared_code.db.models import Job, JobRun, MailMessage, Override
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult, live_and_in_scope_of_job
 
@@ -108,22 +108,25 @@ def job_to_book(session: Session, identity: JobIdentity) -> BookableJob | None:
 def book_if_known(session: Session, mail: MailMessage, objects: list[ObjectResult]) -> JobRun | None:
     """The run of a stored, parsed mail whose job exists; None leaves the mail in the Inbox."""
     found = job_to_book(session, JobIdentity.of(mail))
-    return None if found is None else book_into(session, found.job, mail, objects)
+    return None if found is None else book_into(session, found.job, mail, objects, found.overrides)
 
 
-def book_into(session: Session, job: Job, mail: MailMessage, objects: list[ObjectResult]) -> JobRun:
+def book_into(
+    session: Session, job: Job, mail: MailMessage, objects: list[ObjectResult], overrides: list[Override]
+) -> JobRun:
     """The mail becomes a run of the job (overrides applied, open tickets linked) and leaves the Inbox."""
     status = mail.parsed_status
     if status is None:
         raise ValueError(f"mail {mail.id} has no parsed status and cannot become a run")
-    run = create_run(session, job, run_at=mail.received_at, status=status, objects=objects, mail_id=mail.id)
+    run = create_run(
+        session,
+        job,
+        run_at=mail.received_at,
+        status=status,
+        objects=objects,
+        mail_id=mail.id,
+        overrides=overrides,
+    )
     mail.job_id = job.id
     mail.location = "processed"
     return run
-
-
-def stored_objects(session: Session, mail: MailMessage) -> list[ObjectResult]:
-    rows = session.scalars(
-        select(MailObject).where(MailObject.mail_id == mail.id).order_by(MailObject.position)
-    )
-    return [ObjectResult(row.name, row.status, row.message) for row in rows]

@@ -19,8 +19,9 @@ from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
-from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job, stored_objects
+from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job
 from shared_code.mail.ingest import parse_fields, parsed_objects
+from shared_code.runs.overrides import live_overrides, objects_of_mails
 
 IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.deleted_at.is_(None), MailMessage.location == "inbox")
 
@@ -188,11 +189,9 @@ def approve(session: Session, mail_id: int, body: ApproveBody, actor: str) -> Ap
         .order_by(MailMessage.received_at, MailMessage.id)
         .with_for_update()
     ).all()
-    runs = [
-        book_into(session, job, waiting_mail, stored_objects(session, waiting_mail))
-        for waiting_mail in waiting
-    ]
     mail_ids = [m.id for m in waiting]
+    objects, overrides = objects_of_mails(session, mail_ids), live_overrides(session)
+    runs = [book_into(session, job, m, objects.get(m.id, []), overrides) for m in waiting]
     audit.record(
         session,
         actor,

@@ -32,10 +32,13 @@ def create_run(
     status: str,
     objects: Sequence[ObjectResult] = (),
     mail_id: int | None = None,
+    overrides: Iterable[Override] | None = None,
 ) -> JobRun:
     """Insert a run (``status`` as parsed, or ``missed`` without a mail), propagate the job's open
-    tickets to it, and return it."""
-    parameters = run_parameters(job, live_overrides(session), run_at=run_at, status=status, objects=objects)
+    tickets to it, and return it. ``overrides``: the live overrides, when a caller booking many
+    runs has read them once; else they are read here."""
+    live = overrides if overrides is not None else live_overrides(session)
+    parameters = run_parameters(job, live, run_at=run_at, status=status, objects=objects)
     return session.scalars(_create_run(), {**parameters, "mail_id": mail_id, "missed": mail_id is None}).one()
 
 

@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session
 
 from shared_code import audit
 from shared_code.config import get_settings
-from shared_code.db.models import Job, JobRun
+from shared_code.db.models import Job, JobRun, Override
 from shared_code.runs.app_settings import load_app_settings, ui_zone
 from shared_code.runs.creation import create_run
+from shared_code.runs.overrides import live_overrides
 from shared_code.runs.schedules import JobSchedule, learn_schedules, learnable_jobs
 
 LOOKBACK = timedelta(days=3)
@@ -58,10 +59,12 @@ def generate_missed_runs(
     )
     due = _due_slots(jobs, now=now, grace=grace, zone=zone)
     arrived = _runs_near(session, [job.id for job in jobs], now)
+    overrides = live_overrides(session)
     created = [
         run.id
         for job, slot in due
-        if not _fulfilled(slot, arrived[job.id]) and (run := _book_missed(session, job, slot)) is not None
+        if not _fulfilled(slot, arrived[job.id])
+        and (run := _book_missed(session, job, slot, overrides)) is not None
     ]
     if created:
         audit.record(session, actor, "generate_missed_runs", "run", None, {"run_ids": created})
@@ -100,10 +103,10 @@ def _fulfilled(slot: datetime, run_times: Sequence[datetime]) -> bool:
     return any(abs(run_at - slot) <= FULFILLED_WITHIN for run_at in run_times)
 
 
-def _book_missed(session: Session, job: Job, slot: datetime) -> JobRun | None:
+def _book_missed(session: Session, job: Job, slot: datetime, overrides: list[Override]) -> JobRun | None:
     """Book the missed run, or None when another generator booked it first."""
     try:
         with session.begin_nested():
-            return create_run(session, job, run_at=slot, status="missed")
+            return create_run(session, job, run_at=slot, status="missed", overrides=overrides)
     except IntegrityError:
         return None

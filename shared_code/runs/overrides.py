@@ -150,7 +150,7 @@ def _reach_filter(reach: OverrideReach) -> ColumnElement[bool]:
 
 
 def _apply_to_batch(session: Session, runs: Sequence[Row[Any]], live: list[Override]) -> int:
-    objects = _objects_of(session, [run.mail_id for run in runs if run.mail_id is not None])
+    objects = objects_of_mails(session, [run.mail_id for run in runs if run.mail_id is not None])
     changes = []
     for run in runs:
         applicable = in_force(live, run.customer_id, run.job_id, run.run_at)
@@ -163,7 +163,8 @@ def _apply_to_batch(session: Session, runs: Sequence[Row[Any]], live: list[Overr
     return len(changes)
 
 
-def _objects_of(session: Session, mail_ids: list[int]) -> dict[int, list[ObjectResult]]:
+def objects_of_mails(session: Session, mail_ids: list[int]) -> dict[int, list[ObjectResult]]:
+    """The stored objects of each mail, in report order (one query for them all)."""
     found: dict[int, list[ObjectResult]] = defaultdict(list)
     if mail_ids:
         for row in session.execute(

@@ -174,3 +174,16 @@ def test_a_stored_mail_shows_its_bodies_objects_and_run(db, api) -> None:
     assert mail["run_id"] == db.scalars(select(JobRun.id)).one()
     assert (mail["source"], mail["location"]) == ("directory", "processed")
     assert api.get("/api/mails/999999").status == 404
+
+
+def test_approval_reads_objects_and_overrides_once_whatever_the_number_of_mails(
+    db, api, sql_statements
+) -> None:
+    statements = []
+    for count, name in ((2, VEEAM), (5, NAKIVO)):
+        waiting = [arrive(name) for _ in range(count)]
+        sql_statements.clear()
+        response = api.post(f"/api/inbox/{waiting[0]}/approve", role="Operator", body={"customer_name": name})
+        assert response.status == 200, response.body
+        statements.append(len(sql_statements))
+    assert statements[1] - statements[0] == 2 * 3  # per mail: its run, and its move out of the Inbox
