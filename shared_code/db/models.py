@@ -230,6 +230,10 @@ class JobRun(CreatedAt, Base):
         one_of("effective_status", RunStatus),
         one_of("ticket_resolution_origin", ResolutionOrigin, nullable=True),
         CheckConstraint("missed = (mail_id IS NULL)", name="missed_has_no_mail"),
+        # A resolved Autotask ticket always says who resolved it (Resolved by PSA / by Backupchecks).
+        CheckConstraint(
+            "(ticket_resolved_at IS NULL) = (ticket_resolution_origin IS NULL)", name="resolution_origin"
+        ),
         # A missed run is created once per job and expected time.
         Index("uq_job_runs_missed", "job_id", "run_at", unique=True, postgresql_where=text("missed")),
         # Run Checks reads unreviewed runs per job, newest first.

@@ -1,0 +1,1 @@
+"""Everything PSA-specific: the provider interface, the Autotask client, polling and resolution."""
