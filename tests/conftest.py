@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tests.support.azurite import Azurite, free_port
 from tests.support.database import TestDatabase
 from tests.support.entra import FakeEntra
+from tests.support.fake_autotask import FakeAutotask
 from tests.support.fake_graph import FakeGraph
 
 _session_state: dict[str, Any] = {}
@@ -27,6 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     database = TestDatabase(os.environ.get("TEST_DATABASE_URL"))
     entra = FakeEntra()
     graph = FakeGraph()
+    autotask = FakeAutotask()
     azurite = Azurite(free_port())  # started by the tests that need it
     # The app reads its settings from the environment once; set them before anything imports it.
     os.environ.update(
@@ -44,7 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     from shared_code.db.migrate import upgrade
 
     upgrade("head")
-    _session_state.update(database=database, entra=entra, graph=graph, azurite=azurite)
+    _session_state.update(database=database, entra=entra, graph=graph, autotask=autotask, azurite=azurite)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -54,6 +56,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if "database" in _session_state:
         _session_state["entra"].stop()
         _session_state["graph"].stop()
+        _session_state["autotask"].stop()
         _session_state["azurite"].stop()
         _session_state["database"].stop()
 
@@ -73,6 +76,18 @@ def graph() -> FakeGraph:
     """The session's fake Graph, emptied (mailbox, subscriptions, faults, request counts)."""
     fake: FakeGraph = _session_state["graph"]
     fake.reset()
+    return fake
+
+
+@pytest.fixture
+def autotask() -> FakeAutotask:
+    """The session's fake Autotask, emptied (records, faults, request counts, its zone), and the
+    zones the app discovered forgotten."""
+    from shared_code.psa.autotask.client import forget_zones
+
+    fake: FakeAutotask = _session_state["autotask"]
+    fake.reset()
+    forget_zones()
     return fake
 
 

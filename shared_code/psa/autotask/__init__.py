@@ -1,0 +1,1 @@
+"""Autotask PSA: the REST transport (``client``), its query filters and the ``PsaProvider``."""
