@@ -14,6 +14,16 @@ from tests.support import fake_autotask
 from tests.support.fake_autotask import FakeAutotask
 
 
+def ticket_body(company_id: int) -> dict[str, object]:
+    return {
+        "companyID": company_id,
+        "title": "t",
+        "status": 1,
+        "priority": 2,
+        "dueDateTime": "2030-01-01T00:00:00Z",
+    }
+
+
 def test_the_zone_is_discovered_once_and_cached(client: AutotaskClient, autotask: FakeAutotask) -> None:
     zone = client.zone()
     assert zone.api_url == autotask.api_url
@@ -190,13 +200,7 @@ def test_a_create_is_not_retried_after_a_server_error(client: AutotaskClient, au
 def test_a_create_refused_by_throttling_is_sent_again(client: AutotaskClient, autotask: FakeAutotask) -> None:
     company = autotask.add_company("Acme")
     autotask.fail("POST", "^/Tickets$", 429, headers={"Retry-After": "1"})
-    body = {
-        "companyID": company,
-        "title": "t",
-        "status": 1,
-        "priority": 2,
-        "dueDateTime": "2030-01-01T00:00:00Z",
-    }
+    body = ticket_body(company)
     assert client.request("POST", "/Tickets", json=body, idempotent=False)["itemId"]
     assert autotask.count("POST", "/Tickets") == 2
     assert len(autotask.tickets) == 1
@@ -206,13 +210,7 @@ def test_a_create_timing_out_is_outcome_unknown_and_the_fake_stored_it(autotask:
     client = AutotaskClient(credentials(), zone_lookup_url=autotask.zone_lookup_url, timeout_seconds=0.5)
     company = autotask.add_company("Acme")
     autotask.fail("POST", "^/Tickets$", None, delay=1.5)
-    body = {
-        "companyID": company,
-        "title": "t",
-        "status": 1,
-        "priority": 2,
-        "dueDateTime": "2030-01-01T00:00:00Z",
-    }
+    body = ticket_body(company)
     with pytest.raises(psa.PsaOutcomeUnknown, match="may have been stored"):
         client.request("POST", "/Tickets", json=body, idempotent=False)
     assert autotask.count("POST", "/Tickets") == 1
