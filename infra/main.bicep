@@ -5,7 +5,7 @@ targetScope = 'resourceGroup'
 
 // --- environment ---------------------------------------------------------------------------------
 
-@description('Environment name (lowercase letters, digits, hyphens), e.g. prod or test. Names and tags derive from it.')
+@description('Environment name (letters, digits, hyphens), e.g. prod or test. Names and tags derive from it.')
 @minLength(2)
 @maxLength(20)
 param environmentName string
@@ -60,11 +60,10 @@ param postgresAdminType string = 'ServicePrincipal'
 @description('Application database name.')
 param databaseName string = 'backupchecks'
 
-@description('PostgreSQL major version.')
+@description('PostgreSQL major version (the ones Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01 accepts).')
 @allowed([
   '15'
   '16'
-  '17'
 ])
 param postgresVersion string = '16'
 
@@ -157,7 +156,15 @@ param logRetentionInDays int = 30
 
 // --- names -----------------------------------------------------------------------------------------
 
-var env = toLower(environmentName)
+// Checked there: azd allows characters in environment names that Azure resource names do not.
+module environment 'modules/environment.bicep' = {
+  name: 'environment'
+  params: {
+    environmentName: environmentName
+  }
+}
+
+var env = environment.outputs.name
 var token = toLower(uniqueString(subscription().id, resourceGroup().id, env))
 var compactEnv = take(replace(env, '-', ''), 9)
 var names = {

@@ -60,6 +60,7 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   //checkov:skip=CKV_AZURE_17:No client certificates: browsers of operators and Microsoft Graph's webhook calls do not present one
   //checkov:skip=CKV_AZURE_212:Flex Consumption scales to zero by design; always-ready instances are a cost choice, and the catch-up timer covers a cold start
   //checkov:skip=CKV_AZURE_213:The Flex Consumption plan does not support the platform health check; GET /api/health (anonymous) is there for an external probe
+  //checkov:skip=CKV_AZURE_78:Flex Consumption has no FTP(S) and its deprecation table forbids siteConfig.ftpsState (ARM error 51021); FTP publishing is refused by the basicPublishingCredentialsPolicies 'ftp' resource below
   //checkov:skip=CKV_AZURE_222:The API must be public: the operator site calls it from browsers and Microsoft Graph posts change notifications to it
   name: name
   location: location
@@ -73,10 +74,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     clientCertEnabled: false
     publicNetworkAccess: 'Enabled'
+    // Only properties Flex Consumption accepts: its deprecation table (functions-app-settings.md,
+    // "Flex Consumption plan deprecations") lists ftpsState, alwaysOn, linuxFxVersion and others,
+    // and ARM rejects them in some regions (error 51021). FTP is off through the policy below.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       cors: {
         allowedOrigins: [
@@ -108,9 +111,12 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
 }
 
 // Basic-auth publishing (FTP and the SCM site) is off: deployments use Entra ID (OIDC in CI).
+// `location` as in Azure Verified Modules (web/site/basic-publishing-credentials-policy): some
+// regions refuse the policy without it ("The parameter location has an invalid value", 51008).
 resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: app
   name: 'ftp'
+  location: location
   properties: {
     allow: false
   }
@@ -119,6 +125,7 @@ resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2
 resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
   parent: app
   name: 'scm'
+  location: location
   properties: {
     allow: false
   }

@@ -20,11 +20,10 @@ param tags object
 @description('Application database name.')
 param databaseName string
 
-@description('PostgreSQL major version.')
+@description('PostgreSQL major version: ServerVersion of the 2024-08-01 API (11 to 16; 17 needs a newer API version).')
 @allowed([
   '15'
   '16'
-  '17'
 ])
 param serverVersion string = '16'
 

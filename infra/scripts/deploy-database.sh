@@ -5,8 +5,15 @@
 #   3. the role's grants on the tables (including those the migrations just made).
 # Needs: an az CLI login as the server's Entra administrator (or a member of the admin group),
 # python with requirements.txt installed, and the Bicep outputs in the environment:
-# POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AUTH_TENANT_ID API_CLIENT_ID
+# POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AUTH_TENANT_ID API_CLIENT_ID,
+# and for the firewall rule POSTGRES_SERVER_NAME AZURE_RESOURCE_GROUP
 # (azd provides them; in a shell: infra/README.md shows how to export them).
+#
+# The server's only standing firewall rule admits Azure's own addresses (the function app, a
+# GitHub-hosted runner, Cloud Shell). From anywhere else (a laptop) this step opens the server to
+# this machine's public address with a temporary rule and removes it again on every exit, failed
+# or interrupted ones included. POSTGRES_CLIENT_FIREWALL_RULE=none skips the rule (the workflow:
+# its runner is inside Azure); POSTGRES_CLIENT_IP gives the address instead of asking the internet.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,20 +24,62 @@ if [ -x "$root/.venv/bin/python" ]; then
   default_python="$root/.venv/bin/python"
 fi
 python="${PYTHON:-$default_python}"
+firewall_rule="${POSTGRES_CLIENT_FIREWALL_RULE:-temporary}"
 
-for name in POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AUTH_TENANT_ID API_CLIENT_ID; do
-  if [ -z "${!name:-}" ]; then
-    echo "deploy-database: $name is not set (an output of the Bicep deployment)" >&2
+require() {
+  for name in "$@"; do
+    if [ -z "${!name:-}" ]; then
+      echo "deploy-database: $name is not set (an output of the Bicep deployment)" >&2
+      exit 2
+    fi
+  done
+}
+require POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AUTH_TENANT_ID API_CLIENT_ID
+case "$firewall_rule" in
+  temporary) require POSTGRES_SERVER_NAME AZURE_RESOURCE_GROUP ;;
+  none) ;;
+  *)
+    echo "deploy-database: POSTGRES_CLIENT_FIREWALL_RULE must be temporary or none, not '$firewall_rule'" >&2
+    exit 2
+    ;;
+esac
+"$here/require-az-login.sh"
+
+rule=""
+remove_rule() {
+  [ -n "$rule" ] || return 0
+  if az postgres flexible-server firewall-rule delete --resource-group "$AZURE_RESOURCE_GROUP" \
+    --name "$POSTGRES_SERVER_NAME" --rule-name "$rule" --yes --output none; then
+    echo "removed the temporary firewall rule $rule"
+  else
+    echo "deploy-database: could not remove the temporary firewall rule $rule; remove it by hand:" \
+      "az postgres flexible-server firewall-rule delete --resource-group $AZURE_RESOURCE_GROUP" \
+      "--name $POSTGRES_SERVER_NAME --rule-name $rule --yes" >&2
+  fi
+}
+
+if [ "$firewall_rule" = temporary ]; then
+  address="${POSTGRES_CLIENT_IP:-$(curl --fail --silent --show-error --max-time 20 https://api.ipify.org)}"
+  if ! printf '%s' "$address" | grep -q -E '^([0-9]{1,3}\.){3}[0-9]{1,3}$'; then
+    echo "deploy-database: '$address' is not this machine's public IPv4 address; set POSTGRES_CLIENT_IP" >&2
     exit 2
   fi
-done
+  rule="deploy-temporary-$(date -u +%Y%m%d%H%M%S)"
+  trap remove_rule EXIT
+  trap 'exit 130' INT TERM
+  echo "opening $POSTGRES_SERVER_NAME to $address for this step (temporary firewall rule $rule)"
+  az postgres flexible-server firewall-rule create --resource-group "$AZURE_RESOURCE_GROUP" \
+    --name "$POSTGRES_SERVER_NAME" --rule-name "$rule" \
+    --start-ip-address "$address" --end-ip-address "$address" --output none
+fi
 
 "$python" "$here/db_setup.py" create-role
 
 echo "running the migrations as $POSTGRES_ADMIN_NAME"
+admin_url="$("$python" "$here/db_setup.py" admin-url)"
 (
   cd "$root"
-  DATABASE_URL="$("$python" "$here/db_setup.py" admin-url)" \
+  DATABASE_URL="$admin_url" \
   DATABASE_AUTH=entra \
   DATABASE_TLS=verify \
   AUTH_MODE=entra \

@@ -3,7 +3,8 @@
 # deployment, or no vault at all), else "false". The deployment passes it on as
 # CREATE_GRAPH_CLIENT_STATE (main.bicepparam), so the webhook secret is generated exactly once:
 # a later deployment never rotates it by accident. Reads only resource metadata through Azure
-# Resource Manager (Reader is enough); the secret's value is never read.
+# Resource Manager (Reader is enough); the secret's value is never read. Any other failure of the
+# az CLI (logged out, no access, throttling) stops the script: it never turns into "true".
 #   usage: needs-graph-client-state.sh RESOURCE_GROUP ENVIRONMENT_NAME
 set -euo pipefail
 
@@ -15,7 +16,8 @@ group="$1"
 env_name="$(printf '%s' "$2" | tr '[:upper:]' '[:lower:]')"
 secret_name="graph-client-state"
 
-if [ "$(az group exists --name "$group")" != "true" ]; then
+group_exists="$(az group exists --name "$group")"
+if [ "$group_exists" != "true" ]; then
   echo true
   exit 0
 fi
@@ -25,8 +27,11 @@ if [ -z "$vault_id" ]; then
   echo true
   exit 0
 fi
-if az resource show --ids "$vault_id/secrets/$secret_name" --output none 2>/dev/null; then
+if error="$(az resource show --ids "$vault_id/secrets/$secret_name" --output none 2>&1)"; then
   echo false
-else
+elif printf '%s' "$error" | grep -q -i -E 'not ?found'; then
   echo true
+else
+  printf 'needs-graph-client-state: cannot tell whether %s exists:\n%s\n' "$secret_name" "$error" >&2
+  exit 1
 fi

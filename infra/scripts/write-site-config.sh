@@ -6,9 +6,14 @@
 #   API_CLIENT_ID  the API app registration: the site asks for api://<id>/user_impersonation
 # None of these is a secret.
 #   usage: write-site-config.sh [OUTPUT]   (default web/config.json)
+# The site folder must exist: deploy-site.sh and the workflow skip the site when it does not.
 set -euo pipefail
 
 out="${1:-web/config.json}"
+if [ ! -d "$(dirname "$out")" ]; then
+  echo "write-site-config: $(dirname "$out")/ does not exist (no operator site to configure)" >&2
+  exit 2
+fi
 for name in API_BASE_URL AUTH_TENANT_ID SITE_CLIENT_ID API_CLIENT_ID; do
   if [ -z "${!name:-}" ]; then
     echo "write-site-config: $name is not set" >&2

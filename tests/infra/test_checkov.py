@@ -17,7 +17,12 @@ from typing import Any
 
 import pytest
 
-from tests.infra.bicep_model import INFRA, REPO, bicep_files
+from tests.infra.bicep_model import INFRA, REPO, bicep_files, template
+
+# Files checkov cannot parse (its pycep grammar knows neither lambdas nor fail()) and that declare
+# no resource, so there is nothing for it to check; test_unscanned_files_declare_nothing_to_scan
+# keeps it that way.
+UNSCANNED = {"modules/environment.bicep"}
 
 SKIP_COMMENT = re.compile(r"checkov:skip=(?P<id>CKV2?_[A-Z]+_\d+)(?::(?P<reason>[^\n]*))?")
 
@@ -41,6 +46,7 @@ def report() -> dict[str, Any]:
         "--framework",
         "bicep",
         "--skip-download",
+        *[option for path in sorted(UNSCANNED) for option in ("--skip-path", re.escape(path))],
         "--output",
         "json",
     ]
@@ -86,9 +92,18 @@ def test_checks_ran_over_the_resource_types_they_cover(report: dict[str, Any]) -
     } <= seen
 
 
+def test_unscanned_files_declare_nothing_to_scan() -> None:
+    for path in UNSCANNED:
+        unscanned = template(INFRA / path)
+        assert unscanned.resources == [] and unscanned.modules == [], path
+        assert not unscanned.errors, path
+
+
 def _skip_comments() -> dict[tuple[str, str], str]:
     found: dict[tuple[str, str], str] = {}
     for path in bicep_files():
+        if str(path.relative_to(INFRA)) in UNSCANNED:
+            continue
         for match in SKIP_COMMENT.finditer(path.read_text()):
             found[("/" + str(path.relative_to(INFRA)), match["id"])] = (match["reason"] or "").strip()
     return found

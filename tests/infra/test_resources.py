@@ -271,7 +271,6 @@ def test_function_app_transport_and_publishing() -> None:
     assert app.properties["httpsOnly"] is True
     site = app.properties["siteConfig"]
     assert site["minTlsVersion"] == "1.2"
-    assert site["ftpsState"] == "Disabled"
     policies = {
         r.body["name"]: r.properties["allow"]
         for r in tpl.resources_of_type("Microsoft.Web/sites/basicPublishingCredentialsPolicies")
