@@ -169,7 +169,7 @@ def _samples(count: int) -> list[Sample]:
     """``count`` reports of known jobs, with the rows the pipeline will write for each."""
     from shared_code.db.engine import unit_of_work
     from shared_code.db.models import Customer, Job
-    from shared_code.mail.mime import decode_mail
+    from shared_code.parsers.mime import decode_mail
     from shared_code.parsers.registry import parse_mail
     from tests.mail.mails import CORPUS, mime
 

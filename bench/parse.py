@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from shared_code.mail.mime import decode_mail  # noqa: E402
+from shared_code.parsers.mime import decode_mail  # noqa: E402
 from shared_code.parsers.registry import parse_mail  # noqa: E402
 
 

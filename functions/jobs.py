@@ -6,7 +6,6 @@ import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
-from shared_code.api.fields import PageQuery
 from shared_code.api.routing import Call
 from shared_code.jobs import (
     JobChange,
@@ -18,6 +17,7 @@ from shared_code.jobs import (
     job_detail,
     list_jobs,
 )
+from shared_code.schema.paging import PageQuery
 
 bp = func.Blueprint()
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, create_model
 
 from functions.http import api_route
 from shared_code.api.auth import Role
-from shared_code.api.fields import PageInfo
 from shared_code.api.routing import Call
+from shared_code.schema.paging import PageInfo
 from shared_code.tickets.kinds import REMARKS, TICKETS, NoteKind
 from shared_code.tickets.notes import (
     LinkResult,

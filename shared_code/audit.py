@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from shared_code.api import correlation
+from shared_code import correlation
 from shared_code.db.models import AuditLog
 
 

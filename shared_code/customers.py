@@ -13,12 +13,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Name, PageInfo, PageQuery, Search, page_of, paginated
-from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.live import live_row
 from shared_code.db.models import Customer, Job
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
+from shared_code.psa.company import CompanyMapping
+from shared_code.schema.fields import Name, Search
+from shared_code.schema.models import RequestModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 
 class CustomerListQuery(PageQuery):
@@ -36,15 +38,11 @@ class CustomerChange(RequestModel):
     active: bool | None = Field(None, description="Deactivate to hide the customer's jobs by default.")
 
 
-class CustomerView(ResponseModel):
+class CustomerView(CompanyMapping):
     id: int
     name: str
     active: bool
     job_count: int = Field(description="Live jobs of the customer.")
-    autotask_company_id: int | None
-    autotask_company_name: str | None
-    autotask_mapping_status: str
-    autotask_checked_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

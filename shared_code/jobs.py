@@ -12,14 +12,14 @@ from sqlalchemy import func, select, true, update
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of, paginated
-from shared_code.api.models import RequestModel
-from shared_code.db.live import live_row, soft_delete_mails
+from shared_code.app_settings import load_app_settings
+from shared_code.db.live import live_job, live_row, soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
-from shared_code.runs.app_settings import load_app_settings
-from shared_code.runs.lookup import live_job
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, run_row
+from shared_code.schema.fields import Id, Search
+from shared_code.schema.models import RequestModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from shared_code.api.correlation import install_log_correlation
 from shared_code.config import Settings, get_settings
+from shared_code.correlation import install_log_correlation
 
 # Libraries that log every HTTP request at INFO: their failures surface through our own logs.
 CHATTY_LOGGERS = ("httpx", "httpcore", "azure.core.pipeline.policies.http_logging_policy", "azure.identity")

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Moment, Name, PageInfo, PageQuery, page_of, paginated
-from shared_code.api.models import ResponseModel
 from shared_code.db.models import AuditLog
+from shared_code.schema.fields import Moment, Name
+from shared_code.schema.models import ResponseModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 
 class AuditLogQuery(PageQuery):

@@ -17,8 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 
-from shared_code import errors
-from shared_code.api import correlation
+from shared_code import correlation, errors
 from shared_code.api.auth import Authenticator, Forbidden, Unauthorized
 from shared_code.api.models import ErrorBody, ErrorDetail
 from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route

@@ -1,20 +1,10 @@
-"""Models every route shares: the error shape and the base classes for request/response bodies."""
+"""The error shape every route shares."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class RequestModel(BaseModel):
-    """Request bodies and query strings: unknown fields are refused, so typos are not ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ResponseModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+from pydantic import BaseModel, Field
 
 
 class ErrorDetail(BaseModel):

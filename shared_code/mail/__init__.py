@@ -1,5 +1,6 @@
-"""Mail: decoding raw RFC 5322 messages (``mime``) and turning HTML into text (``html_text``).
+"""Mail: where reports come from (Graph, a folder), their ingestion, booking, the Inbox and
+ingestion failures. Reading a mail (MIME decoding, HTML to text) belongs to ``parsers``.
 
 Kept empty on purpose: importing this package must stay cheap, because the HTTP app
-may import sibling modules of it; ``html_text`` (selectolax) loads only when a parser asks.
+may import sibling modules of it.
 """

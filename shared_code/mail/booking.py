@@ -87,7 +87,7 @@ def bookable_job(session: Session, identity: JobIdentity) -> BookableJob | None:
     return BookableJob(rows[0].Job, [row.Override for row in rows if row.Override is not None])
 
 
-def live_job(session: Session, identity: JobIdentity) -> Job | None:
+def job_with_identity(session: Session, identity: JobIdentity) -> Job | None:
     found = bookable_job(session, identity)
     return found.job if found is not None else None
 

@@ -21,13 +21,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import PageInfo, PageQuery, page_of, paginated
-from shared_code.api.models import ResponseModel
 from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
 from shared_code.db.models import FailureState, IngestionFailure
 from shared_code.errors import Conflict, NotFound, Unavailable
 from shared_code.mail.queue import QueueUnavailable, send_to_ingest_queue
+from shared_code.schema.models import ResponseModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 log = logging.getLogger(__name__)
 

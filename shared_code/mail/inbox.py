@@ -14,14 +14,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, IdList, Name, PageInfo, PageQuery, page_of, paginated
-from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
-from shared_code.mail.booking import JobIdentity, book_if_known, book_into, live_job
+from shared_code.mail.booking import JobIdentity, book_if_known, book_into, job_with_identity
 from shared_code.mail.ingest import parse_fields, parsed_objects
 from shared_code.runs.overrides import live_overrides, objects_of_mails
+from shared_code.schema.fields import Id, IdList, Name
+from shared_code.schema.models import RequestModel, ResponseModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.deleted_at.is_(None), MailMessage.location == "inbox")
 
@@ -177,7 +178,7 @@ def approve(session: Session, mail_id: int, body: ApproveBody, actor: str) -> Ap
     identity = JobIdentity.of(mail)
     identity.lock(session)
     customer = _customer(session, body)
-    job = live_job(session, identity) or _new_job(session, mail, customer)
+    job = job_with_identity(session, identity) or _new_job(session, mail, customer)
     if job.customer_id != customer.id:
         raise Conflict(
             f"job {job.id} for this sender and job name already belongs to customer {job.customer_id}",

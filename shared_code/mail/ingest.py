@@ -23,7 +23,7 @@ from shared_code.runs.creation import run_parameters
 from shared_code.runs.overrides import ObjectResult
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
     from shared_code.parsers.registry import ParseOutcome
 
 
@@ -46,7 +46,7 @@ DUPLICATE = Ingested(None)
 
 def ingest(raw: RawMail) -> Ingested:
     """Store, parse and book one mail, in one transaction."""
-    from shared_code.mail.mime import decode_mail
+    from shared_code.parsers.mime import decode_mail
     from shared_code.parsers.registry import parse_mail
 
     decoded = decode_mail(raw.mime)

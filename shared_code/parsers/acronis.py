@@ -14,7 +14,7 @@ from shared_code.parsers.base import ParsedObject, ParseResult, message_or_none,
 from shared_code.parsers.vocabulary import status_in_text, status_of_word
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _PLAN = ("plan name", "plan-name", "planname", "plannaam", "backup plan", "protection plan", "schutzplan")
 _DEVICE = ("device", "device name", "gerät", "gerätename", "apparaat", "apparaatnaam", "machine", "computer")

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from shared_code.parsers.vocabulary import Status, status_in_text, worst
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 # Names are shown as displayed: trimmed by the parser, never empty.
 DisplayName = Annotated[str, StringConstraints(min_length=1, pattern=r"^\S(?:.*\S)?$")]

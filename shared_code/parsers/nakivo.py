@@ -14,7 +14,7 @@ from shared_code.parsers.tables import object_table
 from shared_code.parsers.vocabulary import status_of_word
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _JOB_NAME = ("job name", "jobname", "job", "taaknaam", "jobnaam", "auftragsname")
 _JOB_TYPE = ("job type", "jobtype", "type", "taaktype", "auftragstyp")

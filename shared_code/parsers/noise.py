@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _AUTO_REPLY_SUBJECTS = (
     "automatic reply:",

@@ -15,7 +15,7 @@ from shared_code.parsers.base import ParsedObject, ParseResult, first_quoted, me
 from shared_code.parsers.vocabulary import Status, notice_status, status_in_text, status_of_word
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _SEVERITY = ("severity level", "severity", "schweregrad", "ernstniveau", "niveau", "ernst")
 _NAS_NAME = ("nas name", "nas-name", "nas naam", "nas-naam", "device name", "gerätename", "hostname")

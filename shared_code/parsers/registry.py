@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 from shared_code.parsers.base import Parser, ParserDoc, ParseResult
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _MAX_ERROR = 500
 
@@ -145,7 +145,7 @@ def parser_docs() -> list[ParserDoc]:
 
 def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
     """Decode (if needed) and parse one mail. Never raises: a failing parser gives an ``error`` outcome."""
-    from shared_code.mail.mime import DecodedMail, decode_mail
+    from shared_code.parsers.mime import DecodedMail, decode_mail
     from shared_code.parsers.noise import noise_reason
 
     try:

@@ -17,8 +17,8 @@ from shared_code.parsers.tables import object_table
 from shared_code.parsers.vocabulary import Status, status_in_text
 
 if TYPE_CHECKING:
-    from shared_code.mail.html_text import TextDocument
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.html_text import TextDocument
+    from shared_code.parsers.mime import DecodedMail
 
 _TASK_LABELS = ("task", "task name", "taak", "taaknaam", "aufgabe", "aufgabenname", "sicherungsaufgabe")
 _DEVICE_LABELS = ("device", "device name", "apparaat", "apparaatnaam", "gerät", "gerätename", "computer")

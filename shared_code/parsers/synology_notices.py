@@ -16,7 +16,7 @@ from shared_code.parsers.synology import host_hints, hosts_after_preposition
 from shared_code.parsers.vocabulary import WARNING, Status, notice_status
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _ACCOUNT_PROTECTION = re.compile(
     r"account protection|accountbeveiliging|kontoschutz|"

@@ -16,8 +16,8 @@ from shared_code.parsers.tables import object_table
 from shared_code.parsers.vocabulary import Status, status_of_word
 
 if TYPE_CHECKING:
-    from shared_code.mail.html_text import TextDocument
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.html_text import TextDocument
+    from shared_code.parsers.mime import DecodedMail
 
 _TITLE = re.compile(
     r"^(?P<kind>[A-Za-z][A-Za-z0-9 ]{0,40}?) (?:job|policy): (?P<name>\S.{0,400})$", re.IGNORECASE

@@ -17,8 +17,9 @@ from sqlalchemy import CTE, ColumnElement, FromClause, Select, bindparam, insert
 from sqlalchemy.orm import Session, aliased
 
 from shared_code.db.models import Job, JobRun, Override
+from shared_code.psa.propagation import COPIED_AUTOTASK_COLUMNS, open_autotask_ticket
 from shared_code.runs.overrides import ObjectResult, effective_status, in_force, live_overrides
-from shared_code.tickets.linking import COPIED_AUTOTASK_COLUMNS, links_to_open_notes, open_autotask_ticket
+from shared_code.tickets.linking import links_to_open_notes
 
 # The bind parameters of ``new_run`` (``run_parameters`` gives them values).
 RUN_PARAMETERS = ("job_id", "run_at", "status", "effective_status", "override_id")

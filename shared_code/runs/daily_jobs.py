@@ -12,11 +12,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Day, Id, PageInfo, PageQuery, page_of, paginated
+from shared_code.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
-from shared_code.runs.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.runs.schedules import JobSchedule
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, RunRow, fields_of, run_row
+from shared_code.schema.fields import Day, Id
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 DayStatus = Literal["success", "warning", "failed", "missed", "pending", "not_expected"]
 

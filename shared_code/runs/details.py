@@ -7,11 +7,11 @@ from datetime import datetime
 from pydantic import Field
 from sqlalchemy.orm import Session
 
-from shared_code.api.models import ResponseModel
+from shared_code.app_settings import load_app_settings
+from shared_code.db.live import live_run
 from shared_code.db.models import Override
-from shared_code.runs.app_settings import load_app_settings
-from shared_code.runs.lookup import live_run
 from shared_code.runs.views import JobHeading, RunRow, fields_of, run_row
+from shared_code.schema.models import ResponseModel
 from shared_code.tickets.display import RunRemark, RunTicket, notes_for_run
 from shared_code.tickets.kinds import REMARKS, TICKETS
 

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.app_settings import load_app_settings, ui_zone
 from shared_code.config import get_settings
 from shared_code.db.models import Job, JobRun, Override
-from shared_code.runs.app_settings import load_app_settings, ui_zone
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import live_overrides
 from shared_code.runs.schedules import JobSchedule, learn_schedules, learnable_jobs

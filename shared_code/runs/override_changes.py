@@ -11,13 +11,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, Moment, Name, PageInfo, PageQuery, Text, page_of, paginated
-from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.db.live import live_row
 from shared_code.db.models import Customer, Job, Override
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.overrides import OverrideReach, reapply_override
 from shared_code.runs.views import Status
+from shared_code.schema.fields import Id, Moment, Name, Text
+from shared_code.schema.models import RequestModel, ResponseModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 Scope = Literal["global", "customer", "job"]
 

@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import IdList
-from shared_code.api.models import RequestModel
+from shared_code.db.live import live_runs
 from shared_code.errors import NotFound
-from shared_code.runs.lookup import live_runs
+from shared_code.schema.fields import IdList
+from shared_code.schema.models import RequestModel
 
 
 class RunSelection(RequestModel):

@@ -19,10 +19,11 @@ from sqlalchemy import Integer, Select, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Id, PageInfo, PageQuery, Search, page_of, paginated
+from shared_code.app_settings import load_app_settings
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
-from shared_code.runs.app_settings import load_app_settings
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
+from shared_code.schema.fields import Id, Search
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
 

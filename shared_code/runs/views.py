@@ -1,4 +1,4 @@
-"""How a run is shown in lists (Run Checks, job details): its statuses, badges and Autotask state."""
+"""How a run is shown in lists (Run Checks, job details): its statuses, badges and PSA ticket state."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared_code.db.models import AppSettings, JobRun
-from shared_code.runs.autotask_state import AutotaskTicketState, autotask_state
+from shared_code.psa.run_ticket import RUN_TICKET_COLUMNS, AutotaskTicketState, autotask_state
 
 Status = Literal["success", "warning", "failed", "missed"]
 
@@ -24,16 +24,7 @@ RUN_COLUMNS = (
     JobRun.override_id,
     JobRun.reviewed_at,
     JobRun.reviewed_by,
-    JobRun.autotask_ticket_id,
-    JobRun.autotask_ticket_number,
-    JobRun.autotask_ticket_url,
-    JobRun.autotask_ticket_created_at,
-    JobRun.autotask_ticket_created_by,
-    JobRun.autotask_ticket_deleted_at,
-    JobRun.ticket_last_polled_at,
-    JobRun.ticket_status_snapshot,
-    JobRun.ticket_resolution_origin,
-    JobRun.ticket_resolved_at,
+    *RUN_TICKET_COLUMNS,
 )
 
 

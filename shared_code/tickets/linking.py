@@ -1,11 +1,9 @@
-"""Ticket propagation to new runs (technical notes, "Ticket Propagation to New Runs").
+"""Ticket propagation to new runs, strategy 1 (technical notes, "Ticket Propagation to New Runs").
 
-Every new run, from a mail or a missed run, gets:
-- strategy 1: a link to every open internal ticket and remark scoped to its job, open meaning
-  ``COALESCE(scope.resolved_at, note.resolved_at) IS NULL``. No date logic: a resolved ticket
-  stops linking at once, and links made earlier stay as the audit trail;
-- strategy 2: the job's open Autotask ticket copied onto the run: the most recent one on the
-  job that is not deleted in the PSA and not resolved.
+Every new run, from a mail or a missed run, gets a link to every open internal ticket and remark
+scoped to its job, open meaning ``COALESCE(scope.resolved_at, note.resolved_at) IS NULL``. No date
+logic: a resolved ticket stops linking at once, and links made earlier stay as the audit trail.
+Strategy 2 (the job's open Autotask ticket copied onto the run) is ``psa.propagation``.
 
 Both are parts of the statement that inserts the run (``runs.creation``), so that a new run and
 its links are one round trip: every mail pays for it, and ingestion throughput counts it.
@@ -13,12 +11,9 @@ its links are one round trip: every mail pays for it, and ingestion throughput c
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import CTE, ColumnElement, exists, func, insert, select
+from sqlalchemy import CTE, func, insert, select
 
 from shared_code.db.models import (
-    JobRun,
     Remark,
     RemarkJobRun,
     RemarkScope,
@@ -28,34 +23,6 @@ from shared_code.db.models import (
 )
 
 NOTE_KINDS = ((Ticket, TicketScope, TicketJobRun), (Remark, RemarkScope, RemarkJobRun))
-COPIED_AUTOTASK_COLUMNS = (
-    "autotask_ticket_id",
-    "autotask_ticket_number",
-    "autotask_ticket_url",
-    "autotask_ticket_created_at",
-    "autotask_ticket_created_by",
-)
-
-
-def open_autotask_ticket(job_id: ColumnElement[Any]) -> CTE:
-    """Strategy 2: the job's most recent Autotask ticket that is neither deleted in the PSA nor
-    resolved (at most one row, with the columns a new run copies)."""
-    resolved_internally = exists().where(
-        Ticket.autotask_ticket_id == JobRun.autotask_ticket_id, Ticket.resolved_at.is_not(None)
-    )
-    return (
-        select(*(JobRun.__table__.c[name] for name in COPIED_AUTOTASK_COLUMNS))
-        .where(
-            JobRun.job_id == job_id,
-            JobRun.autotask_ticket_id.is_not(None),
-            JobRun.autotask_ticket_deleted_at.is_(None),
-            JobRun.ticket_resolved_at.is_(None),
-            ~resolved_internally,
-        )
-        .order_by(JobRun.autotask_ticket_created_at.desc().nulls_last(), JobRun.id.desc())
-        .limit(1)
-        .cte("open_autotask_ticket")
-    )
 
 
 def links_to_open_notes(new_run: CTE) -> list[CTE]:

@@ -17,11 +17,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.fields import Id, IdList, PageInfo, PageQuery, Text, page_of, paginated
-from shared_code.api.models import RequestModel, ResponseModel
+from shared_code.app_settings import load_app_settings, ui_zone
+from shared_code.db.live import live_job_ids, live_runs
 from shared_code.errors import Conflict, InvalidInput, NotFound
-from shared_code.runs.app_settings import load_app_settings, ui_zone
-from shared_code.runs.lookup import live_job_ids, live_runs
+from shared_code.schema.fields import Id, IdList, Text
+from shared_code.schema.models import RequestModel, ResponseModel
+from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.codes import next_ticket_code
 from shared_code.tickets.kinds import NoteKind
 

@@ -7,11 +7,11 @@ import logging
 from pydantic import Field
 
 from shared_code.api.auth import Role
-from shared_code.api.correlation import HEADER
 from shared_code.api.dispatch import ApiRequest, handle
-from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.api.routing import Call, Route
+from shared_code.correlation import HEADER
 from shared_code.errors import Conflict, NotFound
+from shared_code.schema.models import RequestModel, ResponseModel
 
 
 class Filters(RequestModel):

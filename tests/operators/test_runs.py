@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import AppSettings, AuditLog, Job, JobRun
-from shared_code.runs.autotask_state import resolve_blocked_reason
+from shared_code.psa.run_ticket import resolve_blocked_reason
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
 from tests.support.factories import T0, a_job, a_run, an_override

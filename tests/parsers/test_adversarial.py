@@ -8,9 +8,9 @@ from html import escape
 
 import pytest
 
-from shared_code.mail.mime import decode_mail
 from shared_code.parsers import parse_mail
 from shared_code.parsers.base import first_quoted
+from shared_code.parsers.mime import decode_mail
 from shared_code.parsers.synology import hosts_after_preposition
 from shared_code.parsers.vocabulary import notice_status, status_in_text, status_of_word
 from tests.parsers.mails import build_mail, field_lines, veeam_html

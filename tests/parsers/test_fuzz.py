@@ -13,8 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared_code.mail.mime import decode_mail
 from shared_code.parsers import ParseOutcome, parse_mail
+from shared_code.parsers.mime import decode_mail
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # The 400 kB corpus mail makes every mutation slow to shrink; the others cover its layout.

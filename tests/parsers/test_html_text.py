@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared_code.mail.html_text import html_to_document, text_to_document
+from shared_code.parsers.html_text import html_to_document, text_to_document
 
 
 def test_blocks_become_lines_and_inline_text_stays_together() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_code.mail.mime import decode_bytes, decode_mail
+from shared_code.parsers.mime import decode_bytes, decode_mail
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 

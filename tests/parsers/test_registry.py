@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared_code.mail.mime import decode_mail
 from shared_code.parsers import ParseOutcome, ParserDoc, parse_mail, parser_docs
+from shared_code.parsers.mime import decode_mail
 from shared_code.parsers.veeam import VeeamParser
 from tests.parsers.mails import build_mail, veeam_html
 

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from shared_code.mail.html_text import TextDocument
+    from shared_code.parsers.html_text import TextDocument
 
 # Browsers decode iso-8859-1 as windows-1252 (a superset), and so do mail clients.
 _CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252"}
@@ -45,7 +45,7 @@ class DecodedMail:
     @cached_property
     def document(self) -> TextDocument:
         """The body as normalised lines, table rows and fields (HTML preferred), built once."""
-        from shared_code.mail.html_text import html_to_document, text_to_document
+        from shared_code.parsers.html_text import html_to_document, text_to_document
 
         if self.html_body:
             document = html_to_document(self.html_body)

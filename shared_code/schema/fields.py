@@ -1,4 +1,4 @@
-"""Field types and paging shared by request and response models across the API.
+"""Field types shared by request and response models across the API.
 
 PostgreSQL refuses NUL characters and dates outside its range; refusing them here turns what
 would be a database error into a 4xx naming the field."""
@@ -6,12 +6,9 @@ would be a database error into a 4xx naming the field."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
-from sqlalchemy import Select
-
-from shared_code.api.models import RequestModel
+from pydantic import AfterValidator, AwareDatetime, Field
 
 INT32_MAX = 2**31 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -43,26 +40,3 @@ Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_n
 Search = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
 Moment = Annotated[AwareDatetime, AfterValidator(_supported_moment)]
 Day = Annotated[date, AfterValidator(_supported_day)]
-
-
-class PageQuery(RequestModel):
-    offset: int = Field(0, ge=0, le=1_000_000, description="Items to skip.")
-    limit: int = Field(50, ge=1, le=200, description="Items per page.")
-
-
-class PageInfo(BaseModel):
-    offset: int
-    limit: int
-    has_more: bool = Field(description="Whether another page follows.")
-
-
-def paginated(statement: Select[Any], query: PageQuery) -> Select[Any]:
-    """The statement cut to the page, plus one row that tells ``page_of`` whether more follow."""
-    return statement.offset(query.offset).limit(query.limit + 1)
-
-
-def page_of(rows: list[Any], query: PageQuery) -> tuple[list[Any], PageInfo]:
-    """Split off the extra row ``paginated`` fetches, to tell whether more follow."""
-    return rows[: query.limit], PageInfo(
-        offset=query.offset, limit=query.limit, has_more=len(rows) > query.limit
-    )

@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from shared_code.db.models import AppSettings
+from shared_code.db.models import AppSettings, JobRun
 
 ResolveBlock = Literal[
     "autotask_disabled", "no_completed_status", "no_ticket", "deleted_in_psa", "already_resolved"
@@ -22,6 +22,21 @@ BLOCK_MESSAGES: dict[str, str] = {
     "deleted_in_psa": "The ticket was deleted in Autotask.",
     "already_resolved": "The ticket is already resolved.",
 }
+
+
+# The run's columns its ticket state is read from (list queries select these, not ORM objects).
+RUN_TICKET_COLUMNS = (
+    JobRun.autotask_ticket_id,
+    JobRun.autotask_ticket_number,
+    JobRun.autotask_ticket_url,
+    JobRun.autotask_ticket_created_at,
+    JobRun.autotask_ticket_created_by,
+    JobRun.autotask_ticket_deleted_at,
+    JobRun.ticket_last_polled_at,
+    JobRun.ticket_status_snapshot,
+    JobRun.ticket_resolution_origin,
+    JobRun.ticket_resolved_at,
+)
 
 
 class RunTicketFields(Protocol):
