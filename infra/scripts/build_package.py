@@ -16,9 +16,11 @@ was not added to git does not go missing unnoticed. Prints the package's files a
 from __future__ import annotations
 
 import argparse
+import io
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,6 +67,15 @@ def build(out: Path) -> list[tuple[str, int]]:
     return entries
 
 
+def zipped_size(out: Path, entries: list[tuple[str, int]]) -> int:
+    """Size of the folder as a deflated zip: about what the deployment uploads."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, _ in entries:
+            archive.write(out / name, name)
+    return buffer.getbuffer().nbytes
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="folder to create (must not exist or be empty)")
@@ -73,7 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, size in entries:
         print(f"{size:>9}  {name}")
     total = sum(size for _, size in entries)
-    print(f"{len(entries)} files, {total} bytes ({total / 1024:.1f} KiB) in {args.out}", flush=True)
+    print(
+        f"{len(entries)} files, {total} bytes ({total / 1024:.1f} KiB) in {args.out};"
+        f" zipped {zipped_size(args.out, entries)} bytes",
+        flush=True,
+    )
     for name in unpackaged_untracked_files():
         print(
             f"build_package: {name} is untracked and not ignored, so it is NOT in the package",

@@ -10,7 +10,7 @@
 # (azd provides them; in a shell: infra/README.md shows how to export them).
 #
 # The server's only standing firewall rule admits Azure's own addresses (the function app, a
-# GitHub-hosted runner, Cloud Shell). From anywhere else (a laptop) this step opens the server to
+# GitHub-hosted runner). Everywhere else (a laptop, Cloud Shell) this step opens the server to
 # this machine's public address with a temporary rule and removes it again on every exit, failed
 # or interrupted ones included. POSTGRES_CLIENT_FIREWALL_RULE=none skips the rule (the workflow:
 # its runner is inside Azure); POSTGRES_CLIENT_IP gives the address instead of asking the internet.
