@@ -31,8 +31,10 @@ test: venv $(NODE_STAMP)
 	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest
 
+## lint: ruff, and the layering of docs/architecture.md (import-linter contracts in pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .hypothesis

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared_code import audit
 from shared_code.db.live import live_row
-from shared_code.db.models import Customer, Job
+from shared_code.db.models import Customer, Job, ci_key
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
 from shared_code.psa.company import CompanyMapping
@@ -55,7 +56,7 @@ class CustomerList(BaseModel):
 def _job_count():  # type: ignore[no-untyped-def]
     return (
         select(func.count())
-        .where(Job.customer_id == Customer.id, Job.deleted_at.is_(None))
+        .where(Job.customer_id == Customer.id, Job.live)
         .scalar_subquery()
         .label("job_count")
     )
@@ -70,7 +71,7 @@ def _columns(customer: Customer) -> dict[str, object]:
 
 
 def list_customers(session: Session, query: CustomerListQuery) -> CustomerList:
-    statement = select(Customer, _job_count()).where(Customer.deleted_at.is_(None))
+    statement = select(Customer, _job_count()).where(Customer.live)
     if query.active is not None:
         statement = statement.where(Customer.active.is_(query.active))
     if query.search:
@@ -93,12 +94,29 @@ def get_customer(session: Session, customer_id: int) -> CustomerView:
 
 
 def create_customer(session: Session, body: CustomerCreate, actor: str) -> CustomerView:
-    customer = Customer(name=body.name, active=body.active)
-    session.add(customer)
-    _flush_unique_name(session, body.name)
-    session.refresh(customer)
+    customer = _insert_unless_named(session, body.name, active=body.active)
+    if customer is None:
+        raise _name_taken(body.name)
     audit.record(session, actor, "create", "customer", customer.id, body.model_dump())
     return _view(customer, 0)
+
+
+def customer_named(session: Session, name: str) -> Customer:
+    """The live customer with this name (any case, trimmed), created when there is none."""
+    return _insert_unless_named(session, name) or session.scalars(
+        select(Customer).where(ci_key(Customer.name) == ci_key(name), Customer.live)
+    ).one()
+
+
+def _insert_unless_named(session: Session, name: str, *, active: bool = True) -> Customer | None:
+    """A new customer, or None when a live one has the name: the unique index decides, so two
+    requests cannot both take a name (the loser waits for the winner's commit)."""
+    return session.scalars(
+        pg_insert(Customer)
+        .values(name=name, active=active)
+        .on_conflict_do_nothing(index_elements=[ci_key(Customer.name)], index_where=Customer.live)
+        .returning(Customer)
+    ).first()
 
 
 def change_customer(session: Session, customer_id: int, body: CustomerChange, actor: str) -> CustomerView:
@@ -117,21 +135,25 @@ def delete_customer(session: Session, customer_id: int, actor: str, *, now: date
     now = now or datetime.now(UTC)
     customer.deleted_at = now
     job_ids = list(
-        session.scalars(select(Job.id).where(Job.customer_id == customer.id, Job.deleted_at.is_(None)))
+        session.scalars(select(Job.id).where(Job.customer_id == customer.id, Job.live))
     )
     soft_delete_jobs(session, job_ids, now)
     audit.record(session, actor, "delete", "customer", customer.id, {"job_ids": job_ids})
 
 
 def _flush_unique_name(session: Session, name: str) -> None:
-    """The database's unique index decides, so concurrent requests cannot both take a name."""
+    """A rename: the database's unique index decides, so concurrent requests cannot both take a name."""
     try:
         session.flush()
     except IntegrityError as error:
         if "uq_customers_live_name" not in str(error.orig):
             raise
-        raise Conflict(
-            f"name: a customer named {name!r} already exists",
-            code="name_taken",
-            details=[{"field": "body.name", "message": "already taken"}],
-        ) from None
+        raise _name_taken(name) from None
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(
+        f"name: a customer named {name!r} already exists",
+        code="name_taken",
+        details=[{"field": "body.name", "message": "already taken"}],
+    )

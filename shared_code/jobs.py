@@ -85,7 +85,7 @@ def _job_rows() -> Any:
         )
         .join(Customer, Customer.id == Job.customer_id)
         .outerjoin(newest, true())
-        .where(Job.deleted_at.is_(None), Customer.deleted_at.is_(None))
+        .where(Job.live, Customer.live)
     )
 
 

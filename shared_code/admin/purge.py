@@ -29,13 +29,13 @@ from shared_code.db.models import (
 )
 
 # correlate(None): these stand on their own even inside a DELETE of the same table.
-PURGED_JOBS = select(Job.id).where(Job.deleted_at.is_not(None)).correlate(None).scalar_subquery()
+PURGED_JOBS = select(Job.id).where(~Job.live).correlate(None).scalar_subquery()
 PURGED_RUNS = select(JobRun.id).where(JobRun.job_id.in_(PURGED_JOBS)).correlate(None).scalar_subquery()
 PURGED_CUSTOMERS = (
     select(Customer.id)
     .where(
-        Customer.deleted_at.is_not(None),
-        ~exists().where(Job.customer_id == Customer.id, Job.deleted_at.is_(None)),
+        ~Customer.live,
+        ~exists().where(Job.customer_id == Customer.id, Job.live),
     )
     .correlate(None)
     .scalar_subquery()
@@ -43,7 +43,7 @@ PURGED_CUSTOMERS = (
 _booked_on_live_run = exists().where(JobRun.mail_id == MailMessage.id, JobRun.job_id.not_in(PURGED_JOBS))
 PURGED_MAILS = (
     select(MailMessage.id)
-    .where(MailMessage.deleted_at.is_not(None), ~_booked_on_live_run)
+    .where(~MailMessage.live, ~_booked_on_live_run)
     .correlate(None)
     .scalar_subquery()
 )
@@ -62,7 +62,7 @@ STEPS: list[tuple[str, Callable[[Session], int]]] = [
         "overrides",
         _deleted(
             delete(Override).where(
-                Override.deleted_at.is_not(None)
+                ~Override.live
                 | Override.job_id.in_(PURGED_JOBS)
                 | Override.customer_id.in_(PURGED_CUSTOMERS)
             )

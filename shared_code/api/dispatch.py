@@ -12,7 +12,7 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
@@ -21,6 +21,10 @@ from shared_code import correlation, errors
 from shared_code.api.auth import Authenticator, Forbidden, Unauthorized
 from shared_code.api.models import ErrorBody, ErrorDetail
 from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route
+from shared_code.db.engine import UnitOfWork
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +70,7 @@ def handle(
     request: ApiRequest,
     *,
     authenticator: Authenticator | None = None,
-    session_factory: Callable[[], Any] | None = None,
+    session_factory: Callable[[], Session] | None = None,
     outbox: list[str] | None = None,
 ) -> ApiResponse:
     correlation_id = correlation.accept_or_create(request.headers.get(correlation.HEADER))
@@ -80,11 +84,11 @@ def _respond(
     route: Route,
     request: ApiRequest,
     authenticator: Authenticator | None,
-    session_factory: Callable[[], Any] | None,
+    session_factory: Callable[[], Session] | None,
     outbox: list[str] | None,
     correlation_id: str,
 ) -> ApiResponse:
-    call: Call | None = None
+    work = UnitOfWork(session_factory)
     try:
         principal = (authenticator or default_authenticator()).principal(
             request.headers.get("authorization"), route.role
@@ -99,11 +103,10 @@ def _respond(
             outbox=outbox if outbox is not None else [],
             params=dict(request.params),
             raw_body=request.body,
-            _session_factory=session_factory,
+            work=work,
         )
-        result = route.handler(call)
-        if call._session is not None:
-            call._session.commit()
+        with work:
+            result = route.handler(call)
         return _success(route, result)
     except Unauthorized as error:
         return error_response(
@@ -120,9 +123,6 @@ def _respond(
         return _database_error(route, error, correlation_id)
     except Exception:
         return _internal_error(route, correlation_id)
-    finally:
-        if call is not None and call._session is not None:
-            call._session.close()
 
 
 def _internal_error(route: Route, correlation_id: str) -> ApiResponse:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from shared_code.api.auth import Principal, Role
+from shared_code.db.engine import UnitOfWork
 
 # Functions route templates: {name} or {name:constraint}; int and long are the typed ones we use.
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
@@ -24,7 +25,7 @@ INTEGER_CONSTRAINTS = {"int": ("int32", 2**31 - 1), "long": ("int64", 2**63 - 1)
 
 @dataclass
 class Call:
-    """What a handler gets: who calls, the validated inputs, and a lazily opened DB session."""
+    """What a handler gets: who calls, the validated inputs, and the request's unit of work."""
 
     principal: Principal
     path: dict[str, Any]
@@ -36,18 +37,12 @@ class Call:
     # The request as sent, for the few routes that read it themselves (Graph's webhooks).
     params: dict[str, str] = field(default_factory=dict)
     raw_body: bytes = b""
-    _session_factory: Callable[[], Session] | None = None
-    _session: Session | None = None
+    # The request's transaction, owned by the dispatcher (committed after the handler returns).
+    work: UnitOfWork = field(default_factory=UnitOfWork)
 
     @property
     def db(self) -> Session:
-        if self._session is None:
-            if self._session_factory is None:
-                from shared_code.db.engine import get_sessionmaker
-
-                self._session_factory = get_sessionmaker()
-            self._session = self._session_factory()
-        return self._session
+        return self.work.session
 
     @property
     def actor(self) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy import ColumnElement, DateTime, MetaData, func
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -33,3 +34,13 @@ class SoftDelete:
     """Soft delete by default; permanent delete only by an admin purge of rows already soft-deleted."""
 
     deleted_at: Mapped[datetime | None]
+
+    @hybrid_property
+    def live(self) -> bool:
+        """Not soft-deleted: a bool on a row, the SQL condition on the class or an alias of it."""
+        return self.deleted_at is None
+
+    @live.inplace.expression
+    @classmethod
+    def _live_condition(cls) -> ColumnElement[bool]:
+        return cls.deleted_at.is_(None)

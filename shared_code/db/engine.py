@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,18 +81,43 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(get_engine(), expire_on_commit=False)
 
 
+class UnitOfWork:
+    """One transaction, owned by the entry point that opens it (an HTTP request's dispatch, a
+    timer's trigger, one ingested mail): its session opens on first use, is committed when the
+    work ends normally, rolled back when it raises, and closed either way. Services take the
+    session and never commit."""
+
+    def __init__(self, session_factory: Callable[[], Session] | None = None) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = (self._session_factory or get_sessionmaker())()
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if error_type is None:
+                session.commit()
+            else:
+                session.rollback()
+        finally:
+            session.close()
+
+
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
-    """A session whose work is committed together, or rolled back on any error."""
-    session = get_sessionmaker()()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """The session of a ``UnitOfWork``: committed together, or rolled back on any error."""
+    with UnitOfWork() as work:
+        yield work.session
 
 
 def reset_engine() -> None:

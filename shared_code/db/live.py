@@ -20,7 +20,7 @@ Row = TypeVar("Row")
 def live_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     """The row of ``model`` (which has ``id`` and ``deleted_at``) with this id, unless soft-deleted."""
     table: Any = model
-    return session.scalars(select(model).where(table.id == row_id, table.deleted_at.is_(None))).first()
+    return session.scalars(select(model).where(table.id == row_id, table.live)).first()
 
 
 def soft_delete_mails(now: datetime, *conditions: ColumnElement[bool]) -> Update:
@@ -28,7 +28,7 @@ def soft_delete_mails(now: datetime, *conditions: ColumnElement[bool]) -> Update
     together (a CHECK constraint holds them to it)."""
     return (
         update(MailMessage)
-        .where(MailMessage.deleted_at.is_(None), *conditions)
+        .where(MailMessage.live, *conditions)
         .values(deleted_at=now, location="deleted")
     )
 
@@ -37,7 +37,7 @@ def live_jobs() -> Select[tuple[Job]]:
     return (
         select(Job)
         .join(Customer, Customer.id == Job.customer_id)
-        .where(Job.deleted_at.is_(None), Customer.deleted_at.is_(None))
+        .where(Job.live, Customer.live)
     )
 
 
@@ -63,7 +63,7 @@ def live_runs(
             select(JobRun)
             .join(Job, Job.id == JobRun.job_id)
             .join(Customer, Customer.id == Job.customer_id)
-            .where(JobRun.id.in_(wanted), Job.deleted_at.is_(None), Customer.deleted_at.is_(None))
+            .where(JobRun.id.in_(wanted), Job.live, Customer.live)
         )
     }
     if len(found) < len(wanted):

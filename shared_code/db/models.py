@@ -53,9 +53,10 @@ def one_of(column: str, literal: Any, *, nullable: bool = False) -> CheckConstra
     return CheckConstraint(condition, name=column)
 
 
-def ci(column: str) -> Any:
-    """Case-insensitive, trimmed comparison key (job identity, customer names)."""
-    return func.lower(func.btrim(text(column)))
+def ci_key(value: Any) -> Any:
+    """The case-insensitive, trimmed comparison key of job identities and customer names: the
+    expression the unique indexes are built on, so lookups written with it can use them."""
+    return func.lower(func.btrim(value))
 
 
 # --- customers and jobs -----------------------------------------------------------------------------
@@ -65,7 +66,9 @@ class Customer(Timestamps, SoftDelete, Base):
     __tablename__ = "customers"
     __table_args__ = (
         one_of("autotask_mapping_status", MappingStatus),
-        Index("uq_customers_live_name", ci("name"), unique=True, postgresql_where=text("deleted_at IS NULL")),
+        Index(
+            "uq_customers_live_name", ci_key(text("name")), unique=True, postgresql_where=text("deleted_at IS NULL")
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -89,10 +92,10 @@ class Job(Timestamps, SoftDelete, Base):
         # The four together identify a job, compared case-insensitively and trimmed.
         Index(
             "uq_jobs_live_identity",
-            ci("from_address"),
-            ci("backup_software"),
-            ci("backup_type"),
-            ci("job_name"),
+            ci_key(text("from_address")),
+            ci_key(text("backup_software")),
+            ci_key(text("backup_type")),
+            ci_key(text("job_name")),
             unique=True,
             postgresql_where=text("deleted_at IS NULL"),
         ),

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Text, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import Job, JobRun, MailMessage, Override
+from shared_code.db.models import Job, JobRun, MailMessage, Override, ci_key
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult, live_and_in_scope_of_job
 
@@ -49,16 +49,12 @@ class JobIdentity:
 
     def lock(self, session: Session) -> None:
         """Serialise booking and approval of this identity until the transaction ends."""
-        key = func.concat_ws(_SEPARATOR, *(_key(value) for value in self.columns().values()))
+        key = func.concat_ws(_SEPARATOR, *(ci_key(value) for value in self.columns().values()))
         session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 def _identity_is(model: type[Job] | type[MailMessage], values: Mapping[str, Any]) -> Any:
-    return and_(*(_key(getattr(model, name)) == _key(values[name]) for name in IDENTITY_COLUMNS))
-
-
-def _key(value: Any) -> Any:
-    return func.lower(func.btrim(value))
+    return and_(*(ci_key(getattr(model, name)) == ci_key(values[name]) for name in IDENTITY_COLUMNS))
 
 
 @dataclass(frozen=True)
@@ -76,7 +72,7 @@ _BOOKABLE_JOB = (
     select(Job, Override)
     .outerjoin(Override, live_and_in_scope_of_job())
     .where(_identity_is(Job, {name: bindparam(name, type_=Text) for name in IDENTITY_COLUMNS}))
-    .where(Job.deleted_at.is_(None))
+    .where(Job.live)
 )
 
 

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import delete, func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.customers import customer_named
 from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
@@ -24,7 +24,7 @@ from shared_code.schema.fields import Id, IdList, Name
 from shared_code.schema.models import RequestModel, ResponseModel
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
-IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.deleted_at.is_(None), MailMessage.location == "inbox")
+IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.live, MailMessage.location == "inbox")
 
 
 class InboxQuery(PageQuery):
@@ -163,7 +163,7 @@ def _inbox_mail(session: Session, mail_id: int) -> MailMessage:
     mail = session.get(MailMessage, mail_id, with_for_update=True)
     if mail is None:
         raise NotFound(f"no such mail: {mail_id}")
-    if mail.job_id is not None or mail.deleted_at is not None or mail.location != "inbox":
+    if mail.job_id is not None or not mail.live or mail.location != "inbox":
         raise Conflict(f"mail {mail_id} is not in the Inbox (booked or deleted already)", code="not_in_inbox")
     return mail
 
@@ -207,29 +207,13 @@ def approve(session: Session, mail_id: int, body: ApproveBody, actor: str) -> Ap
 def _customer(session: Session, body: ApproveBody) -> Customer:
     if body.customer_id is not None:
         customer = session.get(Customer, body.customer_id)
-        if customer is None or customer.deleted_at is not None:
+        if customer is None or not customer.live:
             raise InvalidInput(
                 f"customer_id: no such customer: {body.customer_id}",
                 details=[{"field": "body.customer_id", "message": "no such customer"}],
             )
         return customer
-    name = body.customer_name or ""
-    created = session.scalars(
-        pg_insert(Customer)
-        .values(name=name)
-        .on_conflict_do_nothing(
-            index_elements=[func.lower(func.btrim(Customer.name))], index_where=text("deleted_at IS NULL")
-        )
-        .returning(Customer)
-    ).first()
-    if created is not None:
-        return created
-    return session.scalars(
-        select(Customer).where(
-            func.lower(func.btrim(Customer.name)) == func.lower(func.btrim(name)),
-            Customer.deleted_at.is_(None),
-        )
-    ).one()
+    return customer_named(session, body.customer_name or "")
 
 
 def _new_job(session: Session, mail: MailMessage, customer: Customer) -> Job:

@@ -59,7 +59,7 @@ def poll_scope(session: Session, run_ids: Collection[int]) -> PollScope:
         select(JobRun.id, JobRun.autotask_ticket_id, (usable_ticket_id() & unresolved_and_not_deleted()))
         .join(Job, Job.id == JobRun.job_id)
         .join(Customer, Customer.id == Job.customer_id)
-        .where(JobRun.id.in_(set(run_ids)), Job.deleted_at.is_(None), Customer.deleted_at.is_(None))
+        .where(JobRun.id.in_(set(run_ids)), Job.live, Customer.live)
     ).all()
     runs_by_ticket: dict[int, list[int]] = defaultdict(list)
     skipped: list[int] = []

@@ -77,7 +77,7 @@ def _active_jobs(query: DailyJobsQuery) -> Any:
     statement = paginated(
         select(Job, Customer.name)
         .join(Customer, Customer.id == Job.customer_id)
-        .where(Job.deleted_at.is_(None), Job.active, Customer.deleted_at.is_(None), Customer.active)
+        .where(Job.live, Job.active, Customer.live, Customer.active)
         .order_by(func.lower(Customer.name), Customer.id, func.lower(Job.job_name), Job.id),
         query,
     )

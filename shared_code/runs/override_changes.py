@@ -78,7 +78,7 @@ class OverrideList(BaseModel):
 
 
 def list_overrides(session: Session, query: OverrideListQuery) -> OverrideList:
-    statement = select(Override).where(Override.deleted_at.is_(None))
+    statement = select(Override).where(Override.live)
     if query.scope is not None:
         statement = statement.where(Override.scope == query.scope)
     if query.job_id is not None:

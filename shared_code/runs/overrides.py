@@ -29,14 +29,14 @@ class ObjectResult:
 
 
 def live_overrides(session: Session) -> list[Override]:
-    return list(session.scalars(select(Override).where(Override.deleted_at.is_(None))))
+    return list(session.scalars(select(Override).where(Override.live)))
 
 
 def live_and_in_scope_of_job() -> ColumnElement[bool]:
     """SQL, joining overrides to jobs: the live overrides whose scope takes in the job's runs
     (``in_force`` then checks their active window)."""
     return and_(
-        Override.deleted_at.is_(None),
+        Override.live,
         or_(
             Override.scope == "global",
             and_(Override.scope == "customer", Override.customer_id == Job.customer_id),

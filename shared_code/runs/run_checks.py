@@ -83,9 +83,9 @@ def _jobs_page(query: RunChecksQuery) -> Select[Any]:
         )
         .join(Customer, Customer.id == Job.customer_id)
         .where(
-            Job.deleted_at.is_(None),
+            Job.live,
             Job.active,
-            Customer.deleted_at.is_(None),
+            Customer.live,
             Customer.active,
             has_unreviewed,
         )

@@ -112,10 +112,10 @@ def learnable_jobs():  # type: ignore[no-untyped-def]
         select(Job)
         .join(Customer, Customer.id == Job.customer_id)
         .where(
-            Job.deleted_at.is_(None),
+            Job.live,
             Job.active,
             ~Job.informational,
-            Customer.deleted_at.is_(None),
+            Customer.live,
             Customer.active,
         )
     )
