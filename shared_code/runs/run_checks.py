@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import Integer, Select, func, literal, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from shared_code.app_settings import load_app_settings
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
-from shared_code.schema.fields import Id, Search
+from shared_code.schema.fields import Id, Search, comma_separated
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
@@ -31,8 +31,14 @@ class RunChecksQuery(PageQuery):
     """``limit`` counts jobs per page."""
 
     customer_id: Id | None = Field(None, description="Only this customer's jobs.")
-    status: Status | None = Field(None, description="Only runs with this effective status.")
+    status: Annotated[list[Status], BeforeValidator(comma_separated), Field(min_length=1)] | None = Field(
+        None,
+        description="Only runs with one of these effective statuses (comma-separated, e.g. failed,warning).",
+    )
     software: Search | None = Field(None, description="Only jobs of this backup software (any case).")
+    informational: bool | None = Field(
+        None, description="Only informational jobs (true), none of them (false), or both (left out)."
+    )
     runs_per_job: int = Field(20, ge=1, le=100, description="Newest unreviewed runs shown per job.")
 
 
@@ -63,7 +69,7 @@ def run_checks(session: Session, query: RunChecksQuery) -> RunChecksPage:
 def _unreviewed(query: RunChecksQuery) -> list[Any]:
     conditions = [JobRun.reviewed_at.is_(None)]
     if query.status is not None:
-        conditions.append(JobRun.effective_status == query.status)
+        conditions.append(JobRun.effective_status.in_(query.status))
     return conditions
 
 
@@ -93,6 +99,8 @@ def _jobs_page(query: RunChecksQuery) -> Select[Any]:
     )
     if query.customer_id is not None:
         statement = statement.where(Job.customer_id == query.customer_id)
+    if query.informational is not None:
+        statement = statement.where(Job.informational.is_(query.informational))
     if query.software:
         statement = statement.where(func.lower(Job.backup_software) == query.software.lower())
     return paginated(statement, query)

@@ -33,6 +33,11 @@ def _supported_day(value: date) -> date:
     return value
 
 
+def comma_separated(value: Any) -> Any:
+    """A query parameter's ``a,b`` as a list (query strings carry one value per name here)."""
+    return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
+
+
 Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 IdList = Annotated[list[Id], Field(min_length=1, max_length=1000)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]

@@ -51,15 +51,18 @@ def test_filters_by_customer_effective_status_and_software(db: Session, api) -> 
     assert job_ids(f"customer_id={customer.id}") == [veeam.id, synology.id]
     assert job_ids("software=SYNOLOGY") == [synology.id]
     assert job_ids("status=success") == [synology.id]
+    assert job_ids(f"customer_id={customer.id}&status=failed,success") == [veeam.id, synology.id]
+    assert job_ids(f"customer_id={customer.id}&status=failed,missed") == [veeam.id]
     run = api.get("/api/run-checks?status=success").json()["customers"][0]["jobs"][0]["runs"][0]
     assert run["id"] == overridden.id
     assert (run["status"], run["effective_status"], run["overridden"]) == ("warning", "success", True)
 
 
 def test_bad_filters_name_the_field(api) -> None:
-    response = api.get("/api/run-checks?status=purple")
-    assert response.status == 400
-    assert response.json()["error"]["details"][0]["field"] == "query.status"
+    for bad in ("purple", "failed,purple", ","):
+        response = api.get(f"/api/run-checks?status={bad}")
+        assert response.status == 400
+        assert response.json()["error"]["details"][0]["field"].startswith("query.status")
 
 
 def test_pages_by_job(db: Session, api) -> None:
@@ -150,3 +153,19 @@ def test_informational_jobs_are_listed_but_deleted_and_inactive_ones_are_not(db:
     db.commit()
     groups = api.get("/api/run-checks").json()["customers"]
     assert [(j["job_id"], j["informational"]) for c in groups for j in c["jobs"]] == [(notices.id, True)]
+
+
+def test_informational_jobs_can_be_left_out_or_asked_for_alone(db: Session, api) -> None:
+    customer = a_customer(db)
+    notices, backups = a_job(db, customer, job_name="A notices", informational=True), a_job(db, customer)
+    for job in (notices, backups):
+        a_run(db, job, status="success")
+    db.commit()
+
+    def job_ids(query: str) -> list[int]:
+        page = api.get(f"/api/run-checks?{query}").json()
+        return [j["job_id"] for c in page["customers"] for j in c["jobs"]]
+
+    assert job_ids("informational=false") == [backups.id]
+    assert job_ids("informational=true") == [notices.id]
+    assert job_ids("") == [notices.id, backups.id]
