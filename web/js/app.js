@@ -1,0 +1,111 @@
+// Start-up: config.json (absent locally: auth off), sign-in, the stores every page reads
+// (route, session, pipeline status), the page components, then Alpine.
+import Alpine from "../vendor/alpine.esm.min.js";
+import { get, setApiBase } from "./api.js";
+import { authEnabled, signIn, signOut } from "./auth.js";
+import * as format from "./format.js";
+import { runChecks } from "./pages/run-checks.js";
+import { runDetail } from "./pages/run-detail.js";
+import { auditLog, customers, dailyJobs, inbox, jobDetail, jobs, mailView, notes, overrides, parsers } from "./pages/lists.js";
+import { autotaskSettings } from "./pages/settings.js";
+import { parseHash } from "./router.js";
+
+const ROLE_RANK = { Viewer: 1, Operator: 2, Admin: 3 };
+const STATUS_REFRESH_MS = 60000;
+
+async function loadConfig() {
+  try {
+    const response = await fetch("config.json", { cache: "no-store" });
+    return response.ok ? await response.json() : {};
+  } catch {
+    return {};
+  }
+}
+
+function session(authOn) {
+  return {
+    authOn,
+    me: null,
+    error: "",
+    get rank() {
+      return Math.max(0, ...((this.me && this.me.roles) || []).map((role) => ROLE_RANK[role] || 0));
+    },
+    can(role) {
+      return this.rank >= ROLE_RANK[role];
+    },
+    async load() {
+      try {
+        this.me = await get("/me");
+        this.error = "";
+      } catch (error) {
+        this.error = error.message;
+      }
+    },
+    signOut,
+  };
+}
+
+function pipeline() {
+  return {
+    status: null,
+    error: "",
+    available: true,
+    attention() {
+      return (this.status && this.status.attention) || [];
+    },
+    async load() {
+      if (!this.available) return;
+      try {
+        this.status = await get("/status");
+        format.setTimeZone(this.status.timezone);
+        this.error = "";
+      } catch (error) {
+        if (error.status === 404 && !error.code) this.available = false;
+        else this.error = `Pipeline status unavailable: ${error.message}`;
+      }
+    },
+  };
+}
+
+async function start() {
+  const config = await loadConfig();
+  const authOn = authEnabled(config);
+  if (authOn) {
+    const account = await signIn(config);
+    if (!account) return; // on the way to the sign-in page
+  }
+  setApiBase(config.apiBaseUrl);
+
+  Alpine.store("route", parseHash(location.hash));
+  Alpine.store("session", session(authOn));
+  Alpine.store("pipeline", pipeline());
+  Alpine.store("fmt", { ...format });
+  window.addEventListener("hashchange", () => {
+    Object.assign(Alpine.store("route"), { runId: undefined, jobId: undefined, mailId: undefined }, parseHash(location.hash));
+    document.getElementById("main")?.focus({ preventScroll: true });
+    window.scrollTo(0, 0);
+    document.querySelector(".navbar-collapse.show")?.classList.remove("show");
+  });
+
+  Alpine.data("runChecks", runChecks);
+  Alpine.data("runDetail", runDetail);
+  Alpine.data("jobs", jobs);
+  Alpine.data("jobDetail", jobDetail);
+  Alpine.data("dailyJobs", dailyJobs);
+  Alpine.data("inbox", inbox);
+  Alpine.data("mailView", mailView);
+  Alpine.data("customers", customers);
+  Alpine.data("overrides", overrides);
+  Alpine.data("notes", notes);
+  Alpine.data("parsers", parsers);
+  Alpine.data("auditLog", auditLog);
+  Alpine.data("autotaskSettings", autotaskSettings);
+
+  const sessionStore = Alpine.store("session");
+  sessionStore.ready = sessionStore.load(); // menus fill in when it answers; pages do not wait
+  Alpine.start();
+  Alpine.store("pipeline").load();
+  setInterval(() => Alpine.store("pipeline").load(), STATUS_REFRESH_MS);
+}
+
+start();

@@ -1,0 +1,155 @@
+// A run's details (its own page, and below a job's history at #/jobs/{job}?run={run}): objects,
+// the mail in a sandboxed iframe without scripts, tickets and remarks, and the Autotask actions.
+import { get, post } from "../api.js";
+import { copyText, resolutionWord } from "../format.js";
+
+export function runDetail() {
+  return {
+    runId: null,
+    run: null,
+    mail: null,
+    loading: false,
+    error: "",
+    outcome: "",
+    outcomeKind: "success",
+    busy: false,
+    copied: false,
+    linkNumber: "",
+    noteKind: "remark",
+    noteText: "",
+    noteError: "",
+
+    init() {
+      this.$watch("$store.route.runId", (id) => this.show(id));
+      this.show(this.$store.route.runId);
+    },
+
+    async show(id) {
+      if (!id || id === this.runId) return;
+      this.runId = id;
+      this.outcome = "";
+      await this.load();
+    },
+
+    async load() {
+      this.loading = !this.run || this.run.id !== this.runId;
+      this.error = "";
+      try {
+        this.run = await get(`/runs/${this.runId}`);
+        this.mail = null;
+        if (this.run.mail_id) this.mail = await get(`/mails/${this.run.mail_id}`);
+      } catch (error) {
+        this.error = error.message;
+      } finally {
+        this.loading = false;
+      }
+    },
+
+    mailDocument() {
+      if (!this.mail) return "";
+      if (this.mail.html_body) return this.mail.html_body;
+      const text = (this.mail.text_body || "(no body)").replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+      return `<pre style="white-space:pre-wrap;font:14px system-ui">${text}</pre>`;
+    },
+
+    at() {
+      return this.run ? this.run.autotask : {};
+    },
+
+    resolution() {
+      return resolutionWord(this.at().resolution_origin);
+    },
+
+    async act(path, body, describe) {
+      this.busy = true;
+      this.outcome = "";
+      try {
+        const result = await post(path, body);
+        this.outcomeKind = "success";
+        this.outcome = describe(result || {});
+        await this.load();
+      } catch (error) {
+        this.outcomeKind = "danger";
+        this.outcome =
+          error.status === 404 && !error.code
+            ? "This action is not available on this server (no Autotask integration routes)."
+            : error.message;
+      } finally {
+        this.busy = false;
+      }
+    },
+
+    createTicket() {
+      return this.act(`/runs/${this.runId}/autotask-ticket`, {}, (r) => {
+        const number = r.ticket_number || (r.autotask && r.autotask.ticket_number) || "";
+        return r.created === false
+          ? `This run already has Autotask ticket ${number}.`
+          : `Autotask ticket ${number} created and linked to this run.`;
+      });
+    },
+
+    linkTicket() {
+      const number = this.linkNumber.trim();
+      if (!number) {
+        this.outcomeKind = "danger";
+        this.outcome = "Enter the Autotask ticket number to link (e.g. T20240101.0001).";
+        return;
+      }
+      return this.act(`/runs/${this.runId}/autotask-ticket/link`, { ticket_number: number }, (r) => {
+        this.linkNumber = "";
+        return `Autotask ticket ${r.ticket_number || (r.autotask && r.autotask.ticket_number) || number} linked to this run.`;
+      });
+    },
+
+    resolveTicket() {
+      return this.act(`/runs/${this.runId}/autotask-ticket/resolve`, {}, (r) => {
+        if (r.message) return r.message;
+        const entries = r.time_entries ?? r.time_entry_count;
+        if (r.outcome === "note_added" || r.resolved === false) {
+          return `The ticket has ${entries ?? "some"} time entries, so it was not closed: a note asks to complete it in Autotask. The run stays open.`;
+        }
+        return "The ticket was completed in Autotask and the run is resolved by Backupchecks.";
+      });
+    },
+
+    async setReviewed(on) {
+      await this.act(`/runs/${on ? "review" : "unreview"}`, { run_ids: [this.runId] }, () =>
+        on ? "Run marked reviewed." : "Run marked unreviewed.",
+      );
+    },
+
+    async addNote() {
+      const description = this.noteText.trim();
+      this.noteError = "";
+      if (!description) {
+        this.noteError = "Write what the note is about.";
+        return;
+      }
+      const path = this.noteKind === "ticket" ? "/tickets" : "/remarks";
+      this.busy = true;
+      try {
+        await post(path, { description, job_ids: [this.run.job_id], run_ids: [this.runId] });
+        this.noteText = "";
+        this.outcomeKind = "success";
+        this.outcome = this.noteKind === "ticket" ? "Internal ticket added." : "Remark added.";
+        await this.load();
+      } catch (error) {
+        this.noteError = error.fields.description || error.message;
+      } finally {
+        this.busy = false;
+      }
+    },
+
+    async resolveNote(kind, note) {
+      await this.act(`/${kind}/${note.id}/resolve`, {}, () =>
+        kind === "tickets" ? `Ticket ${note.ticket_code} resolved.` : "Remark resolved.",
+      );
+    },
+
+    async copy() {
+      await copyText(this.at().ticket_number);
+      this.copied = true;
+      setTimeout(() => (this.copied = false), 800);
+    },
+  };
+}

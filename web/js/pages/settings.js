@@ -1,0 +1,123 @@
+// Settings → Extensions & Integrations → Autotask (Admin): the form, test connection, reference data.
+// The secret is write-only: the API says whether one is stored, never what it is.
+import { get, post, put } from "../api.js";
+
+// reference-data list -> the settings fields that choose from it
+const CHOICES = {
+  queue_id: "queues",
+  source_id: "sources",
+  status_id: "statuses",
+  completed_status_id: "statuses",
+  priority_warning_id: "priorities",
+  priority_failed_id: "priorities",
+};
+
+export function autotaskSettings() {
+  return {
+    loading: true,
+    available: true,
+    error: "",
+    notice: "",
+    testResult: "",
+    testKind: "success",
+    busy: false,
+    form: {},
+    secret: "",
+    secretStored: false,
+    reference: {},
+    refreshedAt: null,
+    fieldErrors: {},
+
+    async init() {
+      await this.load();
+    },
+
+    async load() {
+      this.loading = true;
+      try {
+        this.fill(await get("/settings/autotask"));
+      } catch (error) {
+        if (error.status === 404 && !error.code) this.available = false;
+        else this.error = error.message;
+      } finally {
+        this.loading = false;
+      }
+    },
+
+    fill(settings) {
+      const { reference_data: reference, reference_refreshed_at: refreshedAt, secret_set: secretSet, ...form } = settings;
+      this.form = form;
+      this.reference = reference || {};
+      this.refreshedAt = refreshedAt || null;
+      this.secretStored = Boolean(secretSet ?? settings.has_secret);
+      this.secret = "";
+    },
+
+    options(field) {
+      const list = this.reference[CHOICES[field]] || [];
+      return list.map((item) => ({ id: item.id ?? item.value, label: item.label ?? item.name ?? String(item.id ?? item.value) }));
+    },
+
+    fieldError(name) {
+      return this.fieldErrors[name] || "";
+    },
+
+    async save() {
+      this.busy = true;
+      this.fieldErrors = {};
+      this.error = "";
+      this.notice = "";
+      const body = { ...this.form };
+      for (const key of Object.keys(CHOICES)) if (key in body) body[key] = body[key] === "" || body[key] === null ? null : Number(body[key]);
+      delete body.updated_at;
+      delete body.updated_by;
+      if (this.secret) body.secret = this.secret;
+      try {
+        this.fill(await put("/settings/autotask", body));
+        this.notice = "Autotask settings saved.";
+      } catch (error) {
+        this.fieldErrors = error.fields;
+        this.error = Object.keys(error.fields).length ? "Some fields need attention (see below)." : error.message;
+      } finally {
+        this.busy = false;
+      }
+    },
+
+    async test() {
+      this.busy = true;
+      this.testResult = "";
+      try {
+        const result = await post("/settings/autotask/test");
+        const usage = result.api_usage || result.usage;
+        this.testKind = result.ok === false ? "danger" : "success";
+        this.testResult =
+          (result.message || (result.ok === false ? "The connection failed." : "Connected to Autotask.")) +
+          (usage ? ` API usage: ${usage.used ?? usage.requests ?? "?"} of ${usage.limit ?? usage.threshold ?? "?"} requests this hour.` : "");
+      } catch (error) {
+        this.testKind = "danger";
+        this.testResult = error.message;
+      } finally {
+        this.busy = false;
+      }
+    },
+
+    async refresh() {
+      this.busy = true;
+      this.error = "";
+      try {
+        const result = await post("/settings/autotask/refresh");
+        if (result && (result.reference_data || result.queues)) {
+          this.reference = result.reference_data || result;
+          this.refreshedAt = result.reference_refreshed_at || new Date().toISOString();
+        } else {
+          await this.load();
+        }
+        this.notice = "Reference data refreshed from Autotask.";
+      } catch (error) {
+        this.error = error.message;
+      } finally {
+        this.busy = false;
+      }
+    },
+  };
+}
