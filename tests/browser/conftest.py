@@ -1,0 +1,100 @@
+"""Browser tests: Debian's Chromium driven by Playwright against the dev host on loopback.
+
+The dev host serves the real site (web/) and API with the session's settings (Entra auth against
+the fake issuer); each page gets a bearer token for its role as an extra header, as the signed-in
+site would send. axe-core (vendored by scripts/vendor-web.sh, never served by the site) is
+injected by the tests only."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.azurite import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def launch_chromium(playwright: Any) -> Any:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: scripts/ensure-test-tools.sh installs it (apt-get install chromium)")
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def serve_in_background(host: Any) -> str:
+    """Serve a DevHost on a free loopback port in a daemon thread; its base URL."""
+    port = free_port()
+    threading.Thread(target=host.serve, args=("127.0.0.1", port), daemon=True).start()
+    import httpx
+
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/api/health", timeout=1)
+            return base
+        except httpx.TransportError:
+            threading.Event().wait(0.05)
+    raise RuntimeError("the dev host did not start")
+
+
+@pytest.fixture(scope="session")
+def site_url() -> str:
+    from shared_code.devhost import DevHost
+
+    return serve_in_background(DevHost())
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def open_site(chromium: Any, site_url: str, entra: Any) -> Iterator[Callable[..., Any]]:
+    """open_site('#/inbox', role='Operator', viewport=PHONE) -> a Playwright page on that route."""
+    contexts: list[Any] = []
+
+    def open_page(route: str = "#/run-checks", *, role: str = "Admin", viewport: dict[str, int] = DESKTOP) -> Any:
+        context = chromium.new_context(viewport=viewport, extra_http_headers=entra.bearer(role))
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        page.goto(f"{site_url}/{route}")
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def serious_accessibility_violations(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is now, one line each."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {', '.join(n['target'][0] for n in v['nodes'][:3])}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
