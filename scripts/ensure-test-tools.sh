@@ -5,6 +5,8 @@ set -euo pipefail
 
 needed=()
 command -v shellcheck >/dev/null 2>&1 || needed+=(shellcheck)
+# The browser tests drive Debian's Chromium (never a browser download) at this path.
+[ -x /usr/bin/chromium ] || needed+=(chromium)
 
 [ ${#needed[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -26,6 +26,7 @@ export function parseHash(hash) {
     const match = pattern.exec(path);
     if (match) {
       const ids = Object.fromEntries(names.map((name, i) => [name, Number(match[i + 1])]));
+      if (page === "job" && params.run) ids.runId = Number(params.run); // a job's page with one run open
       return { page, path, params, ...ids, key: raw };
     }
   }
