@@ -9,6 +9,7 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call, RawResponse
 from shared_code.api.system import Me, openapi_json, who_am_i
 from shared_code.health import Health, check_health
+from shared_code.pipeline_status import PipelineStatus, pipeline_status
 
 bp = func.Blueprint()
 
@@ -29,3 +30,10 @@ def openapi(call: Call) -> RawResponse:
 def me(call: Call) -> Me:
     """The caller and their roles (the site builds its menus from them)."""
     return who_am_i(call.principal)
+
+
+@api_route(bp, "GET", "status", role=Role.VIEWER, response=PipelineStatus, tag="system")
+def status(call: Call) -> PipelineStatus:
+    """The mail pipeline's state: Graph subscription, newest mail, last catch-up, failures waiting,
+    jobs overdue, and what needs attention."""
+    return pipeline_status(call.db)

@@ -458,3 +458,23 @@ class MailContent(Base):
         BigInteger, ForeignKey("mail_messages.id", ondelete="CASCADE"), primary_key=True
     )
     mime: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+PipelineEventKind = Literal["catch_up", "lifecycle"]
+
+
+class PipelineEvent(Base):
+    """What the mail pipeline did when nobody watched: each catch-up's outcome, each lifecycle
+    notification Graph sent. GET /api/status reads the newest of them."""
+
+    __tablename__ = "pipeline_events"
+    __table_args__ = (
+        one_of("kind", PipelineEventKind),
+        Index("ix_pipeline_events_kind_at", "kind", text("at DESC")),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    outcome: Mapped[str] = mapped_column(Text)  # catch_up: ok | failed; lifecycle: the event's name
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

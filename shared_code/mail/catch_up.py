@@ -21,12 +21,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from shared_code.db.engine import get_engine, unit_of_work
-from shared_code.db.models import IngestionFailure, MailSyncState
+from shared_code.db.models import IngestionFailure, MailSyncState, PipelineEvent
 from shared_code.mail.failures import record_failure_or_log
 from shared_code.mail.graph_client import (
     MAX_CONCURRENT_REQUESTS,
@@ -41,6 +41,7 @@ from shared_code.mail.subscription import ensure_subscription, renew, replace
 log = logging.getLogger(__name__)
 
 MAINTENANCE_LOCK = 0x4D61696C43617463  # "MailCatc": one catch-up or lifecycle action at a time
+EVENTS_KEPT = timedelta(days=30)
 SETTLED = {"ingested", "duplicate", "permanent", "poisoned"}
 
 
@@ -62,7 +63,14 @@ def run_catch_up(mailbox: GraphMailbox) -> SyncReport | None:
             log.info("mail catch-up skipped: another one is running")
             return None
         _keep_subscription(mailbox)
-        report = sync_folder(mailbox)
+        try:
+            report = sync_folder(mailbox)
+        except Exception as error:
+            _remember_catch_up("failed", {"error": f"{type(error).__name__}: {error}"[:500]})
+            raise
+    _remember_catch_up(
+        "ok", {"pages": report.pages, "outcomes": dict(report.outcomes), "full_resync": report.full_resync}
+    )
     log.info(
         "mail catch-up: %d page(s), %s%s",
         report.pages,
@@ -76,6 +84,7 @@ def handle_lifecycle_event(mailbox: GraphMailbox, message: str) -> None:
     """A queued lifecycle notification: renew, recreate, or catch up now."""
     event = json.loads(message)
     kind, subscription_id = event.get("event"), event.get("subscription_id")
+    _remember_lifecycle_event(str(kind), subscription_id)
     with maintenance_lock() as acquired:
         if not acquired:
             raise MaintenanceBusy(f"lifecycle event {kind} waits for the running catch-up")
@@ -89,6 +98,23 @@ def handle_lifecycle_event(mailbox: GraphMailbox, message: str) -> None:
                 replace(session, mailbox, subscription_id)
         else:
             log.warning("lifecycle event ignored: %r", event)
+
+
+def _remember_catch_up(outcome: str, detail: dict[str, object]) -> None:
+    """For GET /api/status: the catch-up's outcome (those older than a month are forgotten)."""
+    with unit_of_work() as session:
+        session.add(PipelineEvent(kind="catch_up", outcome=outcome, detail=detail))
+        session.execute(
+            delete(PipelineEvent).where(
+                PipelineEvent.kind == "catch_up", PipelineEvent.at < datetime.now(UTC) - EVENTS_KEPT
+            )
+        )
+
+
+def _remember_lifecycle_event(event: str, subscription_id: str | None) -> None:
+    """For GET /api/status; recorded once per delivery (a redelivered event counts again)."""
+    with unit_of_work() as session:
+        session.add(PipelineEvent(kind="lifecycle", outcome=event, detail={"subscription_id": subscription_id}))
 
 
 @contextmanager

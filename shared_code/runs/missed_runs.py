@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from shared_code import audit
 from shared_code.app_settings import load_app_settings, ui_zone
@@ -71,6 +71,31 @@ def generate_missed_runs(
     return MissedRunsResult(schedules_learned=learned, missed_runs_created=len(created), run_ids=created)
 
 
+def overdue_jobs(
+    session: Session, *, now: datetime | None = None, grace: timedelta | None = None
+) -> list[tuple[Job, datetime]]:
+    """Jobs whose latest expected run (by the learned schedule) has not arrived within the grace
+    period, with that expected time, most overdue first. A missed run booked for the slot does not
+    count as arrived: the job is overdue until a report comes in."""
+    now = now or datetime.now(UTC)
+    grace = grace if grace is not None else grace_period()
+    zone = ui_zone(load_app_settings(session))
+    jobs = list(
+        session.scalars(
+            learnable_jobs()
+            .where(Job.schedule_kind != "none", Job.schedule_time.is_not(None))
+            .options(selectinload(Job.customer))
+        )
+    )
+    latest: dict[int, tuple[Job, datetime]] = {}
+    for job, slot in _due_slots(jobs, now=now, grace=grace, zone=zone):
+        if job.id not in latest or slot > latest[job.id][1]:
+            latest[job.id] = (job, slot)
+    arrived = _runs_near(session, list(latest), now, reports_only=True)
+    overdue = [(job, slot) for job, slot in latest.values() if not _fulfilled(slot, arrived[job.id])]
+    return sorted(overdue, key=lambda pair: pair[1])
+
+
 def _due_slots(
     jobs: Sequence[Job], *, now: datetime, grace: timedelta, zone: ZoneInfo
 ) -> list[tuple[Job, datetime]]:
@@ -87,14 +112,15 @@ def _due_slots(
     return due
 
 
-def _runs_near(session: Session, job_ids: list[int], now: datetime) -> dict[int, list[datetime]]:
+def _runs_near(
+    session: Session, job_ids: list[int], now: datetime, *, reports_only: bool = False
+) -> dict[int, list[datetime]]:
     near: dict[int, list[datetime]] = defaultdict(list)
     if job_ids:
-        for job_id, run_at in session.execute(
-            select(JobRun.job_id, JobRun.run_at).where(
-                JobRun.job_id.in_(job_ids), JobRun.run_at >= now - LOOKBACK - FULFILLED_WITHIN
-            )
-        ):
+        conditions = [JobRun.job_id.in_(job_ids), JobRun.run_at >= now - LOOKBACK - FULFILLED_WITHIN]
+        if reports_only:
+            conditions.append(JobRun.missed.is_(False))
+        for job_id, run_at in session.execute(select(JobRun.job_id, JobRun.run_at).where(*conditions)):
             near[job_id].append(run_at)
     return near
 

@@ -8,6 +8,7 @@ injected by the tests only."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,41 @@ DESKTOP = {"width": 1280, "height": 900}
 
 def launch_chromium(playwright: Any) -> Any:
     if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: scripts/ensure-test-tools.sh installs it (apt-get install chromium)")
+        pytest.fail(
+            "Chromium is missing: scripts/ensure-test-tools.sh installs it (apt-get install chromium)"
+        )
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+class Site:
+    """A dev host served on loopback that knows how many requests it is still answering, so a
+    test's database reset never races a request a closed page left behind."""
+
+    def __init__(self, host: Any) -> None:
+        self.host = host
+        self.in_flight = 0
+        self._lock = threading.Lock()
+        self.url = serve_in_background(self)
+
+    def serve(self, address: str, port: int) -> None:
+        original = type(self.host).__call__
+
+        def counted(host: Any, environ: dict[str, Any], start_response: Any) -> Any:
+            with self._lock:
+                self.in_flight += 1
+            try:
+                return original(host, environ, start_response)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+
+        self.host.__class__ = type("CountingDevHost", (type(self.host),), {"__call__": counted})
+        self.host.serve(address, port)
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 def serve_in_background(host: Any) -> str:
@@ -53,10 +87,15 @@ def serve_in_background(host: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def site_url() -> str:
+def site() -> Site:
     from shared_code.devhost import DevHost
 
-    return serve_in_background(DevHost())
+    return Site(DevHost())
+
+
+@pytest.fixture(scope="session")
+def site_url(site: Site) -> str:
+    return site.url
 
 
 @pytest.fixture(scope="session")
@@ -70,23 +109,26 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_site(chromium: Any, site_url: str, entra: Any) -> Iterator[Callable[..., Any]]:
+def open_site(chromium: Any, site: Site, entra: Any) -> Iterator[Callable[..., Any]]:
     """open_site('#/inbox', role='Operator', viewport=PHONE) -> a Playwright page on that route."""
     contexts: list[Any] = []
 
-    def open_page(route: str = "#/run-checks", *, role: str = "Admin", viewport: dict[str, int] = DESKTOP) -> Any:
+    def open_page(
+        route: str = "#/run-checks", *, role: str = "Admin", viewport: dict[str, int] = DESKTOP
+    ) -> Any:
         context = chromium.new_context(viewport=viewport, extra_http_headers=entra.bearer(role))
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site_url)
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.url)
         contexts.append(context)
         page = context.new_page()
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(f"{site_url}/{route}")
+        page.goto(f"{site.url}/{route}")
         return page
 
     yield open_page
     for context in contexts:
         context.close()
+    site.wait_idle()
 
 
 def serious_accessibility_violations(page: Any) -> list[str]:

@@ -4,12 +4,14 @@ customer filter, errors in words, and axe-core on every page at desktop and phon
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
+from shared_code.db.models import GraphSubscription
 from shared_code.mail.directory import import_directory
 from tests.browser.conftest import DESKTOP, PHONE, serious_accessibility_violations
 from tests.support.factories import a_customer, a_job, a_remark, a_run, a_ticket
@@ -70,7 +72,9 @@ def test_run_details_add_a_remark_and_show_tickets_from_both_sources(db: Session
     expect(page.get_by_text("Customer is moving the NAS")).to_be_visible()
 
 
-def test_customer_names_lead_to_their_jobs_with_a_filter_banner_and_clear_filter(db: Session, open_site) -> None:
+def test_customer_names_lead_to_their_jobs_with_a_filter_banner_and_clear_filter(
+    db: Session, open_site
+) -> None:
     contoso, adatum = a_customer(db, "Contoso"), a_customer(db, "Adatum")
     a_job(db, contoso, job_name="Contoso nightly")
     a_job(db, adatum, job_name="Adatum files")
@@ -91,6 +95,22 @@ def test_api_errors_reach_the_operator_in_words(db: Session, open_site) -> None:
     alert = page.get_by_role("alert").filter(has_text="987654")
     expect(alert).to_be_visible()
     assert "{" not in alert.inner_text()
+
+
+def test_the_pipeline_banner_shows_on_every_page_while_the_subscription_is_missing(
+    db: Session, open_site
+) -> None:
+    page = open_site("#/run-checks", role="Viewer")
+    banner = page.get_by_test_id("pipeline-banner")
+    expect(banner).to_contain_text("There is no Graph subscription")
+    page.get_by_role("link", name="Inbox").click()
+    expect(banner).to_contain_text("There is no Graph subscription")
+
+    db.add(GraphSubscription(id="sub-1", resource="inbox", expires_at=datetime.now(UTC) + timedelta(days=2)))
+    db.commit()
+    page.reload()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(banner).to_have_count(0)
 
 
 def test_admin_menus_only_for_admins(db: Session, open_site) -> None:

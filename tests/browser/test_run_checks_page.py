@@ -109,7 +109,9 @@ def test_review_every_successful_run_on_the_page_in_one_action(db: Session, open
     page.get_by_role("button", name="Review all successful on this page (3)").click()
     expect(page.locator("tbody tr[data-reviewed=true]")).to_have_count(3)
     db.expire_all()
-    assert {r.id for r in db.scalars(select(JobRun).where(JobRun.reviewed_at.is_not(None)))} == {r.id for r in good}
+    assert {r.id for r in db.scalars(select(JobRun).where(JobRun.reviewed_at.is_not(None)))} == {
+        r.id for r in good
+    }
     assert db.get(JobRun, bad.id).reviewed_at is None
 
 

@@ -1,0 +1,256 @@
+"""The mail pipeline's own state (GET /api/status), so that "no failures" never means "nothing
+arrived": the Graph subscription, the newest mail, the last catch-up, failed ingestions waiting
+and jobs overdue by their learned schedule, each judged into a short list of what needs attention.
+
+Five small reads; the judgement is plain functions of what was read and the time, so tests pin it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from datetime import UTC, datetime, timedelta
+from statistics import quantiles
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from shared_code.app_settings import load_app_settings
+from shared_code.config import get_settings
+from shared_code.db.models import GraphSubscription, IngestionFailure, MailMessage, PipelineEvent
+from shared_code.runs.missed_runs import overdue_jobs
+
+log = logging.getLogger(__name__)
+
+EXPIRY_WARNING = timedelta(hours=12)  # renewal starts a day ahead: half of that gone means it fails
+CATCH_UP_STALE = timedelta(minutes=30)  # the timer runs every five minutes
+LIFECYCLE_WINDOW = timedelta(days=7)
+MIN_SILENCE = timedelta(hours=6)  # never call a quiet night an outage
+GAP_SAMPLE = 500  # newest mails whose gaps say what "usual" is
+WAITING_STATES = ("failing", "poisoned", "permanent", "retrying")
+OVERDUE_LISTED = 20
+
+
+class SubscriptionState(BaseModel):
+    expected: bool = Field(
+        description="Whether webhooks are configured (else the catch-up alone brings mail in)."
+    )
+    id: str | None = None
+    expires_at: datetime | None = None
+    last_renewed_at: datetime | None = None
+    lifecycle_events: int = Field(0, description="Lifecycle notifications seen in the last 7 days.")
+    last_lifecycle_event: str | None = None
+    last_lifecycle_event_at: datetime | None = None
+
+
+class MailState(BaseModel):
+    newest_received_at: datetime | None = None
+    usual_gap_minutes: int | None = Field(
+        None, description="95th percentile of the gaps between recent mails."
+    )
+
+
+class CatchUpState(BaseModel):
+    at: datetime | None = None
+    outcome: str | None = Field(None, description="ok or failed; null before the first catch-up.")
+    detail: dict[str, Any] | None = None
+
+
+class OverdueJob(BaseModel):
+    job_id: int
+    job_name: str
+    customer_name: str
+    expected_at: datetime
+
+
+class Attention(BaseModel):
+    code: Literal[
+        "subscription_missing",
+        "subscription_expiring",
+        "no_recent_mail",
+        "catch_up_failed",
+        "catch_up_stale",
+        "failures_waiting",
+        "jobs_overdue",
+    ]
+    severity: Literal["warning", "danger"]
+    message: str
+
+
+class PipelineStatus(BaseModel):
+    checked_at: datetime
+    timezone: str = Field(description="The UI timezone the site shows times in.")
+    subscription: SubscriptionState
+    mail: MailState
+    catch_up: CatchUpState
+    failures_waiting: int
+    jobs_overdue: int
+    overdue: list[OverdueJob] = Field(description=f"The first {OVERDUE_LISTED} overdue jobs.")
+    attention: list[Attention] = Field(description="What needs attention now; empty when all is well.")
+
+
+def pipeline_status(session: Session, *, now: datetime | None = None) -> PipelineStatus:
+    now = now or datetime.now(UTC)
+    settings = get_settings()
+    subscription = _subscription(
+        session, now, expected=bool(settings.graph_notification_url and settings.graph_client_state)
+    )
+    mail = _mail(session)
+    catch_up = _last_catch_up(session)
+    waiting = (
+        session.scalar(
+            select(func.count())
+            .select_from(IngestionFailure)
+            .where(IngestionFailure.state.in_(WAITING_STATES))
+        )
+        or 0
+    )
+    overdue = overdue_jobs(session, now=now)
+    status = PipelineStatus(
+        checked_at=now,
+        timezone=load_app_settings(session).ui_timezone,
+        subscription=subscription,
+        mail=mail,
+        catch_up=catch_up,
+        failures_waiting=waiting,
+        jobs_overdue=len(overdue),
+        overdue=[
+            OverdueJob(
+                job_id=job.id, job_name=job.job_name, customer_name=job.customer.name, expected_at=slot
+            )
+            for job, slot in overdue[:OVERDUE_LISTED]
+        ],
+        attention=[],
+    )
+    status.attention = needs_attention(status, now)
+    return status
+
+
+def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
+    found: list[Attention] = []
+    sub = status.subscription
+    if sub.expected and sub.expires_at is None:
+        found.append(
+            Attention(
+                code="subscription_missing",
+                severity="danger",
+                message="There is no Graph subscription: new mail arrives only through the five-minute catch-up.",
+            )
+        )
+    elif sub.expected and sub.expires_at is not None and sub.expires_at - now < EXPIRY_WARNING:
+        hours = max(0, int((sub.expires_at - now).total_seconds() // 3600))
+        found.append(
+            Attention(
+                code="subscription_expiring",
+                severity="warning",
+                message=f"The Graph subscription expires in {hours} h and has not been renewed.",
+            )
+        )
+    silence = _silence(status.mail, now)
+    if silence is not None:
+        found.append(
+            Attention(
+                code="no_recent_mail",
+                severity="warning",
+                message=f"No mail has arrived for {_duration(silence)}, longer than the usual gap "
+                f"of {_duration(timedelta(minutes=status.mail.usual_gap_minutes or 0))}.",
+            )
+        )
+    if status.catch_up.outcome == "failed":
+        found.append(
+            Attention(
+                code="catch_up_failed",
+                severity="danger",
+                message=f"The last mail catch-up failed: {(status.catch_up.detail or {}).get('error', 'see the logs')}.",
+            )
+        )
+    elif status.catch_up.at is not None and now - status.catch_up.at > CATCH_UP_STALE:
+        found.append(
+            Attention(
+                code="catch_up_stale",
+                severity="warning",
+                message=f"The mail catch-up last ran {_duration(now - status.catch_up.at)} ago (it runs every five minutes).",
+            )
+        )
+    if status.failures_waiting:
+        found.append(
+            Attention(
+                code="failures_waiting",
+                severity="warning",
+                message=f"{status.failures_waiting} mail(s) could not be ingested and wait in the Inbox's failed ingestions.",
+            )
+        )
+    if status.jobs_overdue:
+        found.append(
+            Attention(
+                code="jobs_overdue",
+                severity="warning",
+                message=f"{status.jobs_overdue} job(s) are overdue by their learned schedule.",
+            )
+        )
+    return found
+
+
+def _subscription(session: Session, now: datetime, *, expected: bool) -> SubscriptionState:
+    stored = session.scalars(select(GraphSubscription).order_by(GraphSubscription.expires_at.desc())).first()
+    events = session.execute(
+        select(PipelineEvent.outcome, PipelineEvent.at, func.count().over())
+        .where(PipelineEvent.kind == "lifecycle", PipelineEvent.at >= now - LIFECYCLE_WINDOW)
+        .order_by(PipelineEvent.at.desc())
+        .limit(1)
+    ).first()
+    live = stored is not None and stored.expires_at > now
+    return SubscriptionState(
+        expected=expected,
+        id=stored.id if live else None,
+        expires_at=stored.expires_at if live else None,
+        last_renewed_at=stored.last_renewed_at if live else None,
+        lifecycle_events=events[2] if events else 0,
+        last_lifecycle_event=events[0] if events else None,
+        last_lifecycle_event_at=events[1] if events else None,
+    )
+
+
+def _mail(session: Session) -> MailState:
+    recent = list(
+        session.scalars(
+            select(MailMessage.received_at).order_by(MailMessage.received_at.desc()).limit(GAP_SAMPLE)
+        )
+    )
+    if not recent:
+        return MailState()
+    gaps = [(newer - older).total_seconds() / 60 for newer, older in itertools.pairwise(recent)]
+    usual = round(quantiles(gaps, n=20)[-1]) if len(gaps) >= 10 else None
+    return MailState(newest_received_at=recent[0], usual_gap_minutes=usual)
+
+
+def _silence(mail: MailState, now: datetime) -> timedelta | None:
+    """How long no mail has come, when that is longer than usual (else None)."""
+    if mail.newest_received_at is None or mail.usual_gap_minutes is None:
+        return None
+    silence = now - mail.newest_received_at
+    limit = max(MIN_SILENCE, 2 * timedelta(minutes=mail.usual_gap_minutes))
+    return silence if silence > limit else None
+
+
+def _last_catch_up(session: Session) -> CatchUpState:
+    event = session.scalars(
+        select(PipelineEvent)
+        .where(PipelineEvent.kind == "catch_up")
+        .order_by(PipelineEvent.at.desc())
+        .limit(1)
+    ).first()
+    if event is None:
+        return CatchUpState()
+    return CatchUpState(at=event.at, outcome=event.outcome, detail=event.detail)
+
+
+def _duration(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // 1440} days"
