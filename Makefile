@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
+# pytest-xdist processes for `make test` (measured to pay on this project's 2-core machines)
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint venv clean
 
@@ -26,10 +28,11 @@ $(NODE_STAMP): package-lock.json
 run: venv
 	$(BIN)/python -m shared_code dev --port 7071
 
-## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one)
+## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one),
+## on TEST_WORKERS processes (pytest-xdist; each has its own database), each file kept on one
 test: venv $(NODE_STAMP)
 	scripts/ensure-test-tools.sh
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## lint: ruff, and the layering of docs/architecture.md (import-linter contracts in pyproject.toml)
 lint: venv

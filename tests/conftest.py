@@ -1,39 +1,50 @@
-"""Test session: a real PostgreSQL with the migrations applied, a fake Entra ID, the dev host.
+"""Test session: a real PostgreSQL with the migrations applied, fake Entra ID, Graph and Autotask,
+the dev host.
+
+Each is started by the first test that asks for it (``database``, ``db``, ``entra``, ``graph``,
+``autotask``, ``azurite``, ``host``), so ``pytest tests/parsers`` starts none. Their addresses are
+fixed when the session starts and written into the environment the app reads its settings from, once.
 
 The database is the one at TEST_DATABASE_URL when set (its public schema is rebuilt), else an
-embedded server started for the session. Tests that touch the database ask for ``db``, which
-empties every table first, so each test starts from a clean, fully migrated schema.
+embedded server. Tests that touch the database ask for ``db``, which empties every table first,
+so each test starts from a clean, fully migrated schema.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from tests.support.azurite import Azurite, free_port
-from tests.support.database import TestDatabase
-from tests.support.entra import FakeEntra
-from tests.support.fake_autotask import FakeAutotask
-from tests.support.fake_graph import FakeGraph
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from tests.support.api_client import ApiClient
+    from tests.support.azurite import Azurite
+    from tests.support.database import TestDatabase
+    from tests.support.entra import FakeEntra
+    from tests.support.fake_autotask import FakeAutotask
+    from tests.support.fake_graph import FakeGraph
 
 _session_state: dict[str, Any] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    database = TestDatabase(os.environ.get("TEST_DATABASE_URL"))
+    from tests.support.azurite import Azurite, free_port
+    from tests.support.database import TestDatabase
+    from tests.support.entra import FakeEntra
+    from tests.support.fake_graph import FakeGraph
+
+    database = TestDatabase(os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER"))
     entra = FakeEntra()
     graph = FakeGraph()
-    autotask = FakeAutotask()
-    azurite = Azurite(free_port())  # started by the tests that need it
+    azurite = Azurite(free_port())
     # The app reads its settings from the environment once; set them before anything imports it.
     os.environ.update(
         {
-            "DATABASE_URL": database.url,
+            "DATABASE_URL": database.raw_url,
             "LOG_LEVEL": "INFO",
             **entra.env(),
             **graph.env(),
@@ -42,49 +53,49 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME"):
         os.environ.pop(name, None)
-    database.reset_schema()
-    from shared_code.db.migrate import upgrade
-
-    upgrade("head")
-    _session_state.update(database=database, entra=entra, graph=graph, autotask=autotask, azurite=azurite)
+    _session_state.update(database=database, entra=entra, graph=graph, azurite=azurite)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    from shared_code.db.engine import reset_engine
+    if "database" not in _session_state:
+        return
+    if _session_state["database"].started:
+        from shared_code.db.engine import reset_engine
 
-    reset_engine()
-    if "database" in _session_state:
-        _session_state["entra"].stop()
-        _session_state["graph"].stop()
-        _session_state["autotask"].stop()
-        _session_state["azurite"].stop()
-        _session_state["database"].stop()
+        reset_engine()
+    for name in ("entra", "graph", "autotask", "azurite", "database"):
+        if name in _session_state:
+            _session_state[name].stop()
 
 
 @pytest.fixture(scope="session")
 def database() -> TestDatabase:
-    return _session_state["database"]
+    """The session's database, migrated to the latest revision (built on first use)."""
+    return _session_state["database"].start()
 
 
 @pytest.fixture(scope="session")
 def entra() -> FakeEntra:
-    return _session_state["entra"]
+    return _session_state["entra"].start()
 
 
 @pytest.fixture
 def graph() -> FakeGraph:
     """The session's fake Graph, emptied (mailbox, subscriptions, faults, request counts)."""
-    fake: FakeGraph = _session_state["graph"]
+    fake: FakeGraph = _session_state["graph"].start()
     fake.reset()
     return fake
 
 
 @pytest.fixture
 def autotask() -> FakeAutotask:
-    """The session's fake Autotask, emptied (records, faults, request counts, its zone), and the
-    zones the app discovered forgotten."""
+    """The session's fake Autotask (made on first use: the app reads no setting naming it), emptied
+    (records, faults, request counts, its zone), and the zones the app discovered forgotten."""
     from shared_code.psa.autotask.client import forget_zones
+    from tests.support.fake_autotask import FakeAutotask
 
+    if "autotask" not in _session_state:
+        _session_state["autotask"] = FakeAutotask()
     fake: FakeAutotask = _session_state["autotask"]
     fake.reset()
     forget_zones()
@@ -107,8 +118,10 @@ def _table_names() -> list[str]:
 
 
 @pytest.fixture
-def db() -> Iterator[Session]:
+def db(database: TestDatabase) -> Iterator[Session]:
     """A session on an emptied database (every table truncated, identities restarted)."""
+    from sqlalchemy import text
+
     from shared_code.db.engine import get_engine, get_sessionmaker
 
     with get_engine().begin() as connection:
@@ -121,40 +134,16 @@ def db() -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def host() -> Any:
+def host(database: TestDatabase) -> Any:
+    """The dev host serving the app (whose every route may reach the database)."""
     from shared_code.devhost import DevHost
 
     return DevHost()
 
 
-class ApiClient:
-    """Requests through the dev host, as the given role (Admin unless said otherwise)."""
-
-    def __init__(self, host: Any, entra: FakeEntra) -> None:
-        self.host, self.entra = host, entra
-
-    def request(self, method: str, path: str, *, role: str | None = "Admin", **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", {}))
-        if role is not None:
-            headers.update(self.entra.bearer(role))
-        return self.host.request(method, path, headers=headers, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> Any:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> Any:
-        return self.request("PUT", path, **kwargs)
-
-    def patch(self, path: str, **kwargs: Any) -> Any:
-        return self.request("PATCH", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> Any:
-        return self.request("DELETE", path, **kwargs)
-
-
 @pytest.fixture
 def api(db: Session, host: Any, entra: FakeEntra) -> ApiClient:
+    """Requests through the dev host on an emptied database, with tokens from the fake Entra ID."""
+    from tests.support.api_client import ApiClient
+
     return ApiClient(host, entra)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pytest
@@ -34,8 +35,8 @@ def test_the_route_table_is_populated() -> None:
 
 
 @pytest.mark.parametrize("route", PROTECTED, ids=route_id)
-def test_no_token_is_401_with_a_challenge(api, route: Route) -> None:
-    response = call(api, route, {})
+def test_no_token_is_401_with_a_challenge(rejecting_api, route: Route) -> None:
+    response = call(rejecting_api, route, {})
     assert response.status == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["error"]["code"] == "unauthorized"
@@ -47,28 +48,39 @@ BAD_TOKENS = {
     "wrong audience": lambda entra: entra.token("Admin", aud="api://someone-else"),
     "wrong issuer": lambda entra: entra.token("Admin", iss="https://login.example.test/other-tenant/v2.0"),
     "bad signature": lambda entra: entra.token("Admin", key=_impostor(entra)),
-    "unknown key": lambda entra: entra.token("Admin", key=SigningKey()),
+    "unknown key": lambda entra: entra.token("Admin", key=_stranger()),
     "not a jwt": lambda entra: "not-a-token",
 }
 
 
+@functools.cache
+def _stranger() -> SigningKey:
+    """A key Entra never published (made once: an RSA key takes a while)."""
+    return SigningKey()
+
+
 def _impostor(entra) -> SigningKey:
     """Same kid as the real key, different private key: only the signature check catches it."""
-    return SigningKey(kid=entra.keys[0].kid)
+    return _impostor_of(entra.keys[0].kid)
+
+
+@functools.cache
+def _impostor_of(kid: str) -> SigningKey:
+    return SigningKey(kid=kid)
 
 
 @pytest.mark.parametrize("kind", BAD_TOKENS)
 @pytest.mark.parametrize("route", PROTECTED, ids=route_id)
-def test_invalid_tokens_are_401(api, entra, route: Route, kind: str) -> None:
-    response = call(api, route, {"authorization": f"Bearer {BAD_TOKENS[kind](entra)}"})
+def test_invalid_tokens_are_401(rejecting_api, entra, route: Route, kind: str) -> None:
+    response = call(rejecting_api, route, {"authorization": f"Bearer {BAD_TOKENS[kind](entra)}"})
     assert response.status == 401, response.body
     assert "invalid_token" in response.headers["WWW-Authenticate"]
 
 
 @pytest.mark.parametrize("route", PROTECTED, ids=route_id)
-def test_too_low_a_role_is_403(api, entra, route: Route) -> None:
+def test_too_low_a_role_is_403(rejecting_api, entra, route: Route) -> None:
     below = ROLE_BELOW[route.role]
-    response = call(api, route, entra.bearer(*([below] if below else [])))
+    response = call(rejecting_api, route, entra.bearer(*([below] if below else [])))
     assert response.status == 403, response.body
     assert response.json()["error"]["code"] == "forbidden"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine
 
 from shared_code import health
@@ -16,6 +17,7 @@ def test_health_is_ok_with_the_database_up(api) -> None:
     assert (response.status, response.json()) == (200, {"status": "ok", "database": "ok"})
 
 
+@pytest.mark.slow  # starts and stops a second PostgreSQL
 def test_health_is_503_naming_the_database_when_it_is_stopped(api, monkeypatch) -> None:
     server = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="bc-stopped-")) / "pg", keep_data=False)
     engine = create_engine(server.url("postgres"), connect_args={"timeout": 3})

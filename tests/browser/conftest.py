@@ -87,7 +87,8 @@ def serve_in_background(host: Any) -> str:
 
 
 @pytest.fixture(scope="session")
-def site() -> Site:
+def site(database: Any) -> Site:
+    """The dev host serving the site and the API (which reads the database) on a loopback port."""
     from shared_code.devhost import DevHost
 
     return Site(DevHost())

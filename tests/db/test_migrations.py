@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -14,12 +15,13 @@ from shared_code.db.base import Base
 from shared_code.db.engine import get_engine
 
 
-def test_models_and_migrations_agree() -> None:
+def test_models_and_migrations_agree(database) -> None:
     with get_engine().connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_server_default": True})
         assert compare_metadata(context, Base.metadata) == []
 
 
+@pytest.mark.slow  # a second database, migrated up, down and up
 def test_downgrade_to_base_and_upgrade_again(database) -> None:
     scratch = f"bc_migrations_{uuid.uuid4().hex[:8]}"
     admin = create_engine(database.url, isolation_level="AUTOCOMMIT")

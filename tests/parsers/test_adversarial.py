@@ -23,9 +23,17 @@ VBR_FOOTER = "Veeam Backup & Replication 12.1.1.56"
 
 
 def timed(action: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
+    """The action's value and the CPU seconds this thread spent on it: backtracking shows up in
+    CPU time, while a busy shared machine (which stretches wall time) does not."""
+    started = time.thread_time()
     value = action()
-    return value, time.perf_counter() - started
+    return value, time.thread_time() - started
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _parsers_loaded() -> None:
+    """Parser modules load on the first parse; their import is not the parse this file times."""
+    parse_mail(build_mail("Hello", text="nothing to parse"))
 
 
 def reading_seconds(raw: bytes) -> float:
@@ -33,6 +41,7 @@ def reading_seconds(raw: bytes) -> float:
     return timed(lambda: decode_mail(raw).document)[1]
 
 
+@pytest.mark.slow
 def test_a_five_megabyte_html_mail_parses_in_about_the_time_it_takes_to_read() -> None:
     padding = (
         "<div><p>Processing <b>disk</b> 1 of 3&nbsp;&amp; more</p><span>lorem ipsum dolor</span></div>\n"
@@ -52,6 +61,7 @@ def test_a_five_megabyte_html_mail_parses_in_about_the_time_it_takes_to_read() -
     assert seconds < FLOOR_FACTOR * floor, f"{seconds:.2f} s to parse, {floor:.2f} s to read"
 
 
+@pytest.mark.slow
 def test_ten_thousand_object_rows_parse_in_about_the_time_it_takes_to_read() -> None:
     rows = [(f"VM-{index:05d}", "Warning" if index % 997 == 0 else "Success", "") for index in range(10_000)]
     raw = build_mail(

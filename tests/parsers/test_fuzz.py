@@ -1,4 +1,8 @@
-"""Fuzzing: no bytes, however mangled, make an exception escape the pipeline.
+"""Fuzzing: no bytes, however mangled, make the decoder or a parser raise.
+
+``parse_mail`` never lets an exception escape: it turns one into an ``error`` outcome. So the
+check reads that channel too: the only error a mangled mail may give is a ``ParseError`` (a
+report missing a part every report has); any other exception is a crash the pipeline caught.
 
 Bounded for CI. The longer run, documented in the closing report:
 
@@ -10,11 +14,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared_code.parsers import ParseOutcome, parse_mail
+from shared_code.parsers.base import ParseError
 from shared_code.parsers.mime import decode_mail
+from shared_code.parsers.veeam import VeeamParser
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # The 400 kB corpus mail makes every mutation slow to shrink; the others cover its layout.
@@ -90,6 +97,10 @@ def mutated_mail(draw: st.DrawFn) -> bytes:
 
 def check(outcome: ParseOutcome) -> None:
     assert isinstance(outcome, ParseOutcome)
+    if outcome.kind == "error":
+        assert outcome.error is not None and outcome.error.startswith(f"{ParseError.__name__}: "), (
+            f"{outcome.parser_name or 'the decoder'} raised: {outcome.error}"
+        )
     assert (outcome.kind == "parsed") == (outcome.result is not None)
     assert (outcome.kind == "error") == (outcome.error is not None)
     result = outcome.corpus_result()
@@ -99,6 +110,7 @@ def check(outcome: ParseOutcome) -> None:
         assert all(item["status"] in STATUSES and item["name"] for item in result["objects"])  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated_mail())
 def test_mutated_corpus_mails_never_crash_the_pipeline(raw: bytes) -> None:
@@ -106,14 +118,27 @@ def test_mutated_corpus_mails_never_crash_the_pipeline(raw: bytes) -> None:
     check(parse_mail(raw))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.binary(max_size=20_000))
 def test_random_bytes_never_crash_the_pipeline(raw: bytes) -> None:
     check(parse_mail(raw))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.sampled_from(SEEDS), st.text(max_size=2000))
 def test_random_text_as_a_body_never_crashes_the_pipeline(seed: bytes, text: str) -> None:
     head, _, _ = seed.partition(b"\n\n")
     check(parse_mail(head + b"\n\n" + text.encode("utf-8", "surrogatepass")))
+
+
+def test_the_check_fails_when_a_parser_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(self: VeeamParser, mail: object) -> None:
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(VeeamParser, "parse", explode)
+    outcome = parse_mail((FIXTURES / "mail" / "veeam_backup_failed.eml").read_bytes())
+
+    with pytest.raises(AssertionError, match="veeam raised: IndexError: list index out of range"):
+        check(outcome)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.support.loopback import LoopbackServer
 
 TENANT_ID = "11111111-2222-3333-4444-555555555555"
 AUDIENCE = "api://backupchecks-test"
@@ -27,10 +28,12 @@ class SigningKey:
 
 
 class FakeEntra:
-    """Serves ``/<tenant>/discovery/v2.0/keys``; counts fetches so caching can be asserted."""
+    """Serves ``/<tenant>/discovery/v2.0/keys``; counts fetches so caching can be asserted.
+
+    Its address is fixed on creation; it serves (and makes its first key) from ``start()``."""
 
     def __init__(self) -> None:
-        self.keys = [SigningKey()]
+        self.keys: list[SigningKey] = []
         self.fetches = 0
         entra = self
 
@@ -47,12 +50,17 @@ class FakeEntra:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.loopback = LoopbackServer(Handler, "fake-entra")
+
+    def start(self) -> FakeEntra:
+        if not self.loopback.started:
+            self.keys = [SigningKey()]
+            self.loopback.start()
+        return self
 
     @property
     def authority(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return f"http://127.0.0.1:{self.loopback.port}"
 
     @property
     def jwks_url(self) -> str:
@@ -98,4 +106,4 @@ class FakeEntra:
         return {"authorization": f"Bearer {self.token(*roles, **kwargs)}"}
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.loopback.stop()

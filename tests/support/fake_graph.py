@@ -19,14 +19,18 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
+import tempfile
 import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.support.loopback import LoopbackServer
 from tests.support.tls import LoopbackTls, loopback_tls
 
 TENANT_ID = "99999999-8888-7777-6666-555555555555"
@@ -77,22 +81,28 @@ def _error(status: int, code: str, message: str) -> Response:
 
 
 class FakeGraph:
-    def __init__(self, tls: LoopbackTls | None = None, *, page_size: int = 10) -> None:
-        self.tls = tls or loopback_tls()
+    def __init__(self, *, page_size: int = 10) -> None:
+        self.tls = LoopbackTls.in_directory(Path(tempfile.mkdtemp(prefix="bc-tls-")))  # written by start()
         self.page_size = page_size
         self.repeat_items = False  # delta pages repeat the previous page's last item, as Graph may
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self.tokens: set[str] = set()  # issued access tokens outlive reset(), as the app caches them
         self.reset()
-        self.server = _server(self)
-        threading.Thread(target=self.server.serve_forever, name="fake-graph", daemon=True).start()
+        self.loopback = LoopbackServer(_handler(self), "fake-graph")
+
+    def start(self) -> FakeGraph:
+        """Serve, over TLS from a new loopback CA (the address and CA bundle path were fixed before)."""
+        if not self.loopback.started:
+            loopback_tls(self.tls.ca_bundle.parent)
+            self.loopback.start(self.tls.server_context())
+        return self
 
     # --- configuration the app is pointed at -----------------------------------------------------
 
     @property
     def authority(self) -> str:
-        return f"https://127.0.0.1:{self.server.server_port}"
+        return f"https://127.0.0.1:{self.loopback.port}"
 
     @property
     def base_url(self) -> str:
@@ -171,7 +181,8 @@ class FakeGraph:
         return self.count("GET", f"/messages/{message_id}/$value")
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.loopback.stop()
+        shutil.rmtree(self.tls.ca_bundle.parent, ignore_errors=True)
 
     # --- request handling ------------------------------------------------------------------------
 
@@ -359,7 +370,7 @@ def _expiry_problem(value: str) -> str | None:
     return None
 
 
-def _server(graph: FakeGraph) -> ThreadingHTTPServer:
+def _handler(graph: FakeGraph) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as the SDK's pooled client expects
         disable_nagle_algorithm = True  # headers and body go out in two writes
@@ -382,7 +393,4 @@ def _server(graph: FakeGraph) -> ThreadingHTTPServer:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    server.socket = graph.tls.server_context().wrap_socket(server.socket, server_side=True)
-    return server
+    return Handler

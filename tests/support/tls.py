@@ -25,6 +25,10 @@ class LoopbackTls:
     cert_chain: Path  # server certificate + CA, for the server
     key: Path
 
+    @classmethod
+    def in_directory(cls, directory: Path) -> LoopbackTls:
+        return cls(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+
     def server_context(self) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_chain, self.key)
@@ -54,7 +58,7 @@ def loopback_tls(directory: Path | None = None) -> LoopbackTls:
         .sign(ca_key, hashes.SHA256())
     )
     ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
-    tls = LoopbackTls(directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    tls = LoopbackTls.in_directory(directory)
     tls.ca_bundle.write_bytes(ca_pem)
     tls.cert_chain.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM) + ca_pem)
     tls.key.write_bytes(

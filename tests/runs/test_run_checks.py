@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
@@ -133,6 +134,7 @@ def add_runs(db: Session, jobs: list, count: int, *, start: int = 0) -> None:
     db.commit()
 
 
+@pytest.mark.slow  # writes 10,000 runs
 def test_the_statement_count_is_the_same_for_10_and_10000_runs(db: Session, api) -> None:
     jobs = [a_job(db) for _ in range(10)]
     add_runs(db, jobs, 10)
