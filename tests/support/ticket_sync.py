@@ -4,6 +4,8 @@ provider pointed at the fake: what the poll and resolve tests share."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 
 from pydantic import SecretStr
@@ -49,6 +51,22 @@ def fake_provider(
         retry=RetryPolicy(budget_seconds=retry_budget, first_backoff=0.05, max_backoff=0.2),
     )
     return AutotaskProvider(client)
+
+
+def opener(
+    autotask: SyncFakeAutotask, **options: float
+) -> Callable[[], AbstractContextManager[AutotaskProvider]]:
+    """What the services take to reach Autotask: a provider pointed at the fake, closed after use."""
+
+    @contextmanager
+    def open_provider() -> Iterator[AutotaskProvider]:
+        provider = fake_provider(autotask, **options)
+        try:
+            yield provider
+        finally:
+            provider.client.close()
+
+    return open_provider
 
 
 def linked_run(

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared_code.psa.provider import ReferenceData
 from tests.support.fake_autotask_sync import SyncFakeAutotask
+from tests.support.ticket_sync import fake_provider
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +27,13 @@ def autotask(sync_autotask: SyncFakeAutotask) -> SyncFakeAutotask:
     sync_autotask.reset()
     forget_zones()
     return sync_autotask
+
+
+@pytest.fixture
+def reference(autotask: SyncFakeAutotask) -> ReferenceData:
+    """The fake's picklists, as a refresh of the reference data stores them."""
+    provider = fake_provider(autotask)
+    try:
+        return provider.reference_data()
+    finally:
+        provider.client.close()

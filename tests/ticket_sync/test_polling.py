@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -22,34 +21,14 @@ from tests.support.ticket_sync import (
     COMPLETE,
     IN_PROGRESS,
     enable_autotask,
-    fake_provider,
     linked_run,
     many_linked_runs,
+    opener,
 )
-
-TICKET_READS = ("POST", "GET")
-
-
-@pytest.fixture
-def reference(autotask: SyncFakeAutotask) -> ReferenceData:
-    provider = fake_provider(autotask)
-    try:
-        return provider.reference_data()
-    finally:
-        provider.client.close()
 
 
 def poll(db: Session, autotask: SyncFakeAutotask, reference: ReferenceData, run_ids, **options) -> PollResult:
-    provider_options = options.pop("provider", {})
-
-    @contextmanager
-    def factory():
-        provider = fake_provider(autotask, **provider_options)
-        try:
-            yield provider
-        finally:
-            provider.client.close()
-
+    factory = opener(autotask, **options.pop("provider", {}))
     settings = enable_autotask(db, autotask)
     db.commit()
     before = len(autotask.requests)

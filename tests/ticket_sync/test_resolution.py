@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -21,30 +20,9 @@ from shared_code.runs.app_settings import load_app_settings
 from tests.support import fake_autotask
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
-from tests.support.ticket_sync import COMPLETE, IN_PROGRESS, enable_autotask, fake_provider, linked_run
+from tests.support.ticket_sync import COMPLETE, IN_PROGRESS, enable_autotask, linked_run, opener
 
 NOW = datetime(2026, 12, 2, 19, 30, tzinfo=UTC)  # 20:30 in Amsterdam
-
-
-@pytest.fixture
-def reference(autotask: SyncFakeAutotask) -> ReferenceData:
-    provider = fake_provider(autotask)
-    try:
-        return provider.reference_data()
-    finally:
-        provider.client.close()
-
-
-def opener(autotask: SyncFakeAutotask):
-    @contextmanager
-    def open_provider():
-        provider = fake_provider(autotask)
-        try:
-            yield provider
-        finally:
-            provider.client.close()
-
-    return open_provider
 
 
 def resolve(
