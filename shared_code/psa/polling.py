@@ -27,8 +27,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from shared_code.api.fields import Id
-from shared_code.api.models import RequestModel
 from shared_code.db.models import AppSettings
 from shared_code.psa.linked_runs import (
     PollScope,
@@ -38,6 +36,8 @@ from shared_code.psa.linked_runs import (
     resolve_linked_runs,
 )
 from shared_code.psa.provider import PsaError, PsaProvider, ReferenceData, Ticket, about_run
+from shared_code.schema.fields import Id
+from shared_code.schema.models import RequestModel
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +138,6 @@ def poll_linked_tickets(
         return not_polled(reason).model_copy(
             update={"skipped_run_ids": scope.skipped_run_ids, "unknown_run_ids": scope.unknown_run_ids}
         )
-    # End the read transaction: no connection waits idle in a transaction while the PSA answers.
-    session.commit()
     completed_status = settings.autotask_completed_status_id
     assert completed_status is not None  # checked by poll_reason_not_to
     if scope.ticket_ids:

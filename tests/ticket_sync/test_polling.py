@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from shared_code.app_settings import load_app_settings
 from shared_code.db.models import JobRun, Ticket, TicketJobRun
 from shared_code.psa.polling import PollResult, poll_linked_tickets
 from shared_code.psa.provider import ReferenceData
-from shared_code.runs.app_settings import load_app_settings
-from shared_code.runs.autotask_state import autotask_state
+from shared_code.psa.run_ticket import autotask_state
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
 from tests.support.ticket_sync import (

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared_code.app_settings import load_app_settings
 from shared_code.db.engine import get_sessionmaker
 from shared_code.db.models import AuditLog, JobRun, Ticket
 from shared_code.errors import Conflict, UpstreamError
@@ -16,7 +17,6 @@ from shared_code.psa.autotask.provider import internal_publish_id
 from shared_code.psa.polling import poll_linked_tickets
 from shared_code.psa.provider import ReferenceData
 from shared_code.psa.resolution import resolve_run_ticket
-from shared_code.runs.app_settings import load_app_settings
 from tests.support import fake_autotask
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
@@ -135,6 +135,7 @@ def test_a_status_change_accepted_but_ignored_is_a_502_and_nothing_is_resolved(
         "observed_status_id": 1,
         "observed_status_label": "New",
         "ticket_found": True,
+        "note_id": max(autotask.notes),
     }
     assert db.get(JobRun, run.id).ticket_resolved_at is None
     assert db.scalars(
@@ -172,23 +173,27 @@ def test_resolve_is_refused_with_409_naming_why_and_without_calling_autotask(
     assert resolve.requests == []
 
 
-def test_a_ticket_deleted_in_autotask_is_marked_and_refused(
+def test_a_ticket_deleted_in_autotask_is_marked_and_said_so(
     db: Session, autotask: SyncFakeAutotask, reference: ReferenceData
 ) -> None:
     run = linked_run(db, autotask)
     db.commit()
     autotask.delete_ticket(run.autotask_ticket_id)
 
-    with pytest.raises(Conflict) as raised:
-        resolve(db, autotask, reference, run.id)
+    result = resolve(db, autotask, reference, run.id)
 
-    assert raised.value.code == "deleted_in_psa"
+    assert (result.outcome, result.resolved_run_ids, result.note_id) == ("deleted_in_psa", [], None)
+    assert "Link or create a replacement" in result.message
+    assert (result.autotask.ticket_deleted_in_psa, result.autotask.resolve_blocked_reason) == (
+        True,
+        "deleted_in_psa",
+    )
     marked = db.get(JobRun, run.id)
     assert (marked.autotask_ticket_deleted_at is not None, marked.autotask_ticket_id) == (
         True,
         run.autotask_ticket_id,
     )
-    assert all(m == "GET" for m, _ in resolve.requests)
+    assert resolve.requests == [("GET", f"/Tickets/{run.autotask_ticket_id}")]
 
 
 def test_post_resolution_alignment(db: Session, autotask: SyncFakeAutotask, reference: ReferenceData) -> None:
@@ -210,8 +215,7 @@ def test_post_resolution_alignment(db: Session, autotask: SyncFakeAutotask, refe
         db, load_app_settings(db), opener(autotask), reference, [ours.id, straggler.id, theirs.id]
     )
     db.commit()
-    with pytest.raises(Conflict, match="already completed in Autotask"):
-        resolve(db, autotask, reference, theirs_too.id)
+    found_completed = resolve(db, autotask, reference, theirs_too.id)
 
     origins = {
         run_id: db.get(JobRun, run_id).ticket_resolution_origin
@@ -223,6 +227,7 @@ def test_post_resolution_alignment(db: Session, autotask: SyncFakeAutotask, refe
         theirs.id: "psa",
         theirs_too.id: "psa",
     }
+    assert found_completed.outcome == "completed_in_psa"
     assert [m for m, _ in resolve.requests] == ["GET"]  # found completed: nothing written
 
 
