@@ -140,12 +140,15 @@ def poll_linked_tickets(
         )
     completed_status = settings.autotask_completed_status_id
     assert completed_status is not None  # checked by poll_reason_not_to
+    requests, observations = None, []
     if scope.ticket_ids:
-        # Closing the provider at the end also stops what is still in flight after the budget ran out.
-        with open_provider() as provider, _Requests(provider, started + budget_seconds) as requests:
-            observations = _observe(requests, scope, completed_status)
-    else:
-        requests, observations = None, []
+        try:
+            # Closing the provider at the end also stops what is in flight after the budget ran out.
+            with open_provider() as provider, _Requests(provider, started + budget_seconds) as requests:
+                observations = _observe(requests, scope, completed_status)
+        except PsaError as error:  # no provider at all (settings, secret): every ticket failed
+            log.warning("autotask poll: no connection to Autotask: %s", _why(error))
+            observations = [Observation(t, "failed", error=_why(error)) for t in scope.ticket_ids]
     result = _apply(session, scope, observations, reference, at=now())
     return result.model_copy(
         update={

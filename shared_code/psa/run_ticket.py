@@ -18,9 +18,14 @@ ResolveBlock = Literal[
 BLOCK_MESSAGES: dict[str, str] = {
     "autotask_disabled": "The Autotask integration is disabled.",
     "no_completed_status": "No Autotask 'completed' status is configured.",
-    "no_ticket": "The run has no Autotask ticket.",
-    "deleted_in_psa": "The ticket was deleted in Autotask.",
+    "no_ticket": "The run has no Autotask ticket (or only a ticket number not looked up yet).",
+    "deleted_in_psa": "The ticket was deleted in Autotask; link or create a replacement.",
     "already_resolved": "The ticket is already resolved.",
+}
+
+RESOLUTION_BADGES: dict[str | None, Literal["Resolved by PSA", "Resolved by Backupchecks"]] = {
+    "psa": "Resolved by PSA",
+    "backupchecks": "Resolved by Backupchecks",
 }
 
 
@@ -51,7 +56,7 @@ def resolve_blocked_reason(settings: AppSettings, run: RunTicketFields) -> Resol
         return "autotask_disabled"
     if settings.autotask_completed_status_id is None:
         return "no_completed_status"
-    if run.autotask_ticket_id is None:
+    if run.autotask_ticket_id is None or run.autotask_ticket_id <= 0:  # no usable ticket id
         return "no_ticket"
     if run.autotask_ticket_deleted_at is not None:
         return "deleted_in_psa"
@@ -71,8 +76,15 @@ class AutotaskTicketState(BaseModel):
     resolution_origin: Literal["psa", "backupchecks"] | None = Field(
         description="'psa': Resolved by PSA; 'backupchecks': Resolved by Backupchecks."
     )
+    resolution_badge: Literal["Resolved by PSA", "Resolved by Backupchecks"] | None = Field(
+        description="The resolution-origin badge's text."
+    )
     resolved_at: datetime | None
     ticket_deleted_in_psa: bool
+    deleted_in_psa_warning: str | None = Field(
+        description="The deleted-in-PSA banner's text: the ticket is gone from Autotask, its actions are "
+        "blocked, its id, number and URL are kept; link or create a replacement."
+    )
     can_resolve: bool
     resolve_blocked_reason: ResolveBlock | None
     resolve_blocked_message: str | None = Field(description="The blocked reason, for people.")
@@ -90,9 +102,21 @@ def autotask_state(settings: AppSettings, run: Any) -> AutotaskTicketState:
         status_snapshot=run.ticket_status_snapshot,
         last_polled_at=run.ticket_last_polled_at,
         resolution_origin=run.ticket_resolution_origin,
+        resolution_badge=RESOLUTION_BADGES.get(run.ticket_resolution_origin),
         resolved_at=run.ticket_resolved_at,
         ticket_deleted_in_psa=run.autotask_ticket_deleted_at is not None,
+        deleted_in_psa_warning=_deleted_warning(run),
         can_resolve=blocked is None,
         resolve_blocked_reason=blocked,
         resolve_blocked_message=BLOCK_MESSAGES[blocked] if blocked else None,
+    )
+
+
+def _deleted_warning(run: Any) -> str | None:
+    if run.autotask_ticket_deleted_at is None:
+        return None
+    name = run.autotask_ticket_number or run.autotask_ticket_id
+    return (
+        f"Autotask ticket {name} was deleted in Autotask (noticed {run.autotask_ticket_deleted_at:%Y-%m-%d %H:%M} UTC). "
+        "Ticket actions are blocked; link or create a replacement ticket."
     )

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from shared_code.app_settings import load_app_settings
 from shared_code.db.models import JobRun, Ticket, TicketJobRun
 from shared_code.psa.polling import PollResult, poll_linked_tickets
-from shared_code.psa.provider import ReferenceData
+from shared_code.psa.provider import PsaNotConfigured, ReferenceData
 from shared_code.psa.run_ticket import autotask_state
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
@@ -273,4 +273,21 @@ def test_a_disabled_integration_polls_nothing_and_says_so(
         "The Autotask integration is disabled: nothing was polled.",
     )
     assert autotask.requests[before:] == []
+    assert state(db, run.id)["ticket_last_polled_at"] is None
+
+
+def test_no_connection_to_autotask_fails_every_ticket_and_not_the_poll(
+    db: Session, autotask: SyncFakeAutotask, reference: ReferenceData
+) -> None:
+    run = linked_run(db, autotask)
+    settings = enable_autotask(db, autotask)
+    db.commit()
+
+    def unconfigured():
+        raise PsaNotConfigured("The Autotask user name, tracking identifier and secret must all be set.")
+
+    result = poll_linked_tickets(db, settings, unconfigured, reference, [run.id])
+
+    assert (result.polled, result.counts.failed, result.requests) == (True, 1, 0)
+    assert result.failed[0].error.startswith("psa_not_configured")
     assert state(db, run.id)["ticket_last_polled_at"] is None
