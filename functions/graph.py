@@ -16,7 +16,6 @@ from functions.http import QUEUE_CONNECTION, api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call, RawResponse
 from shared_code.config import get_settings
-from shared_code.mail import webhook
 from shared_code.mail.queue import GRAPH_EVENTS_QUEUE, INGEST_QUEUE
 
 bp = func.Blueprint()
@@ -34,7 +33,9 @@ WEBHOOK: dict[str, Any] = {
 
 def _answer(call: Call, queue_messages: Callable[[bytes, str | None], list[str]]) -> RawResponse:
     """Graph's validation handshake (the token echoed as text), else 202 with the messages queued."""
-    token = webhook.validation_token(call.params)
+    from shared_code.mail.webhook import validation_token
+
+    token = validation_token(call.params)
     if token is not None:
         return RawResponse(
             token, status=200, content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"}
@@ -47,13 +48,17 @@ def _answer(call: Call, queue_messages: Callable[[bytes, str | None], list[str]]
 @api_route(bp, "POST", "graph/notifications", queue_output=INGEST_QUEUE, **WEBHOOK)
 def graph_notifications(call: Call) -> RawResponse:
     """Graph change notifications: validation handshake, clientState check, message ids queued."""
-    return _answer(call, webhook.message_ids)
+    from shared_code.mail.webhook import message_ids
+
+    return _answer(call, message_ids)
 
 
 @api_route(bp, "POST", "graph/lifecycle", queue_output=GRAPH_EVENTS_QUEUE, **WEBHOOK)
 def graph_lifecycle(call: Call) -> RawResponse:
     """Graph lifecycle notifications (reauthorize, subscription removed, missed), queued for handling."""
-    return _answer(call, webhook.lifecycle_messages)
+    from shared_code.mail.webhook import lifecycle_messages
+
+    return _answer(call, lifecycle_messages)
 
 
 @bp.timer_trigger(arg_name="timer", schedule=CATCH_UP_SCHEDULE, run_on_startup=False, use_monitor=True)

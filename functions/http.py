@@ -1,7 +1,10 @@
 """The one way to declare an HTTP route: path, method, least role, models; the plumbing does the rest.
 
-    @api_route(bp, "GET", "runs/{run_id:int}", role=Role.VIEWER, response=RunDetail, tag="runs")
-    def get_run(call: Call) -> RunDetail: ...
+    @api_route(bp, "GET", "runs/{run_id:int}", role=Role.VIEWER, response="shared_code.runs.details:RunDetail", tag="runs")
+    def get_run(call: Call) -> RunDetail:
+        from shared_code.runs.details import run_detail  # the service loads on the first call
+
+        return run_detail(call.db, call.path["run_id"])
 
 The decorator records the route in the route table (auth matrix, OpenAPI) and registers a
 thin Azure Functions HTTP trigger that hands the request to ``shared_code.api.dispatch``.
@@ -12,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import azure.functions as func
-from pydantic import BaseModel
 
 from shared_code.api.auth import Role
 from shared_code.api.dispatch import ApiRequest, ApiResponse, handle
-from shared_code.api.routing import Handler, Route, declare
+from shared_code.api.routing import Handler, ModelRef, Route, declare
 
 QUEUE_CONNECTION = "AzureWebJobsStorage"
 
@@ -28,16 +30,18 @@ def api_route(
     *,
     role: Role,
     tag: str,
-    query: type[BaseModel] | None = None,
-    body: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    query: ModelRef | None = None,
+    body: ModelRef | None = None,
+    response: ModelRef | None = None,
     status: int = 200,
     raw_content_type: str | None = None,
     errors: tuple[int, ...] = (),
     queue_output: str | None = None,
 ) -> Callable[[Handler], Handler]:
-    """Declare a route. ``queue_output`` names a Storage queue the handler may put messages on
-    (``call.outbox``); they are written by the host's output binding after the handler returns."""
+    """Declare a route. Models are best named as "module:Class" and the services imported inside
+    the handler, so that start-up loads neither (``tests/test_startup.py``). ``queue_output`` names
+    a Storage queue the handler may put messages on (``call.outbox``); they are written by the
+    host's output binding after the handler returns."""
 
     def decorate(handler: Handler) -> Handler:
         summary = (handler.__doc__ or handler.__name__).strip().splitlines()[0]

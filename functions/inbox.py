@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
-from shared_code.mail.inbox import (
-    Approval,
-    ApproveBody,
-    DeleteBody,
-    Deletion,
-    InboxPage,
-    InboxQuery,
-    MailView,
-    Reparse,
-    approve,
-    delete_mails,
-    get_mail,
-    list_inbox,
-    reparse,
-)
+
+if TYPE_CHECKING:
+    from shared_code.mail.inbox import Approval, Deletion, InboxPage, MailView, Reparse
 
 bp = func.Blueprint()
+INBOX = "shared_code.mail.inbox"
 
 
-@api_route(bp, "GET", "inbox", role=Role.VIEWER, tag="inbox", query=InboxQuery, response=InboxPage)
+@api_route(bp, "GET", "inbox", role=Role.VIEWER, tag="inbox", query=f"{INBOX}:InboxQuery", response=f"{INBOX}:InboxPage")
 def list_inbox_mail(call: Call) -> InboxPage:
     """Mail waiting in the Inbox, newest first, with its parse result."""
+    from shared_code.mail.inbox import list_inbox
+
     return list_inbox(call.db, call.query)
 
 
@@ -38,12 +31,14 @@ def list_inbox_mail(call: Call) -> InboxPage:
     "inbox/{mail_id:long}/approve",
     role=Role.OPERATOR,
     tag="inbox",
-    body=ApproveBody,
-    response=Approval,
+    body=f"{INBOX}:ApproveBody",
+    response=f"{INBOX}:Approval",
     errors=(409,),
 )
 def approve_inbox_mail(call: Call) -> Approval:
     """Approve a new job for a customer: every Inbox mail of the job becomes a run."""
+    from shared_code.mail.inbox import approve
+
     return approve(call.db, call.path["mail_id"], call.body, call.actor)
 
 
@@ -53,21 +48,29 @@ def approve_inbox_mail(call: Call) -> Approval:
     "inbox/{mail_id:long}/reparse",
     role=Role.OPERATOR,
     tag="inbox",
-    response=Reparse,
+    response=f"{INBOX}:Reparse",
     errors=(409,),
 )
 def reparse_inbox_mail(call: Call) -> Reparse:
     """Run the current parsers on a stored Inbox mail again; a known job's mail is booked."""
+    from shared_code.mail.inbox import reparse
+
     return reparse(call.db, call.path["mail_id"], call.actor)
 
 
-@api_route(bp, "POST", "inbox/delete", role=Role.OPERATOR, tag="inbox", body=DeleteBody, response=Deletion)
+@api_route(
+    bp, "POST", "inbox/delete", role=Role.OPERATOR, tag="inbox", body=f"{INBOX}:DeleteBody", response=f"{INBOX}:Deletion"
+)
 def delete_inbox_mail(call: Call) -> Deletion:
     """Soft-delete Inbox mail (booked mail stays with its run)."""
+    from shared_code.mail.inbox import delete_mails
+
     return delete_mails(call.db, call.body.mail_ids, call.actor)
 
 
-@api_route(bp, "GET", "mails/{mail_id:long}", role=Role.VIEWER, tag="inbox", response=MailView)
+@api_route(bp, "GET", "mails/{mail_id:long}", role=Role.VIEWER, tag="inbox", response=f"{INBOX}:MailView")
 def get_stored_mail(call: Call) -> MailView:
     """A stored mail: bodies, parse result and objects, and the run it became."""
+    from shared_code.mail.inbox import get_mail
+
     return get_mail(call.db, call.path["mail_id"])

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import QUEUE_CONNECTION, api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
-from shared_code.mail.failures import FailureItem, FailureList, FailureQuery, list_failures, retry_failure
 from shared_code.mail.queue import INGEST_QUEUE
 
+if TYPE_CHECKING:
+    from shared_code.mail.failures import FailureItem, FailureList
+
 bp = func.Blueprint()
+FAILURES = "shared_code.mail.failures"
 
 
 @bp.queue_trigger(arg_name="message", queue_name=INGEST_QUEUE, connection=QUEUE_CONNECTION)
@@ -29,11 +34,13 @@ def mail_ingest(message: func.QueueMessage) -> None:
     "ingestion/failures",
     role=Role.VIEWER,
     tag="ingestion",
-    query=FailureQuery,
-    response=FailureList,
+    query=f"{FAILURES}:FailureQuery",
+    response=f"{FAILURES}:FailureList",
 )
 def list_ingestion_failures(call: Call) -> FailureList:
     """Mail that could not be ingested, with the reason and the number of attempts (unresolved by default)."""
+    from shared_code.mail.failures import list_failures
+
     return list_failures(call.db, call.query)
 
 
@@ -43,9 +50,11 @@ def list_ingestion_failures(call: Call) -> FailureList:
     "ingestion/failures/{failure_id:int}/retry",
     role=Role.OPERATOR,
     tag="ingestion",
-    response=FailureItem,
+    response=f"{FAILURES}:FailureItem",
     errors=(409,),
 )
 def retry_ingestion_failure(call: Call) -> FailureItem:
     """Put a failed Graph message back on the ingestion queue."""
+    from shared_code.mail.failures import retry_failure
+
     return retry_failure(call.db, call.path["failure_id"], call.actor)

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
-from shared_code.runs.run_checks import RunChecksPage, RunChecksQuery, run_checks
+
+if TYPE_CHECKING:
+    from shared_code.runs.run_checks import RunChecksPage
 
 bp = func.Blueprint()
 
 
 @api_route(
-    bp, "GET", "run-checks", role=Role.VIEWER, tag="run-checks", query=RunChecksQuery, response=RunChecksPage
+    bp,
+    "GET",
+    "run-checks",
+    role=Role.VIEWER,
+    tag="run-checks",
+    query="shared_code.runs.run_checks:RunChecksQuery",
+    response="shared_code.runs.run_checks:RunChecksPage",
 )
 def list_run_checks(call: Call) -> RunChecksPage:
     """Unreviewed runs grouped by customer and job, newest first, with their indicators."""
+    from shared_code.runs.run_checks import run_checks
+
     return run_checks(call.db, call.query)

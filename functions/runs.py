@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
-from shared_code.runs.details import RunDetail, run_detail
-from shared_code.runs.reviews import ReviewResult, RunSelection, review, unreview
+
+if TYPE_CHECKING:
+    from shared_code.runs.details import RunDetail
+    from shared_code.runs.reviews import ReviewResult
 
 bp = func.Blueprint()
+REVIEWS = "shared_code.runs.reviews"
 
 
-@api_route(bp, "GET", "runs/{run_id:int}", role=Role.VIEWER, tag="runs", response=RunDetail)
+@api_route(bp, "GET", "runs/{run_id:int}", role=Role.VIEWER, tag="runs", response="shared_code.runs.details:RunDetail")
 def get_run(call: Call) -> RunDetail:
     """A run's objects, mail, tickets and remarks (linked or open on its job), and Autotask state."""
+    from shared_code.runs.details import run_detail
+
     return run_detail(call.db, call.path["run_id"])
 
 
@@ -25,12 +32,14 @@ def get_run(call: Call) -> RunDetail:
     "runs/review",
     role=Role.OPERATOR,
     tag="runs",
-    body=RunSelection,
-    response=ReviewResult,
+    body=f"{REVIEWS}:RunSelection",
+    response=f"{REVIEWS}:ReviewResult",
     errors=(404,),
 )
 def review_runs(call: Call) -> ReviewResult:
     """Mark runs reviewed (idempotent; unknown ids: 404 naming them, nothing changed)."""
+    from shared_code.runs.reviews import review
+
     return review(call.db, call.body, call.actor)
 
 
@@ -40,10 +49,12 @@ def review_runs(call: Call) -> ReviewResult:
     "runs/unreview",
     role=Role.OPERATOR,
     tag="runs",
-    body=RunSelection,
-    response=ReviewResult,
+    body=f"{REVIEWS}:RunSelection",
+    response=f"{REVIEWS}:ReviewResult",
     errors=(404,),
 )
 def unreview_runs(call: Call) -> ReviewResult:
     """Mark runs unreviewed again (idempotent; unknown ids: 404 naming them, nothing changed)."""
+    from shared_code.runs.reviews import unreview
+
     return unreview(call.db, call.body, call.actor)

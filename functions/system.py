@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call, RawResponse
 from shared_code.api.system import Me, openapi_json, who_am_i
-from shared_code.health import Health, check_health
-from shared_code.pipeline_status import PipelineStatus, pipeline_status
+
+if TYPE_CHECKING:
+    from shared_code.health import Health
+    from shared_code.pipeline_status import PipelineStatus
 
 bp = func.Blueprint()
 
 
-@api_route(bp, "GET", "health", role=Role.ANONYMOUS, response=Health, tag="system")
+@api_route(bp, "GET", "health", role=Role.ANONYMOUS, response="shared_code.health:Health", tag="system")
 def health(call: Call) -> Health:
     """Liveness and database reachability (503 naming what is down)."""
+    from shared_code.health import check_health
+
     return check_health()
 
 
@@ -32,8 +38,12 @@ def me(call: Call) -> Me:
     return who_am_i(call.principal)
 
 
-@api_route(bp, "GET", "status", role=Role.VIEWER, response=PipelineStatus, tag="system")
+@api_route(
+    bp, "GET", "status", role=Role.VIEWER, response="shared_code.pipeline_status:PipelineStatus", tag="system"
+)
 def status(call: Call) -> PipelineStatus:
     """The mail pipeline's state: Graph subscription, newest mail, last catch-up, failures waiting,
     jobs overdue, and what needs attention."""
+    from shared_code.pipeline_status import pipeline_status
+
     return pipeline_status(call.db)

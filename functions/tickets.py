@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import azure.functions as func
-from pydantic import BaseModel, create_model
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
-from shared_code.schema.paging import PageInfo
-from shared_code.tickets.kinds import REMARKS, TICKETS, NoteKind
-from shared_code.tickets.notes import (
-    LinkResult,
-    NoteCreate,
-    NoteLinks,
-    NoteListQuery,
-    create_note,
-    link_note,
-    list_notes,
-    resolve_note,
-    view_model,
-)
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from shared_code.tickets.kinds import NoteKind
 
 bp = func.Blueprint()
+NOTES = "shared_code.tickets.notes"
 
 
 def _named(name: str, doc: str, handler: Callable[[Call], object]) -> Callable[[Call], object]:
@@ -33,40 +26,44 @@ def _named(name: str, doc: str, handler: Callable[[Call], object]) -> Callable[[
     return handler
 
 
-def declare_note_routes(kind: NoteKind) -> None:
-    view = view_model(kind)
-    listing: type[BaseModel] = create_model(
-        f"{view.__name__[:-4]}List", items=(list[view], ...), page=(PageInfo, ...)
-    )
-    tag, path = kind.plural, kind.plural
+def declare_note_routes(name: str, plural: str) -> None:
+    """The routes of one kind of note (``NoteKind.name`` and ``.plural``); the kind, its models
+    and the services load on the first call."""
+    view, listing = f"{NOTES}:{name.capitalize()}View", f"{NOTES}:{name.capitalize()}List"
+    tag, path = plural, plural
+
+    def kind() -> NoteKind:
+        from shared_code.tickets.kinds import KINDS
+
+        return KINDS[plural]
 
     def list_handler(call: Call) -> BaseModel:
-        items, page = list_notes(call.db, kind, call.query)
-        return listing(items=items, page=page)
+        from shared_code.tickets.notes import list_model, list_notes
+
+        items, page = list_notes(call.db, kind(), call.query)
+        return list_model(kind())(items=items, page=page)
 
     def create_handler(call: Call) -> object:
-        return create_note(call.db, kind, call.body, call.actor)
+        from shared_code.tickets.notes import create_note
+
+        return create_note(call.db, kind(), call.body, call.actor)
 
     def resolve_handler(call: Call) -> object:
-        return resolve_note(call.db, kind, call.path["note_id"], call.actor)
+        from shared_code.tickets.notes import resolve_note
+
+        return resolve_note(call.db, kind(), call.path["note_id"], call.actor)
 
     def link_handler(call: Call) -> object:
-        return link_note(call.db, kind, call.path["note_id"], call.body, call.actor)
+        from shared_code.tickets.notes import link_note
 
-    api_route(bp, "GET", path, role=Role.VIEWER, tag=tag, query=NoteListQuery, response=listing)(
-        _named(
-            f"list_{kind.plural}",
-            f"{kind.plural.capitalize()}, newest first; open ones by default.",
-            list_handler,
-        )
+        return link_note(call.db, kind(), call.path["note_id"], call.body, call.actor)
+
+    api_route(bp, "GET", path, role=Role.VIEWER, tag=tag, query=f"{NOTES}:NoteListQuery", response=listing)(
+        _named(f"list_{plural}", f"{plural.capitalize()}, newest first; open ones by default.", list_handler)
     )
-    api_route(bp, "POST", path, role=Role.OPERATOR, tag=tag, body=NoteCreate, response=view, status=201)(
-        _named(
-            f"create_{kind.name}",
-            f"Create a {kind.name} scoped to jobs, optionally linked to runs.",
-            create_handler,
-        )
-    )
+    api_route(
+        bp, "POST", path, role=Role.OPERATOR, tag=tag, body=f"{NOTES}:NoteCreate", response=view, status=201
+    )(_named(f"create_{name}", f"Create a {name} scoped to jobs, optionally linked to runs.", create_handler))
     api_route(
         bp,
         "POST",
@@ -75,24 +72,18 @@ def declare_note_routes(kind: NoteKind) -> None:
         tag=tag,
         response=view,
         errors=(409,),
-    )(
-        _named(
-            f"resolve_{kind.name}",
-            f"Resolve a {kind.name}: it stops propagating to new runs at once.",
-            resolve_handler,
-        )
-    )
+    )(_named(f"resolve_{name}", f"Resolve a {name}: it stops propagating to new runs at once.", resolve_handler))
     api_route(
         bp,
         "POST",
         f"{path}/{{note_id:int}}/links",
         role=Role.OPERATOR,
         tag=tag,
-        body=NoteLinks,
-        response=LinkResult,
+        body=f"{NOTES}:NoteLinks",
+        response=f"{NOTES}:LinkResult",
         errors=(409,),
-    )(_named(f"link_{kind.name}", f"Link a {kind.name} to runs (idempotent).", link_handler))
+    )(_named(f"link_{name}", f"Link a {name} to runs (idempotent).", link_handler))
 
 
-declare_note_routes(TICKETS)
-declare_note_routes(REMARKS)
+declare_note_routes("ticket", "tickets")
+declare_note_routes("remark", "remarks")

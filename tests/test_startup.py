@@ -87,3 +87,33 @@ def test_a_graph_client_secret_needs_its_tenant_and_client_id() -> None:
         load_settings({**VALID, "GRAPH_CLIENT_SECRET": "s3cret"})
     managed_identity = load_settings({**VALID, "GRAPH_MAILBOX": "backups@example.test"})
     assert managed_identity.graph_client_id is None  # the managed identity needs neither
+
+
+# What start-up may load of shared_code: settings, logging, the HTTP plumbing, the queue names for
+# the bindings and the parsers' documentation. Services, their models and the ORM mapping load
+# on a route's first call.
+SERVICES = (
+    "shared_code.admin",
+    "shared_code.app_settings",
+    "shared_code.audit",
+    "shared_code.customers",
+    "shared_code.db.models",
+    "shared_code.health",
+    "shared_code.jobs",
+    "shared_code.pipeline_status",
+    "shared_code.psa",
+    "shared_code.runs",
+    "shared_code.tickets",
+)
+MAIL_AT_START_UP = {"shared_code.mail", "shared_code.mail.queue"}
+
+
+def test_importing_the_app_loads_no_service() -> None:
+    code = (
+        "import sys, function_app; "
+        f"print(sorted(m for m in sys.modules if m.startswith({SERVICES!r}) "
+        f"or m.startswith('shared_code.mail') and m not in {MAIL_AT_START_UP!r}))"
+    )
+    result = run_python(code, **VALID)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -96,7 +96,7 @@ def _respond(
         call = Call(
             principal=principal,
             path=_path_params(route, request.route_params),
-            query=_validated(route.query, dict(request.params), "query"),
+            query=_validated(route.query_model, dict(request.params), "query"),
             body=_body(route, request.body),
             correlation_id=correlation_id,
             headers=dict(request.headers),
@@ -187,7 +187,7 @@ def _path_params(route: Route, raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _body(route: Route, raw: bytes) -> Any:
-    if route.body is None:
+    if route.body_model is None:
         return None
     try:
         data = json.loads(raw) if raw.strip() else None
@@ -195,7 +195,7 @@ def _body(route: Route, raw: bytes) -> Any:
         raise _BadInput(400, f"Request body is not valid JSON: {error}") from None
     if data is None:
         raise _BadInput(400, "Request body is required (JSON).", [{"field": "body", "message": "required"}])
-    return _validated(route.body, data, "body")
+    return _validated(route.body_model, data, "body")
 
 
 def _validated(model: type[BaseModel] | None, data: Any, where: str) -> Any:

@@ -65,7 +65,7 @@ def build_document(routes: list[Route], *, title: str, version: str) -> dict[str
 def _models(routes: list[Route]) -> list[type[BaseModel]]:
     found: dict[type[BaseModel], None] = {ErrorBody: None}
     for route in routes:
-        for model in (route.query, route.body, route.response):  # query models too, for their $defs
+        for model in (route.query_model, route.body_model, route.response_model):  # query models too, for their $defs
             if model is not None:
                 found[model] = None
     return list(found)
@@ -84,7 +84,7 @@ def _operation(route: Route, refs: dict[type[BaseModel], Any], schemas: dict[str
     if route.body is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[route.body]}},
+            "content": {"application/json": {"schema": refs[route.body_model]}},
         }
     return operation
 
@@ -101,9 +101,9 @@ def _path_parameters(route: Route) -> list[dict[str, Any]]:
 
 
 def _query_parameters(route: Route) -> list[dict[str, Any]]:
-    if route.query is None:
+    if route.query_model is None:
         return []
-    schema = route.query.model_json_schema(ref_template=REF_TEMPLATE)
+    schema = route.query_model.model_json_schema(ref_template=REF_TEMPLATE)
     required = set(schema.get("required", []))
     parameters = []
     for name, prop in schema.get("properties", {}).items():
@@ -120,7 +120,7 @@ def _responses(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]
     responses: dict[str, Any] = {}
     success: dict[str, Any] = {"description": route.summary, "headers": CORRELATION_HEADER}
     if route.response is not None:
-        success["content"] = {"application/json": {"schema": refs[route.response]}}
+        success["content"] = {"application/json": {"schema": refs[route.response_model]}}
     elif route.raw_content_type is not None:
         raw_schema = (
             {"type": "object"} if route.raw_content_type == "application/json" else {"type": "string"}

@@ -6,6 +6,8 @@ Functions host; the dispatcher, the auth-matrix test and the OpenAPI document al
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,6 +62,19 @@ class RawResponse:
 
 
 Handler = Callable[[Call], BaseModel | RawResponse | None]
+# A request or response model: the class, "module:Class" (imported on the route's first call or by
+# the OpenAPI document, so that start-up imports no service), or a function that returns it.
+ModelRef = type[BaseModel] | str | Callable[[], type[BaseModel]]
+
+
+def resolve_model(ref: ModelRef | None) -> type[BaseModel] | None:
+    if ref is None or isinstance(ref, type):
+        return ref
+    if isinstance(ref, str):
+        module, _, name = ref.partition(":")
+        model: type[BaseModel] = getattr(importlib.import_module(module), name)
+        return model
+    return ref()
 
 
 @dataclass(frozen=True)
@@ -71,12 +86,24 @@ class Route:
     handler: Handler
     summary: str
     tag: str
-    query: type[BaseModel] | None = None
-    body: type[BaseModel] | None = None
-    response: type[BaseModel] | None = None
+    query: ModelRef | None = None
+    body: ModelRef | None = None
+    response: ModelRef | None = None
     status: int = 200
     raw_content_type: str | None = None  # for RawResponse routes: the success body's media type
     errors: tuple[int, ...] = ()  # statuses beyond the ones every route can answer
+
+    @functools.cached_property
+    def query_model(self) -> type[BaseModel] | None:
+        return resolve_model(self.query)
+
+    @functools.cached_property
+    def body_model(self) -> type[BaseModel] | None:
+        return resolve_model(self.body)
+
+    @functools.cached_property
+    def response_model(self) -> type[BaseModel] | None:
+        return resolve_model(self.response)
 
     @property
     def path_params(self) -> dict[str, str | None]:

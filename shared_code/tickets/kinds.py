@@ -37,3 +37,4 @@ class NoteKind:
 
 TICKETS = NoteKind("ticket", "tickets", Ticket, TicketScope, TicketJobRun, numbered=True)
 REMARKS = NoteKind("remark", "remarks", Remark, RemarkScope, RemarkJobRun, numbered=False)
+KINDS = {kind.plural: kind for kind in (TICKETS, REMARKS)}

@@ -77,8 +77,22 @@ class LinkResult(BaseModel):
     already_linked: list[int] = Field(description="Runs that were linked before (left as they were).")
 
 
+class TicketList(BaseModel):
+    items: list[TicketView]
+    page: PageInfo
+
+
+class RemarkList(BaseModel):
+    items: list[RemarkView]
+    page: PageInfo
+
+
 def view_model(kind: NoteKind) -> type[NoteView]:
     return TicketView if kind.numbered else RemarkView
+
+
+def list_model(kind: NoteKind) -> type[TicketList] | type[RemarkList]:
+    return TicketList if kind.numbered else RemarkList
 
 
 # --- services --------------------------------------------------------------------------------------
