@@ -80,3 +80,20 @@ def _header_columns(row: tuple[str, ...]) -> _Columns | None:
         None,
     )
     return _Columns(width=len(row), status=status, message=message)
+
+
+def rows_below(rows: Iterable[tuple[str, ...]], *labels: str) -> list[tuple[str, ...]]:
+    """The rows under every header row whose first cells are ``labels`` (any case), in mail order.
+
+    For tables whose object is not named in the first column (Proxmox VE: "VMID", "Name",
+    "Status"); the caller picks its columns and tells data rows from totals.
+    """
+    wanted = tuple(label.casefold() for label in labels)
+    below: list[tuple[str, ...]] = []
+    under_header = False
+    for row in rows:
+        if tuple(cell.casefold() for cell in row[: len(wanted)]) == wanted:
+            under_header = True
+        elif under_header:
+            below.append(row)
+    return below

@@ -30,6 +30,7 @@ _CELL_ONLY: dict[str, Status] = {
     "informatie": SUCCESS,
     "info": SUCCESS,
     "ok": SUCCESS,
+    "err": FAILED,  # a Proxmox VE guest row
     "error": FAILED,
     "errors": FAILED,
     "critical": FAILED,
