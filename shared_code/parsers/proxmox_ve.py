@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 _SUBJECT = re.compile(
     r"^vzdump backup status \((?P<node>[^()\s]{1,253})\)\s?: "
-    r"backup (?:successful|failed(?:: (?P<error>.{1,2000}))?)$"
+    r"backup (?:successful|failed(?:: (?P<error>.+))?)$"
 )
 _GUEST_ERROR_MARK = "ERROR: Backup of VM "
 # "<vmid>: <date> <time> ERROR: Backup of VM <vmid> failed - <error>"; the date was

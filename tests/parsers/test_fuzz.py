@@ -71,6 +71,16 @@ TOKENS = [
     b"Veeam Backup & Replication 12",
     b"FW: ",
     b" " * 500,
+    # Proxmox VE, Proxmox Backup Server and Duplicati
+    b"vzdump backup status (",
+    b"<tr><td>101</td><td>VM 101</td><td>todo</td></tr>",
+    b"101: 2025-01-01 01:00:00 ERROR: Backup of VM 101 failed - ",
+    b"Datastore: ",
+    b"Synchronization failed: ",
+    b"ParsedResult: Fatal\n",
+    b"LimitedWarnings: [\n    ",
+    b",\n...\n]",
+    b"Failed: ",
 ]
 
 
