@@ -30,6 +30,49 @@ class _Entry:
 
 
 _ENTRIES: tuple[_Entry, ...] = (
+    # Recognised by the subject alone, so tried first: the test costs nothing, and their long mails
+    # (vzdump logs, Duplicati log data) are spared every other parser's reading of the body.
+    _Entry(
+        ParserDoc(
+            name="proxmox_ve",
+            products=[
+                "Proxmox VE backup (vzdump: backup jobs and manual backups; legacy layout up to PVE 8.0, "
+                "notification system since 8.1)"
+            ],
+            sample_subject="vzdump backup status (pve01.example.com): backup successful",
+            description="Run on one node: the node in the subject is the job, one object per guest row "
+            "(ok / err, legacy OK / FAILED), the error from the guest's 'Backup of VM <vmid> failed' log "
+            "line; a job-level error in the subject or above the table fails the run. Package, "
+            "replication, fencing and test notifications are no runs.",
+        ),
+        "shared_code.parsers.proxmox_ve:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="proxmox_backup_server",
+            products=[
+                "Proxmox Backup Server sync, verify, prune, garbage collection and tape backup jobs "
+                "(built-in mails up to PBS 3.1, templates since 3.2)"
+            ],
+            sample_subject="Verify Datastore 'store01' failed",
+            description="Job mail: the closing sentence ('Synchronization successful.', 'Verification "
+            "failed on these snapshots/groups:', ...) states the result; job 'Job ID', else the "
+            "datastore; the local 'Datastore' is the one object. Package, tape-load, certificate and "
+            "test notifications are no runs.",
+        ),
+        "shared_code.parsers.proxmox_backup_server:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="duplicati",
+            products=["Duplicati 2.0 to 2.2 backup reports (send-mail module, default subject and body)"],
+            sample_subject="Duplicati Backup report for Office Documents",
+            description="Report body: 'ParsedResult' states the result (a report opening with 'Failed:' "
+            "and no ParsedResult failed); job and one object = the backup name from the subject; "
+            "message = the LimitedWarnings / LimitedErrors entries or the 'Failed:' text.",
+        ),
+        "shared_code.parsers.duplicati:PARSER",
+    ),
     _Entry(
         ParserDoc(
             name="veeam",
@@ -117,44 +160,6 @@ _ENTRIES: tuple[_Entry, ...] = (
             "Update' (backup type 'Updates') and 'Synology Account Protection'.",
         ),
         "shared_code.parsers.synology_notices:PARSER",
-    ),
-    _Entry(
-        ParserDoc(
-            name="proxmox_ve",
-            products=["Proxmox VE backup (vzdump: backup jobs and manual backups, PVE 5 to 9)"],
-            sample_subject="vzdump backup status (pve01.example.com): backup successful",
-            description="Run on one node: the node in the subject is the job, one object per guest row "
-            "(ok / err, legacy OK / FAILED), the error from the guest's 'Backup of VM <vmid> failed' log "
-            "line; a job-level error in the subject or above the table fails the run. Package, "
-            "replication, fencing and test notifications are no runs.",
-        ),
-        "shared_code.parsers.proxmox_ve:PARSER",
-    ),
-    _Entry(
-        ParserDoc(
-            name="proxmox_backup_server",
-            products=[
-                "Proxmox Backup Server sync, verify, prune, garbage collection and tape backup jobs "
-                "(PBS 1 to 4)"
-            ],
-            sample_subject="Verify Datastore 'store01' failed",
-            description="Job mail: the closing sentence ('Synchronization successful.', 'Verification "
-            "failed on these snapshots/groups:', ...) states the result; job 'Job ID', else the "
-            "datastore; the local 'Datastore' is the one object. Package, tape-load, certificate and "
-            "test notifications are no runs.",
-        ),
-        "shared_code.parsers.proxmox_backup_server:PARSER",
-    ),
-    _Entry(
-        ParserDoc(
-            name="duplicati",
-            products=["Duplicati 2.0 to 2.2 backup reports (send-mail module, default subject and body)"],
-            sample_subject="Duplicati Backup report for Office Documents",
-            description="Report body: 'ParsedResult' states the result (a report opening with 'Failed:' "
-            "and no ParsedResult failed); job and one object = the backup name from the subject; "
-            "message = the LimitedWarnings / LimitedErrors entries or the 'Failed:' text.",
-        ),
-        "shared_code.parsers.duplicati:PARSER",
     ),
 )
 
