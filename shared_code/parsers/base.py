@@ -71,6 +71,25 @@ class Parser(Protocol):
         ...
 
 
+class SubjectParser:
+    """A parser that knows its product's mail by the subject alone (a fixed, product-written subject).
+
+    ``claims`` is one match of ``subject``; ``parse_subject`` reads the body of a claimed mail.
+    """
+
+    subject: re.Pattern[str]
+
+    def claims(self, mail: DecodedMail) -> bool:
+        return self.subject.match(mail.subject) is not None
+
+    def parse(self, mail: DecodedMail) -> ParseResult | None:
+        subject = self.subject.match(mail.subject)
+        return None if subject is None else self.parse_subject(mail, subject)
+
+    def parse_subject(self, mail: DecodedMail, subject: re.Match[str]) -> ParseResult | None:
+        raise NotImplementedError
+
+
 class ParseError(ValueError):
     """The mail is this product's report, but a part every report has is missing."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from shared_code.parsers.base import ParsedObject, ParseResult, message_or_none
+from shared_code.parsers.base import ParsedObject, ParseResult, SubjectParser, message_or_none
 from shared_code.parsers.vocabulary import FAILED, SUCCESS, WARNING, Status
 
 if TYPE_CHECKING:
@@ -34,16 +34,11 @@ _ENTRY_INDENT = "    "
 _CUT_LIST = "..."
 
 
-class DuplicatiParser:
-    def claims(self, mail: DecodedMail) -> bool:
-        subject = _SUBJECT.match(mail.subject)
-        return (
-            subject is not None and subject.group("operation").casefold() == "backup" and bool(mail.text_body)
-        )
+class DuplicatiParser(SubjectParser):
+    subject = _SUBJECT
 
-    def parse(self, mail: DecodedMail) -> ParseResult | None:
-        subject = _SUBJECT.match(mail.subject)
-        if subject is None or not mail.text_body:
+    def parse_subject(self, mail: DecodedMail, subject: re.Match[str]) -> ParseResult | None:
+        if subject.group("operation").casefold() != "backup" or not mail.text_body:
             return None
         report = _Report(mail.text_body)
         operation = report.fields.get("MainOperation")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from shared_code.parsers.base import ParsedObject, ParseResult, message_or_none
+from shared_code.parsers.base import ParsedObject, ParseResult, SubjectParser, message_or_none
 from shared_code.parsers.vocabulary import FAILED, SUCCESS, Status
 
 if TYPE_CHECKING:
@@ -42,14 +42,10 @@ _SENTENCE = re.compile(
 _CLOSING = "please visit the web interface"
 
 
-class ProxmoxBackupServerParser:
-    def claims(self, mail: DecodedMail) -> bool:
-        return _SUBJECT.match(mail.subject) is not None
+class ProxmoxBackupServerParser(SubjectParser):
+    subject = _SUBJECT
 
-    def parse(self, mail: DecodedMail) -> ParseResult | None:
-        subject = _SUBJECT.match(mail.subject)
-        if subject is None:
-            return None
+    def parse_subject(self, mail: DecodedMail, subject: re.Match[str]) -> ParseResult | None:
         document = mail.document
         found = _closing_sentence(document)
         datastore = document.field("datastore")

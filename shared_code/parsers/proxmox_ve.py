@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from shared_code.parsers.base import ParsedObject, ParseResult, message_or_none, run_status
+from shared_code.parsers.base import ParsedObject, ParseResult, SubjectParser, message_or_none, run_status
 from shared_code.parsers.tables import rows_below
 from shared_code.parsers.vocabulary import FAILED, status_of_word
 
@@ -39,14 +39,10 @@ _TABLE_STARTS = frozenset({"details", "vmid"})
 _LEGACY_FAILED_CELLS = 5
 
 
-class ProxmoxVeParser:
-    def claims(self, mail: DecodedMail) -> bool:
-        return _SUBJECT.match(mail.subject) is not None
+class ProxmoxVeParser(SubjectParser):
+    subject = _SUBJECT
 
-    def parse(self, mail: DecodedMail) -> ParseResult | None:
-        subject = _SUBJECT.match(mail.subject)
-        if subject is None:
-            return None
+    def parse_subject(self, mail: DecodedMail, subject: re.Match[str]) -> ParseResult | None:
         document = mail.document
         objects = _guests(document)
         job_failed = subject.group("error") is not None or _job_error_above_table(document)
