@@ -30,8 +30,12 @@ _PARSED_RESULTS: dict[str, Status] = {
     "fatal": FAILED,
 }
 _FAILED_PREFIX = "Failed: "
-_ENTRY_INDENT = "    "
-_CUT_LIST = "..."
+# The result's own "Key: value" lines start at the margin; list entries are indented and an
+# entry's exception line names a dotted type ("System.IO.IOException: ...").
+_FIELD = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9]{0,60}): ?(?P<value>[^\n]*)$", re.MULTILINE)
+# A list ends at "]" alone on a line, or at "..." when it was cut at 10 entries.
+_LIST_END = re.compile(r"\n(?:\]|(?P<cut>\.\.\.))[ \t]*(?=\n|$)")
+_ENTRY_START = re.compile(r"\n(?=    \S)")
 
 
 class DuplicatiParser(SubjectParser):
@@ -58,18 +62,18 @@ class DuplicatiParser(SubjectParser):
 
 
 class _Report:
-    """The serialised result: its unindented ``Key: value`` fields and where each line is."""
+    """The serialised result: its unindented ``Key: value`` fields and where each one ends."""
 
     def __init__(self, body: str) -> None:
-        self.lines = body.split("\n")
+        self.body = body
         self.fields: dict[str, str] = {}
-        self.positions: dict[str, int] = {}
-        for index, line in enumerate(self.lines):
-            key, colon, value = line.partition(": ")
-            if colon and key and not key[0].isspace() and " " not in key and key not in self.fields:
-                self.fields[key] = value.strip()
-                self.positions[key] = index
-        first = next((line for line in self.lines if line.strip()), "")
+        self.ends: dict[str, int] = {}
+        for match in _FIELD.finditer(body):
+            key = match.group("key")
+            if key not in self.fields:
+                self.fields[key] = match.group("value").strip()
+                self.ends[key] = match.end()
+        first = body.lstrip().partition("\n")[0]
         self.failed = first[len(_FAILED_PREFIX) :] if first.startswith(_FAILED_PREFIX) else None
 
     def parsed_result(self) -> str:
@@ -93,24 +97,17 @@ class _Report:
 
     def entries(self, key: str) -> str | None:
         """A list's entries joined by spaces, without the separator commas and the "..." of a cut list."""
-        start = self.positions.get(key)
+        start = self.ends.get(key)
         if start is None or self.fields[key] != "[":
             return None
-        entries: list[list[str]] = []
-        cut = False
-        for line in self.lines[start + 1 :]:
-            end = line.rstrip()
-            if end == "]" or end == _CUT_LIST:
-                cut = end == _CUT_LIST
-                break
-            if line.startswith(_ENTRY_INDENT) and not line[len(_ENTRY_INDENT) :][:1].isspace():
-                entries.append([end])
-            elif entries:
-                entries[-1].append(end)
+        end = _LIST_END.search(self.body, start)
+        block = self.body[start + 1 : len(self.body) if end is None else end.start()]
+        entries = [entry.rstrip() for entry in _ENTRY_START.split(block) if entry.strip()]
         # Every entry but the last of the whole list ends in the separator comma.
-        for entry in entries if cut else entries[:-1]:
-            entry[-1] = entry[-1].removesuffix(",")
-        return " ".join(" ".join(entry) for entry in entries) or None
+        separated = len(entries) if end is not None and end.group("cut") else len(entries) - 1
+        for index in range(separated):
+            entries[index] = entries[index].removesuffix(",")
+        return " ".join(entries) or None
 
 
 PARSER = DuplicatiParser()
