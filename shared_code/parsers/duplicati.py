@@ -20,7 +20,7 @@ from shared_code.parsers.base import ParsedObject, ParseResult, SubjectParser, m
 from shared_code.parsers.vocabulary import FAILED, SUCCESS, WARNING, Status
 
 if TYPE_CHECKING:
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.mime import DecodedMail
 
 _SUBJECT = re.compile(r"^Duplicati (?P<operation>\S{1,40}) report for (?P<name>\S.{0,400})$")
 _PARSED_RESULTS: dict[str, Status] = {

@@ -19,8 +19,8 @@ from shared_code.parsers.base import ParsedObject, ParseResult, SubjectParser, m
 from shared_code.parsers.vocabulary import FAILED, SUCCESS, Status
 
 if TYPE_CHECKING:
-    from shared_code.mail.html_text import TextDocument
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.html_text import TextDocument
+    from shared_code.parsers.mime import DecodedMail
 
 _NAME = r"'[^'\n]{1,200}'"
 _SUBJECT = re.compile(

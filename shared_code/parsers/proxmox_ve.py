@@ -19,8 +19,8 @@ from shared_code.parsers.tables import rows_below
 from shared_code.parsers.vocabulary import FAILED, status_of_word
 
 if TYPE_CHECKING:
-    from shared_code.mail.html_text import TextDocument
-    from shared_code.mail.mime import DecodedMail
+    from shared_code.parsers.html_text import TextDocument
+    from shared_code.parsers.mime import DecodedMail
 
 _SUBJECT = re.compile(
     r"^vzdump backup status \((?P<node>[^()\s]{1,253})\)\s?: "

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from shared_code.parsers import parse_mail
+from shared_code.parsers import ParseOutcome, parse_mail
 from tests.parsers.mails import build_mail
 from tests.parsers.test_adversarial import FLOOR_FACTOR, LIMIT_SECONDS, reading_seconds, timed
 
 VZDUMP_SUBJECT = "vzdump backup status (pve1.example.com): backup failed"
 
 
-def assert_parses_in_about_the_reading_time(raw: bytes) -> dict:
-    floor = reading_seconds(raw)
-    outcome, seconds = timed(lambda: parse_mail(raw))
+def assert_parses_in_about_the_reading_time(raw: bytes) -> dict[str, Any]:
+    """Best of three for both figures: one run on a busy machine can be slowed by anything."""
+    floor = min(reading_seconds(raw) for _ in range(3))
+    runs = [timed(lambda: parse_mail(raw)) for _ in range(3)]
+    seconds = min(seconds for _, seconds in runs)
     assert seconds < FLOOR_FACTOR * floor, f"{seconds:.2f} s to parse, {floor:.2f} s to read"
-    return outcome.corpus_result()  # type: ignore[attr-defined,no-any-return]
+    outcome = runs[0][0]
+    assert isinstance(outcome, ParseOutcome)
+    return outcome.corpus_result()
 
 
 def test_ten_thousand_guests_with_their_error_lines() -> None:
@@ -36,8 +42,8 @@ def test_ten_thousand_guests_with_their_error_lines() -> None:
 
     result = assert_parses_in_about_the_reading_time(build_mail(VZDUMP_SUBJECT, html=html))
 
-    failed = [item for item in result["objects"] if item["status"] == "failed"]  # type: ignore[union-attr]
-    assert len(result["objects"]) == 10_000  # type: ignore[arg-type]
+    failed = [item for item in result["objects"] if item["status"] == "failed"]
+    assert len(result["objects"]) == 10_000
     assert [item["message"] for item in failed] == [f"disk {vmid} gone" for vmid in range(1000, 10_100, 1000)]
 
 

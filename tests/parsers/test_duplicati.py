@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared_code.parsers import parse_mail
@@ -28,13 +30,13 @@ def report(
     )
 
 
-def parse(body: str, subject: str = SUBJECT) -> dict:
+def parse(body: str, subject: str = SUBJECT) -> dict[str, Any]:
     outcome = parse_mail(build_mail(subject, text=body, sender=SENDER))
     assert outcome.error is None
     return outcome.corpus_result()
 
 
-def only_object(result: dict) -> tuple[str, str, str | None]:
+def only_object(result: dict[str, Any]) -> tuple[str, str, str | None]:
     (item,) = result["objects"]
     return item["name"], item["status"], item["message"]
 

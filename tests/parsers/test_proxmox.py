@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared_code.parsers import parse_mail
@@ -24,13 +26,15 @@ def vzdump_html(rows: list[tuple[str, str, str]], *, above: str = "", logs: str 
     )
 
 
-def parse(subject: str, html: str | None = None, *, text: str | None = None, sender: str = PVE) -> dict:
+def parse(
+    subject: str, html: str | None = None, *, text: str | None = None, sender: str = PVE
+) -> dict[str, Any]:
     outcome = parse_mail(build_mail(subject, text=text, html=html, sender=sender))
     assert outcome.error is None
     return outcome.corpus_result()
 
 
-def objects(result: dict) -> list[tuple[str, str, str | None]]:
+def objects(result: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     return [(item["name"], item["status"], item["message"]) for item in result["objects"]]
 
 
