@@ -84,9 +84,9 @@ def _guest_errors(document: TextDocument) -> dict[str, str]:
 
 def _job_error_above_table(document: TextDocument) -> bool:
     """A multi-line job error is printed above the "Details" heading (the legacy table's header)."""
-    for line in document.lines:
-        return line.split(" ", 1)[0].casefold() not in _TABLE_STARTS
-    return False
+    if not document.lines:
+        return False
+    return document.lines[0].split(" ", 1)[0].casefold() not in _TABLE_STARTS
 
 
 PARSER = ProxmoxVeParser()
