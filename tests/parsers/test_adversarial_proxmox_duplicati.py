@@ -24,6 +24,7 @@ def assert_parses_in_about_the_reading_time(raw: bytes) -> dict[str, Any]:
     return outcome.corpus_result()
 
 
+@pytest.mark.slow
 def test_ten_thousand_guests_with_their_error_lines() -> None:
     rows = "".join(
         f"<tr><td>{vmid}</td><td>guest{vmid}</td><td>{'err' if vmid % 1000 == 0 else 'ok'}</td>"
@@ -47,6 +48,7 @@ def test_ten_thousand_guests_with_their_error_lines() -> None:
     assert [item["message"] for item in failed] == [f"disk {vmid} gone" for vmid in range(1000, 10_100, 1000)]
 
 
+@pytest.mark.slow
 def test_a_verify_failure_listing_a_hundred_thousand_snapshots() -> None:
     snapshots = "".join(f"    vm/{index}/2025-01-01T00:00:00Z\n" for index in range(100_000))
     text = f"Job ID: v-1\nDatastore: store1\n\nVerification failed on these snapshots/groups:\n\n{snapshots}"
@@ -58,6 +60,7 @@ def test_a_verify_failure_listing_a_hundred_thousand_snapshots() -> None:
     assert result["status"] == "failed"
 
 
+@pytest.mark.slow
 def test_a_duplicati_list_that_never_closes() -> None:
     entries = ",\n".join(
         f"    2025-01-01 01:00:00 +01 - [Warning-X]: file {index}" for index in range(200_000)
