@@ -8,6 +8,7 @@ import azure.functions as func
 
 from functions import (
     admin,
+    autotask,
     customers,
     daily_jobs,
     graph,
@@ -39,6 +40,7 @@ for blueprint in (
     tickets.bp,
     missed_runs.bp,
     admin.bp,
+    autotask.bp,
     graph.bp,
     mail.bp,
     inbox.bp,

@@ -173,6 +173,28 @@ class Settings(BaseSettings):
         description="Fernet key that encrypts the Autotask secret in the database when no Key Vault is set.",
         json_schema_extra=not_deployed("local only; Azure keeps the secret in Key Vault"),
     )
+    key_vault_ca_bundle: str | None = Field(
+        None,
+        alias="KEY_VAULT_CA_BUNDLE",
+        description="CA bundle the Key Vault's certificate is verified against (a Key Vault stand-in on loopback).",
+        json_schema_extra=not_deployed("only for a Key Vault stand-in"),
+    )
+
+    # --- Autotask -----------------------------------------------------------------------------------------
+    autotask_zone_lookup_url: str = Field(
+        "https://webservices.autotask.net/ATServicesRest",
+        alias="AUTOTASK_ZONE_LOOKUP_URL",
+        description="Where the Autotask zone of the API user is looked up (zoneInformation).",
+        json_schema_extra=not_deployed("Autotask's own default"),
+    )
+    autotask_timeout_seconds: float = Field(
+        30.0,
+        alias="AUTOTASK_TIMEOUT_SECONDS",
+        gt=0,
+        le=120,
+        description="How long one Autotask request may take before it counts as failed.",
+        json_schema_extra=not_deployed("default fits"),
+    )
 
     # --- operator site -----------------------------------------------------------------------------------
     site_base_url: str | None = Field(
@@ -213,6 +235,7 @@ class Settings(BaseSettings):
         "graph_authority_host",
         "auth_jwks_url",
         "key_vault_url",
+        "autotask_zone_lookup_url",
         "graph_notification_url",
         "graph_lifecycle_url",
         "site_base_url",

@@ -32,14 +32,18 @@ _session_state: dict[str, Any] = {}
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from cryptography.fernet import Fernet
+
     from tests.support.azurite import Azurite, free_port
     from tests.support.database import TestDatabase
     from tests.support.entra import FakeEntra
+    from tests.support.fake_autotask import FakeAutotask
     from tests.support.fake_graph import FakeGraph
 
     database = TestDatabase(os.environ.get("TEST_DATABASE_URL"), os.environ.get("PYTEST_XDIST_WORKER"))
     entra = FakeEntra()
     graph = FakeGraph()
+    autotask = FakeAutotask()
     azurite = Azurite(free_port())
     # The app reads its settings from the environment once; set them before anything imports it.
     os.environ.update(
@@ -48,12 +52,14 @@ def pytest_configure(config: pytest.Config) -> None:
             "LOG_LEVEL": "INFO",
             **entra.env(),
             **graph.env(),
+            **autotask.env(),
+            "SETTINGS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "AzureWebJobsStorage": azurite.connection_string,
         }
     )
     for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME"):
         os.environ.pop(name, None)
-    _session_state.update(database=database, entra=entra, graph=graph, azurite=azurite)
+    _session_state.update(database=database, entra=entra, graph=graph, autotask=autotask, azurite=azurite)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -89,14 +95,11 @@ def graph() -> FakeGraph:
 
 @pytest.fixture
 def autotask() -> FakeAutotask:
-    """The session's fake Autotask (made on first use: the app reads no setting naming it), emptied
+    """The session's fake Autotask (started on first use; AUTOTASK_ZONE_LOOKUP_URL names it), emptied
     (records, faults, request counts, its zone), and the zones the app discovered forgotten."""
     from shared_code.psa.autotask.client import forget_zones
-    from tests.support.fake_autotask import FakeAutotask
 
-    if "autotask" not in _session_state:
-        _session_state["autotask"] = FakeAutotask()
-    fake: FakeAutotask = _session_state["autotask"]
+    fake: FakeAutotask = _session_state["autotask"].start()
     fake.reset()
     forget_zones()
     return fake

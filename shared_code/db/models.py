@@ -404,10 +404,31 @@ class AppSettings(Base):
     autotask_priority_warning_id: Mapped[int | None] = mapped_column(Integer)
     autotask_priority_failed_id: Mapped[int | None] = mapped_column(Integer)
     autotask_completed_status_id: Mapped[int | None] = mapped_column(Integer)
+    # Many tenants require dueDateTime on a new ticket: now + this many hours.
+    autotask_due_hours: Mapped[int | None] = mapped_column(Integer, server_default=text("24"))
     autotask_reference_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     autotask_reference_refreshed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     updated_by: Mapped[str | None] = mapped_column(Text)
+
+
+class AutotaskTicketCreation(Base):
+    """The one attempt to create a run's Autotask ticket (the primary key makes it one).
+
+    Taken before the PSA is called, so concurrent requests cannot both create; an attempt whose
+    outcome was lost (``unknown``), or one left behind by a crash, is continued by looking for
+    the ticket in the PSA before creating again."""
+
+    __tablename__ = "autotask_ticket_creations"
+    __table_args__ = (one_of("outcome", Literal["pending", "unknown", "created", "failed"]),)
+
+    job_run_id: Mapped[int] = mapped_column(ForeignKey("job_runs.id", ondelete="CASCADE"), primary_key=True)
+    reference: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16), server_default="pending")
+    started_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_by: Mapped[str] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+    autotask_ticket_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class GraphSubscription(Base):

@@ -138,6 +138,10 @@ class FakeAutotask:
     def api_url(self) -> str:
         return f"{self.origin}/{self.zone}/ATServicesRest/V1.0"
 
+    def env(self) -> dict[str, str]:
+        """The app settings that point the app's Autotask client here."""
+        return {"AUTOTASK_ZONE_LOOKUP_URL": self.zone_lookup_url, "AUTOTASK_TIMEOUT_SECONDS": "5"}
+
     @property
     def web_url(self) -> str:
         return f"{self.origin}/web-{self.zone}/"

@@ -130,8 +130,14 @@ class AutotaskClient:
             ) from None
         log.info("Autotask zone lookup -> %s in %d ms", response.status_code, _ms(started))
         body = _json_or_none(response)
+        texts = self._texts(body)
+        if response.status_code in (429, 502, 503, 504):
+            raise psa.PsaUnavailable(
+                _message(f"The Autotask zone lookup at {self._lookup} is unavailable", response, texts),
+                messages=texts,
+                status=response.status_code,
+            )
         if response.status_code != 200 or not isinstance(body, dict) or not body.get("url"):
-            texts = self._texts(body)
             raise psa.PsaAuthError(
                 f"Autotask found no zone for user {self.credentials.username!r}"
                 + (f": {'; '.join(texts)}" if texts else f" (HTTP {response.status_code})"),
