@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.api.models import RequestModel, ResponseModel
 from shared_code.config import Settings, get_settings
 from shared_code.db.models import AppSettings
 from shared_code.errors import Conflict, InvalidInput
@@ -28,9 +27,9 @@ from shared_code.psa import provider as psa
 from shared_code.psa.autotask.client import AutotaskClient, Credentials, RetryPolicy
 from shared_code.psa.autotask.provider import AutotaskProvider, internal_publish_id
 from shared_code.psa.secrets import secret_store
+from shared_code.schema.models import RequestModel, ResponseModel
 
 Environment = Literal["sandbox", "production"]
-ShortText = Field(None, max_length=200)
 
 # Ticket defaults: the request field, the settings column, the reference-data list it must be in,
 # and whether an enabled integration needs it.
