@@ -1,12 +1,14 @@
-"""Autotask: settings (Admin), connection test and reference data."""
+"""Autotask: settings (Admin), company mapping and a run's ticket (Operator)."""
 
 from __future__ import annotations
 
 import azure.functions as func
+from pydantic import BaseModel, Field
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
+from shared_code.customers import CustomerView, get_customer, live_customer
 from shared_code.psa.autotask.settings import (
     AutotaskSettingsUpdate,
     AutotaskSettingsView,
@@ -15,7 +17,17 @@ from shared_code.psa.autotask.settings import (
     refresh_reference_data,
     save_autotask_settings,
 )
-from shared_code.psa.provider import ConnectionInfo, ReferenceData
+from shared_code.psa.company import (
+    CompanyCheckResult,
+    CompanyChoice,
+    check_companies,
+    map_company,
+    search_companies,
+    unmap_company,
+)
+from shared_code.psa.provider import Company, ConnectionInfo, ReferenceData
+from shared_code.schema.models import RequestModel
+from shared_code.tickets.autotask import RunTicketResult, TicketLink, create_run_ticket, link_run_ticket
 
 bp = func.Blueprint()
 
@@ -68,3 +80,108 @@ def autotask_settings_test(call: Call) -> ConnectionInfo:
 def autotask_settings_refresh(call: Call) -> ReferenceData:
     """Load queues, sources, priorities, statuses and note picklists from Autotask into the cache."""
     return refresh_reference_data(call.db, call.actor)
+
+
+# --- company mapping (Operator) -------------------------------------------------------------------
+
+
+class CompanySearch(RequestModel):
+    search: str = Field("", max_length=100, description="Part of the company name, or its id.")
+
+
+class CompanyList(BaseModel):
+    items: list[Company]
+
+
+@api_route(
+    bp,
+    "GET",
+    "autotask/companies",
+    role=Role.OPERATOR,
+    tag="autotask",
+    query=CompanySearch,
+    response=CompanyList,
+    errors=(409, 502, 503),
+)
+def autotask_companies(call: Call) -> CompanyList:
+    """Search Autotask companies by name (active and inactive; at most 25)."""
+    return CompanyList(items=search_companies(call.db, call.query.search))
+
+
+@api_route(
+    bp,
+    "PUT",
+    "customers/{customer_id:int}/autotask-company",
+    role=Role.OPERATOR,
+    tag="autotask",
+    body=CompanyChoice,
+    response=CustomerView,
+    errors=(409, 502, 503),
+)
+def customer_company_put(call: Call) -> CustomerView:
+    """Map the customer to an Autotask company: its id and its name as Autotask has it now."""
+    map_company(call.db, live_customer(call.db, call.path["customer_id"]), call.body, call.actor)
+    return get_customer(call.db, call.path["customer_id"])
+
+
+@api_route(
+    bp,
+    "DELETE",
+    "customers/{customer_id:int}/autotask-company",
+    role=Role.OPERATOR,
+    tag="autotask",
+    response=CustomerView,
+)
+def customer_company_delete(call: Call) -> CustomerView:
+    """Remove the customer's Autotask mapping (no Autotask request)."""
+    unmap_company(call.db, live_customer(call.db, call.path["customer_id"]), call.actor)
+    return get_customer(call.db, call.path["customer_id"])
+
+
+@api_route(
+    bp,
+    "POST",
+    "customers/autotask-check",
+    role=Role.OPERATOR,
+    tag="autotask",
+    response=CompanyCheckResult,
+    errors=(409, 502, 503),
+)
+def customers_company_check(call: Call) -> CompanyCheckResult:
+    """Check every mapped customer's company in Autotask: renamed (cached name updated), inactive, missing."""
+    return check_companies(call.db, call.actor)
+
+
+# --- a run's ticket (Operator) ----------------------------------------------------------------------
+
+
+@api_route(
+    bp,
+    "POST",
+    "runs/{run_id:int}/autotask-ticket",
+    role=Role.OPERATOR,
+    tag="autotask",
+    response=RunTicketResult,
+    status=201,
+    errors=(409, 502, 503),
+)
+def run_ticket_create(call: Call) -> RunTicketResult:
+    """Create the run's Autotask ticket: exactly one per run, also under concurrent requests or a lost
+    answer. 409 when disabled, unmapped, the company is missing or inactive, or the run has one."""
+    return create_run_ticket(call.db, call.path["run_id"], call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
+    "runs/{run_id:int}/autotask-ticket/link",
+    role=Role.OPERATOR,
+    tag="autotask",
+    body=TicketLink,
+    response=RunTicketResult,
+    errors=(409, 502, 503),
+)
+def run_ticket_link(call: Call) -> RunTicketResult:
+    """Link an existing Autotask ticket by number (looked up), or keep a manual number while the
+    integration is disabled or, asked for, in compatibility mode (never polled until linked)."""
+    return link_run_ticket(call.db, call.path["run_id"], call.body, call.actor)

@@ -2,13 +2,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
+from shared_code.db.models import Customer, Job, JobRun
 from shared_code.psa.autotask.client import AutotaskClient, Credentials, RetryPolicy
 from shared_code.psa.autotask.provider import AutotaskProvider
+from shared_code.runs.overrides import ObjectResult
 from tests.support import fake_autotask
+from tests.support.factories import a_customer, a_job, a_run
 from tests.support.fake_autotask import FakeAutotask
 
 
@@ -49,3 +55,64 @@ def client(autotask: FakeAutotask, sleeps: Sleeps) -> Iterator[AutotaskClient]:
 @pytest.fixture
 def provider(client: AutotaskClient) -> AutotaskProvider:
     return AutotaskProvider(client)
+
+
+def enabled_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "enabled": True,
+        "environment": "sandbox",
+        "username": fake_autotask.USERNAME,
+        "integration_code": fake_autotask.INTEGRATION_CODE,
+        "secret": fake_autotask.SECRET,
+        "backupchecks_base_url": "https://backupchecks.example.test",
+        "queue_id": 29683378,
+        "source_id": 8,
+        "status_id": 1,
+        "priority_warning_id": 3,
+        "priority_failed_id": 1,
+        "completed_status_id": fake_autotask.COMPLETE,
+        "due_hours": 8,
+    }
+    return {**body, **changes}
+
+
+OBJECTS = (
+    ObjectResult("SRV-DC01", "failed", "Error: Failed to create snapshot"),
+    ObjectResult("SRV-FS02", "warning", "Retrying"),
+    ObjectResult("SRV-OK", "success", None),
+)
+
+
+@dataclass
+class Setup:
+    customer: Customer
+    job: Job
+    run: JobRun
+    company_id: int
+
+
+def configure(api: Any, **changes: Any) -> None:
+    response = api.put("/api/settings/autotask", body=enabled_body(**changes))
+    assert response.status == 200, response.json()
+
+
+@pytest.fixture
+def mapped_run(api: Any, db: Session, autotask: FakeAutotask) -> Setup:
+    configure(api)
+    company_id = autotask.add_company("Acme Corp")
+    customer = a_customer(
+        db,
+        "Acme",
+        autotask_company_id=company_id,
+        autotask_company_name="Acme Corp",
+        autotask_mapping_status="ok",
+    )
+    job = a_job(db, customer, job_name="Nightly SQL")
+    run = a_run(db, job, status="failed", objects=OBJECTS)
+    db.commit()
+    return Setup(customer, job, run, company_id)
+
+
+def create(api: Any, run_id: int) -> Any:
+    """POST /api/runs/{id}/autotask-ticket as an operator."""
+    return api.post(f"/api/runs/{run_id}/autotask-ticket", role="Operator")

@@ -20,31 +20,13 @@ from shared_code.psa.autotask.settings import (
     save_autotask_settings,
 )
 from shared_code.psa.secrets import KEY_VAULT_SECRET_NAME, _key_vault_store
+from tests.psa.conftest import enabled_body
 from tests.support import fake_autotask
 from tests.support.fake_autotask import FakeAutotask
 from tests.support.fake_keyvault import FakeKeyVault
 
 PATH = "/api/settings/autotask"
 NEW_SECRET = "n3w-Secret-value-9f8e7d"
-
-
-def enabled_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "enabled": True,
-        "environment": "sandbox",
-        "username": fake_autotask.USERNAME,
-        "integration_code": fake_autotask.INTEGRATION_CODE,
-        "secret": fake_autotask.SECRET,
-        "backupchecks_base_url": "https://backupchecks.example.test",
-        "queue_id": 29683378,
-        "source_id": 8,
-        "status_id": 1,
-        "priority_warning_id": 3,
-        "priority_failed_id": 1,
-        "completed_status_id": fake_autotask.COMPLETE,
-        "due_hours": 8,
-    }
-    return {**body, **changes}
 
 
 def stored_row(db: Session) -> AppSettings | None:
