@@ -31,11 +31,12 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+from tests.support.loopback_http import Response, json_response, serve
 
 USERNAME = "api-user@example.test"
 SECRET = "fake-autotask-secret-Zq7!x"
@@ -72,13 +73,6 @@ NOTE_LIMITS = {"title": 250, "description": 32000}
 
 
 @dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class Request:
     method: str
     path: str  # after the API root, e.g. /Tickets/query
@@ -105,10 +99,6 @@ class Fault:
 Handler = Callable[[Request, re.Match[str]], Response]
 
 
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status, json.dumps(payload).encode(), headers or {})
-
-
 def errors_response(*texts: str, status: int = 500) -> Response:
     """Autotask's error shape; validation errors come as HTTP 500."""
     return json_response(status, {"errors": list(texts)})
@@ -121,8 +111,7 @@ class FakeAutotask:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._install_routes()
         self.reset()
-        self.server = _server(self)
-        threading.Thread(target=self.server.serve_forever, name="fake-autotask", daemon=True).start()
+        self.server = serve(self.handle, name="fake-autotask")
 
     # --- configuration the app is pointed at ---------------------------------------------------
 
@@ -603,34 +592,3 @@ def _include(row: dict[str, Any], include: list[str]) -> dict[str, Any]:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def _server(fake: FakeAutotask) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            response = fake.handle(self.command, self.path, headers, body)
-            try:
-                self.send_response(response.status)
-                self.send_header("content-type", "application/json; charset=utf-8")
-                self.send_header("content-length", str(len(response.body)))
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(response.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up waiting (timeouts under test)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    return server

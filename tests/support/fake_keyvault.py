@@ -19,10 +19,10 @@ import json
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.loopback_http import Response, json_response, serve
 from tests.support.tls import LoopbackTls, loopback_tls
 
 TENANT_ID = "99999999-8888-7777-6666-555555555555"
@@ -36,10 +36,8 @@ class FakeKeyVault:
         self.secrets: dict[str, dict[str, str]] = {}  # name -> version -> value
         self.tokens: set[str] = set()
         self.requests: list[tuple[str, str]] = []
-        self.vault = _server(self._vault, self.tls)
-        self.identity = _server(self._identity, None)
-        for server in (self.vault, self.identity):
-            threading.Thread(target=server.serve_forever, name="fake-keyvault", daemon=True).start()
+        self.vault = serve(self._vault, name="fake-keyvault", tls=self.tls)
+        self.identity = serve(self._identity, name="fake-identity-endpoint")
 
     @property
     def vault_url(self) -> str:
@@ -64,32 +62,22 @@ class FakeKeyVault:
 
     # --- managed identity ---------------------------------------------------------------------------
 
-    def _identity(
-        self, method: str, path: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _identity(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Response:
         query = {k: v[0] for k, v in parse_qs(urlsplit(path).query).items()}
         if headers.get("x-identity-header") != IDENTITY_HEADER or "resource" not in query:
-            return 400, {"statusCode": 400, "message": "missing or wrong X-IDENTITY-HEADER or resource"}, {}
+            return json_response(
+                400, {"statusCode": 400, "message": "missing or wrong X-IDENTITY-HEADER or resource"}
+            )
         token = f"fake-mi-token-{uuid.uuid4().hex}"
         with self._lock:
             self.tokens.add(token)
         expires = int(time.time()) + 3600
-        return (
-            200,
-            {
-                "access_token": token,
-                "expires_on": str(expires),
-                "resource": query["resource"],
-                "token_type": "Bearer",
-            },
-            {},
-        )
+        payload = {"access_token": token, "expires_on": str(expires), "resource": query["resource"]}
+        return json_response(200, payload | {"token_type": "Bearer"})
 
     # --- the vault ------------------------------------------------------------------------------------
 
-    def _vault(
-        self, method: str, target: str, headers: dict[str, str], body: bytes
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _vault(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
         path = urlsplit(target).path
         with self._lock:
             self.requests.append((method, path))
@@ -101,7 +89,7 @@ class FakeKeyVault:
                 f'Bearer authorization="https://login.microsoftonline.com/{TENANT_ID}", resource="{resource}"'
             )
             error = {"code": "Unauthorized", "message": "AKV10000: Request is missing a Bearer or PoP token."}
-            return 401, {"error": error}, {"WWW-Authenticate": challenge}
+            return json_response(401, {"error": error}, {"WWW-Authenticate": challenge})
         parts = [part for part in path.split("/") if part]
         if len(parts) >= 2 and parts[0] == "secrets":
             name = parts[1]
@@ -110,17 +98,19 @@ class FakeKeyVault:
                 version = uuid.uuid4().hex
                 with self._lock:
                     self.secrets.setdefault(name, {})[version] = payload["value"]
-                return 200, self._bundle(name, version, payload["value"], payload.get("contentType")), {}
+                return json_response(
+                    200, self._bundle(name, version, payload["value"], payload.get("contentType"))
+                )
             if method == "GET":
                 with self._lock:
                     versions = self.secrets.get(name, {})
                     version = parts[2] if len(parts) > 2 else next(reversed(versions), None)
                     value = versions.get(version or "")
                 if value is not None:
-                    return 200, self._bundle(name, version or "", value, "text/plain"), {}
+                    return json_response(200, self._bundle(name, version or "", value, "text/plain"))
                 message = f"A secret with (name/id) {name}/{version} was not found in this key vault."
-                return 404, {"error": {"code": "SecretNotFound", "message": message}}, {}
-        return 404, {"error": {"code": "NotFound", "message": path}}, {}
+                return json_response(404, {"error": {"code": "SecretNotFound", "message": message}})
+        return json_response(404, {"error": {"code": "NotFound", "message": path}})
 
     def _bundle(self, name: str, version: str, value: str, content_type: str | None) -> dict[str, Any]:
         now = int(time.time())
@@ -135,34 +125,3 @@ class FakeKeyVault:
                 "recoveryLevel": "Recoverable+Purgeable",
             },
         }
-
-
-def _server(handle: Any, tls: LoopbackTls | None) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload, extra = handle(self.command, self.path, headers, body)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json; charset=utf-8")
-            self.send_header("content-length", str(len(data)))
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_PUT = do_POST = _serve
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.server_context().wrap_socket(server.socket, server_side=True)
-    return server
