@@ -53,10 +53,24 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # The settings model reads the environment: point it at the embedded server, auth off.
     os.environ["DATABASE_URL"] = database.ensure_database("backupchecks")
     os.environ.setdefault("AUTH_MODE", "off")
+    # The Autotask secret is kept encrypted locally, under a key that stays with the local data.
+    os.environ.setdefault("SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent))
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None))
     cmd_import_mail(argparse.Namespace(directory=str(SAMPLE_MAILBOX)))  # idempotent: duplicates are skipped
     return cmd_serve(args)
+
+
+def local_encryption_key(directory: Path) -> str:
+    """A Fernet key kept in ``directory`` (made once, readable by the owner only)."""
+    from cryptography.fernet import Fernet
+
+    path = directory / "settings-encryption.key"
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_bytes(Fernet.generate_key())
+    return path.read_text().strip()
 
 
 def cmd_import_mail(args: argparse.Namespace) -> int:

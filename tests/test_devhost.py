@@ -85,3 +85,14 @@ def test_static_files_are_served_without_escaping_web(tmp_path) -> None:
     host = DevHost(small_app([], fail_until=0), root=host_json(tmp_path, 5))
     assert host.request("GET", "/").body == b"<h1>site</h1>"
     assert host.request("GET", "/../host.json").status == 404
+
+
+def test_make_run_keeps_one_local_key_for_the_autotask_secret(tmp_path) -> None:
+    from cryptography.fernet import Fernet
+
+    from shared_code.cli import local_encryption_key
+
+    key = local_encryption_key(tmp_path / ".local")
+    assert local_encryption_key(tmp_path / ".local") == key  # the same across restarts
+    Fernet(key.encode())  # a valid key
+    assert (tmp_path / ".local" / "settings-encryption.key").stat().st_mode & 0o077 == 0
