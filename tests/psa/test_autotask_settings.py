@@ -170,11 +170,12 @@ def test_the_secret_is_in_no_response_log_line_or_audit_entry(
         api.put(PATH, body=enabled_body(secret=NEW_SECRET)),
         api.put(PATH, body=enabled_body(secret="wrong-" + NEW_SECRET)),
         api.put(PATH, body=enabled_body(secret=NEW_SECRET, queue_id=5)),
+        api.put(PATH, body=enabled_body(secret=NEW_SECRET * 40)),  # too long: refused by validation
         api.get(PATH),
         api.post(PATH + "/test"),
         api.post(PATH + "/refresh"),
     ]
-    assert [r.status for r in responses] == [200, 422, 422, 200, 200, 200]
+    assert [r.status for r in responses] == [200, 422, 422, 422, 200, 200, 200]
     for response in responses:
         assert NEW_SECRET.encode() not in response.body
     assert caplog.records, "the calls were logged"
@@ -187,8 +188,9 @@ def test_the_secret_is_in_no_response_log_line_or_audit_entry(
 
 
 def test_in_azure_the_secret_goes_to_key_vault_with_the_managed_identity(
-    db: Session, autotask: FakeAutotask, monkeypatch: pytest.MonkeyPatch
+    db: Session, autotask: FakeAutotask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     vault = FakeKeyVault()
     try:
         env = {**{k: v for k, v in os.environ.items()}, **vault.env()}
@@ -209,6 +211,7 @@ def test_in_azure_the_secret_goes_to_key_vault_with_the_managed_identity(
         _key_vault_store.cache_clear()  # as a new process: the secret is read from the vault
         provider = autotask_provider(db, config=config)
         assert provider.test_connection().user == fake_autotask.USERNAME
+        assert fake_autotask.SECRET not in caplog.text  # the SDKs' request logs included
         version = row.autotask_secret_ref.rsplit("/", 1)[-1]
         assert ("GET", f"/secrets/{KEY_VAULT_SECRET_NAME}/{version}") in vault.requests
     finally:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
@@ -117,11 +118,9 @@ def settings_row(session: Session, *, for_update: bool = False) -> AppSettings:
     if for_update:
         statement = statement.with_for_update()
     row = session.scalars(statement).first()
-    if row is None:
-        row = AppSettings(id=1)
-        session.add(row)
-        session.flush()
-        session.refresh(row)
+    if row is None:  # a fresh database: the row with its column defaults (concurrent requests: one inserts)
+        session.execute(insert(AppSettings).values(id=1).on_conflict_do_nothing())
+        row = session.scalars(statement).one()
     return row
 
 
