@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -243,3 +244,13 @@ def test_every_call_is_logged_with_run_and_ticket_and_never_the_secret(
     assert any("run 4711, ticket 77" in record.getMessage() for record in lines)
     assert all(secret not in record.getMessage() for record in caplog.records)
     assert secret not in caplog.text
+
+
+def test_at_most_three_requests_per_endpoint_are_in_flight(
+    client: AutotaskClient, autotask: FakeAutotask
+) -> None:
+    autotask.fail("POST", "/Tickets/query", None, times=8, delay=0.3)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda _: client.query("Tickets", [Condition("id", "gt", 0)]), range(8)))
+    assert autotask.count("POST", "/Tickets/query") == 8
+    assert autotask.max_in_flight["tickets"] == 3

@@ -178,7 +178,10 @@ def test_the_secret_is_in_no_response_log_line_or_audit_entry(
     assert [r.status for r in responses] == [200, 422, 422, 422, 200, 200, 200]
     for response in responses:
         assert NEW_SECRET.encode() not in response.body
-    assert caplog.records, "the calls were logged"
+    calls = [r for r in caplog.records if r.name == "shared_code.psa.autotask.client"]
+    assert calls and all(getattr(r, "correlation_id", None) for r in calls), (
+        "every call logged with its request"
+    )
     for record in caplog.records:
         assert NEW_SECRET not in record.getMessage()
         assert NEW_SECRET not in str(record.__dict__)

@@ -152,6 +152,8 @@ class FakeAutotask:
             self.time_entries: dict[int, dict[str, Any]] = {}
             self.notes: dict[int, dict[str, Any]] = {}
             self.threshold_used = 0
+            self._in_flight: dict[str, int] = {}
+            self.max_in_flight: dict[str, int] = {}  # endpoint (e.g. "tickets") -> most at once
             self._ids = itertools.count(9001)
             self._pages: dict[str, list[dict[str, Any]]] = {}
 
@@ -238,6 +240,18 @@ class FakeAutotask:
     # --- request handling ---------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        """Counts the requests in flight per endpoint (Autotask allows 3 per tracking identifier)."""
+        endpoint = _endpoint(unquote(urlsplit(target).path))
+        with self._lock:
+            self._in_flight[endpoint] = self._in_flight.get(endpoint, 0) + 1
+            self.max_in_flight[endpoint] = max(self.max_in_flight.get(endpoint, 0), self._in_flight[endpoint])
+        try:
+            return self._handle(method, target, headers, body)
+        finally:
+            with self._lock:
+                self._in_flight[endpoint] -= 1
+
+    def _handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
         split = urlsplit(target)
         raw_path = unquote(split.path)
         query = {k: v[0] for k, v in parse_qs(split.query).items()}
@@ -588,6 +602,11 @@ def _include(row: dict[str, Any], include: list[str]) -> dict[str, Any]:
         return row
     wanted = {name.lower() for name in include} | {"id"}
     return {key: value for key, value in row.items() if key.lower() in wanted}
+
+
+def _endpoint(path: str) -> str:
+    parts = [part.lower() for part in path.split("/") if part]
+    return parts[parts.index("v1.0") + 1] if "v1.0" in parts[:-1] else "/".join(parts)
 
 
 def _now() -> str:
