@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import azure.functions as func
-from pydantic import BaseModel, Field
 
 from functions.http import api_route
 from shared_code.api.auth import Role
@@ -20,13 +19,14 @@ from shared_code.psa.autotask.settings import (
 from shared_code.psa.company import (
     CompanyCheckResult,
     CompanyChoice,
+    CompanyList,
+    CompanySearch,
     check_companies,
     map_company,
     search_companies,
     unmap_company,
 )
-from shared_code.psa.provider import Company, ConnectionInfo, ReferenceData
-from shared_code.schema.models import RequestModel
+from shared_code.psa.provider import ConnectionInfo, ReferenceData
 from shared_code.tickets.autotask import RunTicketResult, TicketLink, create_run_ticket, link_run_ticket
 
 bp = func.Blueprint()
@@ -85,14 +85,6 @@ def autotask_settings_refresh(call: Call) -> ReferenceData:
 # --- company mapping (Operator) -------------------------------------------------------------------
 
 
-class CompanySearch(RequestModel):
-    search: str = Field("", max_length=100, description="Part of the company name, or its id.")
-
-
-class CompanyList(BaseModel):
-    items: list[Company]
-
-
 @api_route(
     bp,
     "GET",
@@ -105,7 +97,7 @@ class CompanyList(BaseModel):
 )
 def autotask_companies(call: Call) -> CompanyList:
     """Search Autotask companies by name (active and inactive; at most 25)."""
-    return CompanyList(items=search_companies(call.db, call.query.search))
+    return search_companies(call.db, call.query.search)
 
 
 @api_route(

@@ -31,6 +31,14 @@ class CompanyChoice(RequestModel):
     company_id: int = Field(ge=0, description="The Autotask company id (from the company search).")
 
 
+class CompanySearch(RequestModel):
+    search: str = Field("", max_length=100, description="Part of the company name, or its id.")
+
+
+class CompanyList(BaseModel):
+    items: list[psa.Company]
+
+
 class CompanyCheckItem(BaseModel):
     customer_id: int
     customer_name: str
@@ -44,10 +52,11 @@ class CompanyCheckResult(BaseModel):
     customers: list[CompanyCheckItem]
 
 
-def search_companies(session: Session, text: str) -> list[psa.Company]:
+def search_companies(session: Session, text: str) -> CompanyList:
+    """Companies by name (active and inactive; at most 25)."""
     provider = autotask_provider(session)
     try:
-        return provider.search_companies(text)
+        return CompanyList(items=provider.search_companies(text))
     finally:
         provider.client.close()
 
