@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.app_settings import load_app_settings, ui_zone
 from shared_code.config import get_settings
+from shared_code.db.engine import unit_of_work
 from shared_code.db.live import live_run
 from shared_code.db.models import (
     AppSettings,
@@ -88,31 +89,36 @@ class _Claim:
 
 
 def create_run_ticket(session: Session, run_id: int, actor: str) -> RunTicketResult:
-    settings = load_app_settings(session)
-    run = live_run(session, run_id)
-    job, customer = _job_and_customer(session, run)
-    _check_can_have_new_ticket(settings, run, customer)
-    claim = _claim(session, run.id, actor)  # committed: other requests now see it
+    """``session`` (the request's) only stores the result: the claim is its own transaction,
+    committed before Autotask is called, and no database connection is held while waiting for
+    Autotask (so many concurrent requests cannot exhaust the pool)."""
+    with unit_of_work() as claim_session:
+        run = live_run(claim_session, run_id)
+        settings = load_app_settings(claim_session)
+        job, customer = _job_and_customer(claim_session, run)
+        _check_can_have_new_ticket(settings, run, customer)
+        claim = _claim(claim_session, run.id, actor)
+        draft = _draft(claim_session, settings, run, job, customer, claim)
+        provider = autotask_provider(claim_session)
     try:
-        return _create_claimed(session, run, job, customer, settings, claim, actor)
+        with psa.about_run(run_id):
+            ticket, found = _create_once(provider, draft, claim, run_id)
+        return _store(session, run_id, ticket, actor, found_after_lost_answer=found, attempt=True)
     except Exception:
         # Unless its outcome was recorded, a ticket may exist now: the next attempt looks first.
-        _finish_attempt(session, run.id, "unknown", still_pending=True)
+        _finish_attempt(run_id, "unknown", still_pending=True)
         raise
+    finally:
+        provider.client.close()
 
 
-def _create_claimed(
-    session: Session,
-    run: JobRun,
-    job: Job,
-    customer: Customer,
-    settings: AppSettings,
-    claim: _Claim,
-    actor: str,
-) -> RunTicketResult:
+def _draft(
+    session: Session, settings: AppSettings, run: JobRun, job: Job, customer: Customer, claim: _Claim
+) -> psa.TicketDraft:
     facts = _facts(session, run, job, customer)
     base_url = settings.backupchecks_base_url or get_settings().site_base_url
-    draft = psa.TicketDraft(
+    due_hours = settings.autotask_due_hours
+    return psa.TicketDraft(
         reference=ticket_text.reference(run.id),
         company_id=customer.autotask_company_id or 0,
         title=ticket_text.ticket_title(facts),
@@ -121,21 +127,12 @@ def _create_claimed(
         source_id=settings.autotask_source_id,
         status_id=settings.autotask_status_id or 0,
         priority_id=_priority(settings, run) or 0,
-        due_at=claim.started_at + timedelta(hours=settings.autotask_due_hours)
-        if settings.autotask_due_hours
-        else None,
+        due_at=claim.started_at + timedelta(hours=due_hours) if due_hours else None,
     )
-    provider = autotask_provider(session)
-    try:
-        with psa.about_run(run.id):
-            ticket, found = _create_once(session, provider, draft, claim, run.id)
-    finally:
-        provider.client.close()
-    return _store(session, run.id, ticket, actor, found_after_lost_answer=found, attempt=True)
 
 
 def _create_once(
-    session: Session, provider: psa.PsaProvider, draft: psa.TicketDraft, claim: _Claim, run_id: int
+    provider: psa.PsaProvider, draft: psa.TicketDraft, claim: _Claim, run_id: int
 ) -> tuple[psa.Ticket, bool]:
     if claim.look_since is not None:
         found = provider.find_created_ticket(draft, since=claim.look_since - LOOKBACK)
@@ -149,14 +146,14 @@ def _create_once(
         if found is not None:
             log.warning("Autotask stored ticket %s of run %s but its answer was lost", found.id, run_id)
             return found, True
-        _finish_attempt(session, run_id, "unknown")
+        _finish_attempt(run_id, "unknown")
         raise Unavailable(
             "Autotask did not confirm the new ticket and it cannot be found yet. Try again: the next "
             "attempt looks for it before creating one.",
             code="ticket_outcome_unknown",
         ) from None
     except psa.PsaError:
-        _finish_attempt(session, run_id, "failed")  # refused or throttled: nothing was stored
+        _finish_attempt(run_id, "failed")  # refused or throttled: nothing was stored
         raise
 
 
@@ -213,7 +210,8 @@ def _priority(settings: AppSettings, run: JobRun) -> int | None:
 
 
 def _claim(session: Session, run_id: int, actor: str) -> _Claim:
-    """Take the run's one creation attempt, or 409 while another request holds it."""
+    """Take the run's one creation attempt, or 409 while another request holds it (the caller's
+    transaction commits it)."""
     now = datetime.now(UTC)
     inserted = session.execute(
         insert(AutotaskTicketCreation)
@@ -222,7 +220,6 @@ def _claim(session: Session, run_id: int, actor: str) -> _Claim:
         .returning(AutotaskTicketCreation.job_run_id)
     ).first()
     if inserted is not None:
-        session.commit()
         return _Claim(look_since=None, started_at=now)
     attempt = session.scalars(
         select(AutotaskTicketCreation).where(AutotaskTicketCreation.job_run_id == run_id).with_for_update()
@@ -230,27 +227,24 @@ def _claim(session: Session, run_id: int, actor: str) -> _Claim:
     run = session.get(JobRun, run_id, populate_existing=True)
     replacing = run is not None and run.autotask_ticket_deleted_at is not None
     if attempt.outcome == "pending" and attempt.started_at > now - STALE_CLAIM:
-        session.rollback()
         raise Conflict(
             f"An Autotask ticket for run {run_id} is being created (since {attempt.started_at:%H:%M:%S} UTC).",
             code="ticket_creation_in_progress",
         )
     if attempt.outcome == "created" and not replacing:
-        session.rollback()
         raise Conflict(f"Run {run_id} already has an Autotask ticket.", code="run_has_ticket")
     look_since = attempt.started_at if attempt.outcome in ("pending", "unknown") else None
     attempt.outcome, attempt.started_at, attempt.started_by, attempt.finished_at = "pending", now, actor, None
-    session.commit()
     return _Claim(look_since=look_since, started_at=now)
 
 
-def _finish_attempt(session: Session, run_id: int, outcome: str, *, still_pending: bool = False) -> None:
-    session.rollback()
+def _finish_attempt(run_id: int, outcome: str, *, still_pending: bool = False) -> None:
+    """Records how the attempt ended, in its own transaction (the request's may be rolled back)."""
     statement = update(AutotaskTicketCreation).where(AutotaskTicketCreation.job_run_id == run_id)
     if still_pending:
         statement = statement.where(AutotaskTicketCreation.outcome == "pending")
-    session.execute(statement.values(outcome=outcome, finished_at=datetime.now(UTC)))
-    session.commit()
+    with unit_of_work() as session:
+        session.execute(statement.values(outcome=outcome, finished_at=datetime.now(UTC)))
 
 
 def _job_and_customer(session: Session, run: JobRun) -> tuple[Job, Customer]:
@@ -391,7 +385,6 @@ def _store(
         .returning(JobRun.id)
     ).first()
     if stored is None:
-        session.rollback()
         raise Conflict(f"Run {run_id} got an Autotask ticket meanwhile.", code="run_has_ticket")
     run = session.get(JobRun, run_id, populate_existing=True)
     assert run is not None
@@ -416,7 +409,6 @@ def _store(
         run_id,
         {"autotask_ticket_id": ticket.id, "autotask_ticket_number": number, "ticket_id": note.id},
     )
-    session.commit()
     return RunTicketResult(
         run_id=run_id,
         autotask_ticket_id=ticket.id,
