@@ -349,6 +349,7 @@ def _keep_manual_number(session: Session, run: JobRun, number: str, actor: str) 
         internal_ticket_id=note.id,
         internal_ticket_code=note.ticket_code,
         manual=True,
+        found_after_lost_answer=False,
     )
 
 
