@@ -14,6 +14,7 @@ from shared_code.db.models import Customer, MappingStatus
 from shared_code.errors import InvalidInput
 from shared_code.psa import provider as psa
 from shared_code.psa.autotask.settings import autotask_provider
+from shared_code.schema.fields import INT32_MAX
 from shared_code.schema.models import RequestModel, ResponseModel
 
 
@@ -28,7 +29,9 @@ class CompanyMapping(ResponseModel):
 
 
 class CompanyChoice(RequestModel):
-    company_id: int = Field(ge=0, description="The Autotask company id (from the company search).")
+    company_id: int = Field(
+        ge=0, le=INT32_MAX, description="The Autotask company id (from the company search)."
+    )
 
 
 class CompanySearch(RequestModel):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
 from sqlalchemy import select
@@ -28,9 +28,11 @@ from shared_code.psa import provider as psa
 from shared_code.psa.autotask.client import AutotaskClient, Credentials, RetryPolicy
 from shared_code.psa.autotask.provider import AutotaskProvider, internal_publish_id
 from shared_code.psa.secrets import secret_store
+from shared_code.schema.fields import INT32_MAX
 from shared_code.schema.models import RequestModel, ResponseModel
 
 Environment = Literal["sandbox", "production"]
+PicklistId = Annotated[int, Field(ge=0, le=INT32_MAX, description="A value of the Autotask picklist.")]
 
 # Ticket defaults: the request field, the settings column, the reference-data list it must be in,
 # and whether an enabled integration needs it.
