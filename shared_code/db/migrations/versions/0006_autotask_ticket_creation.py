@@ -1,7 +1,7 @@
 """Autotask ticket creation: one attempt per run, and the hours until a new ticket is due
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 
 ``autotask_ticket_creations`` holds the one attempt to create a run's ticket (its primary key
 is the run), so concurrent requests cannot both reach the PSA. ``settings.autotask_due_hours``
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
