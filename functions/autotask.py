@@ -2,39 +2,41 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call
-from shared_code.customers import CustomerView, get_customer, live_customer
-from shared_code.psa.autotask.settings import (
-    AutotaskSettingsUpdate,
-    AutotaskSettingsView,
-    check_autotask_connection,
-    get_autotask_settings,
-    refresh_reference_data,
-    save_autotask_settings,
-)
-from shared_code.psa.company import (
-    CompanyCheckResult,
-    CompanyChoice,
-    CompanyList,
-    CompanySearch,
-    check_companies,
-    map_company,
-    search_companies,
-    unmap_company,
-)
-from shared_code.psa.provider import ConnectionInfo, ReferenceData
-from shared_code.tickets.autotask import RunTicketResult, TicketLink, create_run_ticket, link_run_ticket
+
+if TYPE_CHECKING:
+    from shared_code.customers import CustomerView
+    from shared_code.psa.autotask.settings import AutotaskSettingsView
+    from shared_code.psa.company import CompanyCheckResult, CompanyList
+    from shared_code.psa.provider import ConnectionInfo, ReferenceData
+    from shared_code.tickets.autotask import RunTicketResult
 
 bp = func.Blueprint()
+SETTINGS = "shared_code.psa.autotask.settings"
+PROVIDER = "shared_code.psa.provider"
+COMPANY = "shared_code.psa.company"
+RUN_TICKET = "shared_code.tickets.autotask"
+CUSTOMERS = "shared_code.customers"
 
 
-@api_route(bp, "GET", "settings/autotask", role=Role.ADMIN, tag="autotask", response=AutotaskSettingsView)
+@api_route(
+    bp,
+    "GET",
+    "settings/autotask",
+    role=Role.ADMIN,
+    tag="autotask",
+    response=f"{SETTINGS}:AutotaskSettingsView",
+)
 def autotask_settings_get(call: Call) -> AutotaskSettingsView:
     """The Autotask settings and the cached reference data (the secret only as set or not)."""
+    from shared_code.psa.autotask.settings import get_autotask_settings
+
     return get_autotask_settings(call.db)
 
 
@@ -44,13 +46,15 @@ def autotask_settings_get(call: Call) -> AutotaskSettingsView:
     "settings/autotask",
     role=Role.ADMIN,
     tag="autotask",
-    body=AutotaskSettingsUpdate,
-    response=AutotaskSettingsView,
+    body=f"{SETTINGS}:AutotaskSettingsUpdate",
+    response=f"{SETTINGS}:AutotaskSettingsView",
     errors=(503,),
 )
 def autotask_settings_put(call: Call) -> AutotaskSettingsView:
     """Save the settings. Enabled ones are checked against Autotask first (credentials, zone, every
     choice in the live picklists): anything wrong is a 422 naming the field and nothing is saved."""
+    from shared_code.psa.autotask.settings import save_autotask_settings
+
     return save_autotask_settings(call.db, call.body, call.actor)
 
 
@@ -60,11 +64,13 @@ def autotask_settings_put(call: Call) -> AutotaskSettingsView:
     "settings/autotask/test",
     role=Role.ADMIN,
     tag="autotask",
-    response=ConnectionInfo,
+    response=f"{PROVIDER}:ConnectionInfo",
     errors=(409, 502, 503),
 )
 def autotask_settings_test(call: Call) -> ConnectionInfo:
     """Test the stored settings: the zone, the user and the API usage (409 when disabled)."""
+    from shared_code.psa.autotask.settings import check_autotask_connection
+
     return check_autotask_connection(call.db)
 
 
@@ -74,11 +80,13 @@ def autotask_settings_test(call: Call) -> ConnectionInfo:
     "settings/autotask/refresh",
     role=Role.ADMIN,
     tag="autotask",
-    response=ReferenceData,
+    response=f"{PROVIDER}:ReferenceData",
     errors=(409, 502, 503),
 )
 def autotask_settings_refresh(call: Call) -> ReferenceData:
     """Load queues, sources, priorities, statuses and note picklists from Autotask into the cache."""
+    from shared_code.psa.autotask.settings import refresh_reference_data
+
     return refresh_reference_data(call.db, call.actor)
 
 
@@ -91,12 +99,14 @@ def autotask_settings_refresh(call: Call) -> ReferenceData:
     "autotask/companies",
     role=Role.OPERATOR,
     tag="autotask",
-    query=CompanySearch,
-    response=CompanyList,
+    query=f"{COMPANY}:CompanySearch",
+    response=f"{COMPANY}:CompanyList",
     errors=(409, 502, 503),
 )
 def autotask_companies(call: Call) -> CompanyList:
     """Search Autotask companies by name (active and inactive; at most 25)."""
+    from shared_code.psa.company import search_companies
+
     return search_companies(call.db, call.query.search)
 
 
@@ -106,12 +116,15 @@ def autotask_companies(call: Call) -> CompanyList:
     "customers/{customer_id:int}/autotask-company",
     role=Role.OPERATOR,
     tag="autotask",
-    body=CompanyChoice,
-    response=CustomerView,
+    body=f"{COMPANY}:CompanyChoice",
+    response=f"{CUSTOMERS}:CustomerView",
     errors=(409, 502, 503),
 )
 def customer_company_put(call: Call) -> CustomerView:
     """Map the customer to an Autotask company: its id and its name as Autotask has it now."""
+    from shared_code.customers import get_customer, live_customer
+    from shared_code.psa.company import map_company
+
     map_company(call.db, live_customer(call.db, call.path["customer_id"]), call.body, call.actor)
     return get_customer(call.db, call.path["customer_id"])
 
@@ -122,10 +135,13 @@ def customer_company_put(call: Call) -> CustomerView:
     "customers/{customer_id:int}/autotask-company",
     role=Role.OPERATOR,
     tag="autotask",
-    response=CustomerView,
+    response=f"{CUSTOMERS}:CustomerView",
 )
 def customer_company_delete(call: Call) -> CustomerView:
     """Remove the customer's Autotask mapping (no Autotask request)."""
+    from shared_code.customers import get_customer, live_customer
+    from shared_code.psa.company import unmap_company
+
     unmap_company(call.db, live_customer(call.db, call.path["customer_id"]), call.actor)
     return get_customer(call.db, call.path["customer_id"])
 
@@ -136,11 +152,13 @@ def customer_company_delete(call: Call) -> CustomerView:
     "customers/autotask-check",
     role=Role.OPERATOR,
     tag="autotask",
-    response=CompanyCheckResult,
+    response=f"{COMPANY}:CompanyCheckResult",
     errors=(409, 502, 503),
 )
 def customers_company_check(call: Call) -> CompanyCheckResult:
     """Check every mapped customer's company in Autotask: renamed (cached name updated), inactive, missing."""
+    from shared_code.psa.company import check_companies
+
     return check_companies(call.db, call.actor)
 
 
@@ -153,13 +171,15 @@ def customers_company_check(call: Call) -> CompanyCheckResult:
     "runs/{run_id:int}/autotask-ticket",
     role=Role.OPERATOR,
     tag="autotask",
-    response=RunTicketResult,
+    response=f"{RUN_TICKET}:RunTicketResult",
     status=201,
     errors=(409, 502, 503),
 )
 def run_ticket_create(call: Call) -> RunTicketResult:
     """Create the run's Autotask ticket: exactly one per run, also under concurrent requests or a lost
     answer. 409 when disabled, unmapped, the company is missing or inactive, or the run has one."""
+    from shared_code.tickets.autotask import create_run_ticket
+
     return create_run_ticket(call.db, call.path["run_id"], call.actor)
 
 
@@ -169,11 +189,13 @@ def run_ticket_create(call: Call) -> RunTicketResult:
     "runs/{run_id:int}/autotask-ticket/link",
     role=Role.OPERATOR,
     tag="autotask",
-    body=TicketLink,
-    response=RunTicketResult,
+    body=f"{RUN_TICKET}:TicketLink",
+    response=f"{RUN_TICKET}:RunTicketResult",
     errors=(409, 502, 503),
 )
 def run_ticket_link(call: Call) -> RunTicketResult:
     """Link an existing Autotask ticket by number (looked up), or keep a manual number while the
     integration is disabled or, asked for, in compatibility mode (never polled until linked)."""
+    from shared_code.tickets.autotask import link_run_ticket
+
     return link_run_ticket(call.db, call.path["run_id"], call.body, call.actor)

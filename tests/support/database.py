@@ -77,7 +77,9 @@ class TestDatabase:
         name = _database_name(self.raw_url)
         engine = create_engine(normalise_url(server_url), isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
-            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
             if exists.first() is None:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
         engine.dispose()

@@ -36,7 +36,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from tests.support.loopback_http import Response, json_response, serve
+from tests.support.loopback import LoopbackServer
+from tests.support.loopback_http import Response, json_handler, json_response
 
 USERNAME = "api-user@example.test"
 SECRET = "fake-autotask-secret-Zq7!x"
@@ -111,13 +112,18 @@ class FakeAutotask:
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._install_routes()
         self.reset()
-        self.server = serve(self.handle, name="fake-autotask")
+        self.loopback = LoopbackServer(json_handler(self.handle), "fake-autotask")
+
+    def start(self) -> FakeAutotask:
+        """Serve (the address was fixed when the fake was made)."""
+        self.loopback.start()
+        return self
 
     # --- configuration the app is pointed at ---------------------------------------------------
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return f"http://127.0.0.1:{self.loopback.port}"
 
     @property
     def zone_lookup_url(self) -> str:
@@ -235,7 +241,7 @@ class FakeAutotask:
         self._routes.insert(0, (method.upper(), re.compile(path_pattern + "$"), handler))
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.loopback.stop()
 
     # --- request handling ---------------------------------------------------------------------------
 

@@ -22,7 +22,8 @@ import uuid
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.support.loopback_http import Response, json_response, serve
+from tests.support.loopback import LoopbackServer
+from tests.support.loopback_http import Response, json_handler, json_response
 from tests.support.tls import LoopbackTls, loopback_tls
 
 TENANT_ID = "99999999-8888-7777-6666-555555555555"
@@ -36,19 +37,21 @@ class FakeKeyVault:
         self.secrets: dict[str, dict[str, str]] = {}  # name -> version -> value
         self.tokens: set[str] = set()
         self.requests: list[tuple[str, str]] = []
-        self.vault = serve(self._vault, name="fake-keyvault", tls=self.tls)
-        self.identity = serve(self._identity, name="fake-identity-endpoint")
+        self.vault = LoopbackServer(json_handler(self._vault), "fake-keyvault")
+        self.identity = LoopbackServer(json_handler(self._identity), "fake-identity-endpoint")
+        self.vault.start(self.tls.server_context())
+        self.identity.start()
 
     @property
     def vault_url(self) -> str:
-        return f"https://127.0.0.1:{self.vault.server_port}/"
+        return f"https://127.0.0.1:{self.vault.port}/"
 
     def env(self) -> dict[str, str]:
         """What the app (and azure-identity) read to use this vault with a managed identity."""
         return {
             "KEY_VAULT_URL": self.vault_url,
             "KEY_VAULT_CA_BUNDLE": str(self.tls.ca_bundle),
-            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.identity.server_port}/msi/token",
+            "IDENTITY_ENDPOINT": f"http://127.0.0.1:{self.identity.port}/msi/token",
             "IDENTITY_HEADER": IDENTITY_HEADER,
         }
 
@@ -57,8 +60,8 @@ class FakeKeyVault:
             return list(self.secrets.get(name, {}).values())
 
     def stop(self) -> None:
-        self.vault.shutdown()
-        self.identity.shutdown()
+        self.vault.stop()
+        self.identity.stop()
 
     # --- managed identity ---------------------------------------------------------------------------
 
@@ -84,7 +87,7 @@ class FakeKeyVault:
             scheme, _, token = headers.get("authorization", "").partition(" ")
             authorized = scheme == "Bearer" and token in self.tokens
         if not authorized:
-            resource = f"https://0.0.1:{self.vault.server_port}"
+            resource = f"https://0.0.1:{self.vault.port}"
             challenge = (
                 f'Bearer authorization="https://login.microsoftonline.com/{TENANT_ID}", resource="{resource}"'
             )

@@ -1,15 +1,12 @@
-"""A threaded JSON HTTP(S) server on loopback for the fakes of outside services."""
+"""JSON answers for the fakes of outside services, served by a ``LoopbackServer``."""
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-
-from tests.support.tls import LoopbackTls
 
 
 @dataclass
@@ -27,9 +24,7 @@ def json_response(status: int, payload: Any, headers: dict[str, str] | None = No
 Handle = Callable[[str, str, dict[str, str], bytes], Response]
 
 
-def serve(handle: Handle, *, name: str, tls: LoopbackTls | None = None) -> ThreadingHTTPServer:
-    """Starts serving on 127.0.0.1 (a free port) in a daemon thread; ``shutdown()`` stops it."""
-
+def json_handler(handle: Handle) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive, as pooled clients expect
         disable_nagle_algorithm = True  # headers and body go out in two writes
@@ -55,9 +50,4 @@ def serve(handle: Handle, *, name: str, tls: LoopbackTls | None = None) -> Threa
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    if tls is not None:
-        server.socket = tls.server_context().wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
-    return server
+    return Handler
