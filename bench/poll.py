@@ -49,6 +49,7 @@ def main() -> int:
     from tests.support.fake_autotask_sync import SyncFakeAutotask
 
     autotask = SyncFakeAutotask()
+    autotask.start()
     database = TestDatabase(args.database_url)  # embedded unless given
     os.environ.update(DATABASE_URL=database.url, AUTH_MODE="off")
     logging.getLogger("shared_code").setLevel(logging.ERROR)  # one line per changed ticket otherwise

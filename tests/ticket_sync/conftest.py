@@ -15,6 +15,7 @@ from tests.support.ticket_sync import fake_provider
 @pytest.fixture(scope="session")
 def sync_autotask() -> Iterator[SyncFakeAutotask]:
     fake = SyncFakeAutotask()
+    fake.start()
     yield fake
     fake.stop()
 
