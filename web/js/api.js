@@ -56,6 +56,7 @@ async function errorFrom(response) {
       .map((d) => `${humanField(d.field)}: ${d.message}`);
     if (listed.length) message = listed.join("; ");
   }
+  if (response.status === 401) message = STATUS_WORDS[401]; // the API's reason ("missing bearer token") helps nobody here
   if (response.status >= 500 && correlationId) message += ` (reference ${correlationId})`;
   return new ApiError(response.status, message, { code: error && error.code, fields, correlationId });
 }

@@ -1,0 +1,201 @@
+"""The operator site in a real browser against the time of its API calls alone, in the same run.
+
+    .venv/bin/python bench/site.py [--rounds 10]
+
+Starts an embedded PostgreSQL, loads 5 customers with 50 jobs of 10 unreviewed runs each (500
+runs; a tenth with an Autotask ticket number), serves the dev host (auth off) on loopback and
+drives Debian's Chromium (/usr/bin/chromium) through Playwright:
+
+1. rows: from navigating to Run Checks (all 50 jobs on one page) to its 500 rows on screen,
+   against GET /api/run-checks with the same query made alone (the one call on the rows' path:
+   /api/me, /api/status and the customer list go in parallel and never hold the rows back);
+2. review: on a page of 100 runs (10 jobs x 10), from clicking "Mark reviewed (100)" to the
+   page showing all 100 done, against POST /api/runs/review with the same ids made alone.
+
+Each round resets what it changed (the runs are unreviewed again). Prints the medians and the
+goal: the page within 1.5x its API calls plus 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CUSTOMERS, JOBS, RUNS_PER_JOB = 5, 50, 10
+REVIEW_JOBS = 10  # the review page: 10 jobs x 10 runs
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+ROWS_QUERY = f"informational=false&limit={JOBS}"
+REVIEW_QUERY = f"informational=false&limit={REVIEW_JOBS}"
+
+SEED = [
+    "TRUNCATE customers, jobs, mail_messages, job_runs RESTART IDENTITY CASCADE",
+    """INSERT INTO customers (name) SELECT 'Customer ' || i FROM generate_series(1, :customers) AS i""",
+    """INSERT INTO jobs (customer_id, from_address, backup_software, backup_type, job_name)
+        SELECT mod(i, :customers) + 1, 'backup' || i || '@example.test', 'Veeam', 'Backup Job',
+               'Job ' || lpad(i::text, 3, '0')
+        FROM generate_series(1, :jobs) AS i""",
+    """INSERT INTO mail_messages (source, internet_message_id, received_at, location, job_id,
+                                   parse_status, subject)
+        SELECT 'graph', '<' || i || '@bench.test>', now() - (i / :jobs) * interval '1 day',
+               'processed', mod(i, :jobs) + 1, 'parsed', 'Backup report ' || i
+        FROM generate_series(0, :runs - 1) AS i""",
+    """INSERT INTO job_runs (job_id, mail_id, run_at, status, effective_status, missed,
+                              autotask_ticket_id, autotask_ticket_number)
+        SELECT mod(i, :jobs) + 1, i + 1, now() - (i / :jobs) * interval '1 day',
+               s.status, s.status, false,
+               CASE WHEN mod(i, 10) = 0 THEN 1000 + i END,
+               CASE WHEN mod(i, 10) = 0 THEN 'T20260101.' || lpad(i::text, 4, '0') END
+        FROM generate_series(0, :runs - 1) AS i
+        CROSS JOIN LATERAL (SELECT CASE WHEN mod(i, 5) = 0 THEN 'failed'
+                                        WHEN mod(i, 3) = 0 THEN 'warning' ELSE 'success' END AS status) AS s""",
+    "VACUUM ANALYZE",
+]
+PARAMETERS = {"customers": CUSTOMERS, "jobs": JOBS, "runs": JOBS * RUNS_PER_JOB}
+
+
+def ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def seed() -> None:
+    from sqlalchemy import text
+
+    from shared_code.db.engine import get_engine
+
+    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for statement in SEED:
+            connection.execute(text(statement), PARAMETERS)
+
+
+def serve() -> str:
+    import httpx
+
+    from shared_code.devhost import DevHost
+    from tests.support.azurite import free_port
+
+    port = free_port()
+    threading.Thread(target=DevHost().serve, args=("127.0.0.1", port), daemon=True).start()
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(f"{base}/api/health", timeout=1)
+            return base
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("the dev host did not start")
+
+
+def rows_round(page: Any, api: Any, base: str) -> tuple[float, float]:
+    page.goto("about:blank")
+    started = time.perf_counter()
+    page.goto(f"{base}/#/run-checks?limit={JOBS}", wait_until="commit")
+    page.wait_for_function(
+        f"document.querySelectorAll('tr[data-run-id]').length === {JOBS * RUNS_PER_JOB}", polling="raf"
+    )
+    site_ms = ms_since(started)
+    started = time.perf_counter()
+    response = api.get(f"/api/run-checks?{ROWS_QUERY}")
+    api_ms = ms_since(started)
+    assert response.status_code == 200 and len(response.json()["customers"]) == CUSTOMERS
+    return site_ms, api_ms
+
+
+def review_round(page: Any, api: Any, base: str) -> tuple[float, float]:
+    page.goto("about:blank")
+    page.goto(f"{base}/#/run-checks?limit={REVIEW_JOBS}")
+    page.wait_for_function(
+        f"document.querySelectorAll('tr[data-run-id]').length === {REVIEW_JOBS * RUNS_PER_JOB}"
+    )
+    ids = [
+        int(i) for i in page.locator("tr[data-run-id]").evaluate_all("rows => rows.map(r => r.dataset.runId)")
+    ]
+    page.get_by_label("Select all on this page").check()
+    button = page.get_by_role("button", name=f"Mark reviewed ({len(ids)})")
+    started = time.perf_counter()
+    button.click()
+    page.wait_for_function(
+        f"document.querySelectorAll('tr[data-reviewed=true]').length === {len(ids)}", polling="raf"
+    )
+    site_ms = ms_since(started)
+    assert api.post("/api/runs/unreview", json={"run_ids": ids}).status_code == 200
+    started = time.perf_counter()
+    response = api.post("/api/runs/review", json={"run_ids": ids})
+    api_ms = ms_since(started)
+    assert response.status_code == 200 and len(response.json()["changed"]) == len(ids)
+    assert api.post("/api/runs/unreview", json={"run_ids": ids}).status_code == 200
+    return site_ms, api_ms
+
+
+def report(name: str, samples: list[tuple[float, float]]) -> bool:
+    site = statistics.median(s for s, _ in samples)
+    api = statistics.median(a for _, a in samples)
+    goal = 1.5 * api + 300
+    verdict = "meets" if site <= goal else "MISSES"
+    print(
+        f"{name:<8} site median {site:7.1f} ms   API alone median {api:7.1f} ms   "
+        f"goal 1.5x API + 300 ms = {goal:7.1f} ms   {verdict} (site/API {site / api:.2f}x)"
+    )
+    print(f"         site samples {', '.join(f'{s:.0f}' for s, _ in samples)}")
+    return site <= goal
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+
+    from shared_code.devdb import EmbeddedPostgres
+
+    database = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="bc-site-bench-")) / "pg", keep_data=False)
+    try:
+        os.environ.update(DATABASE_URL=database.ensure_database("bench_site"), AUTH_MODE="off")
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        return run(args.rounds)
+    finally:
+        database.stop()
+
+
+def run(rounds: int) -> int:
+    import httpx
+    from playwright.sync_api import sync_playwright
+
+    from shared_code.db.migrate import upgrade
+
+    upgrade("head")
+    seed()
+    base = serve()
+    print(
+        f"{JOBS} jobs x {RUNS_PER_JOB} unreviewed runs = {JOBS * RUNS_PER_JOB} runs; {rounds} rounds, medians"
+    )
+    with sync_playwright() as playwright, httpx.Client(base_url=base, timeout=30) as api:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        rows_round(page, api, base)  # warm: caches, plans, the browser's compiled scripts
+        review_round(page, api, base)
+        rows = [rows_round(page, api, base) for _ in range(rounds)]
+        reviews = [review_round(page, api, base) for _ in range(rounds)]
+        browser.close()
+    ok = report("rows", rows) & report("review", reviews)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
