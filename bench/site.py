@@ -66,7 +66,7 @@ SEED = [
         FROM generate_series(0, :runs - 1) AS i
         CROSS JOIN LATERAL (SELECT CASE WHEN mod(i, 5) = 0 THEN 'failed'
                                         WHEN mod(i, 3) = 0 THEN 'warning' ELSE 'success' END AS status) AS s""",
-    "VACUUM ANALYZE",
+    "ANALYZE",
 ]
 PARAMETERS = {"customers": CUSTOMERS, "jobs": JOBS, "runs": JOBS * RUNS_PER_JOB}
 
@@ -80,7 +80,7 @@ def seed() -> None:
 
     from shared_code.db.engine import get_engine
 
-    with get_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+    with get_engine().begin() as connection:
         for statement in SEED:
             connection.execute(text(statement), PARAMETERS)
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, Site
+from tests.browser.conftest import Site
 from tests.support.entra import AUDIENCE, TENANT_ID, FakeEntra
 from tests.support.fake_signin import FakeSignIn
 
@@ -51,37 +51,35 @@ def deployed_site(tmp_path: Path, signin: FakeSignIn) -> Site:
 
 
 def test_the_site_signs_in_with_entra_id_and_calls_the_api_with_the_token(
-    db: Session, deployed_site: Site, signin: FakeSignIn
+    db: Session, chromium, deployed_site: Site, signin: FakeSignIn
 ) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, "--ignore-certificate-errors"]
-        )
-        try:
-            page = browser.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{deployed_site.url}/#/inbox")
-            expect(page.get_by_role("heading", name="Inbox")).to_be_visible(timeout=20000)
-            expect(page.get_by_text("The Inbox is empty")).to_be_visible()
-            expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-            expect(page.get_by_role("link", name="Audit log")).to_have_count(0)  # an operator, not an admin
-            assert page.url.endswith("#/inbox")
-            assert signin.tokens_issued == 1
-            assert any("/oauth2/v2.0/authorize" in line for line in signin.requests)
-            assert errors == []
-        finally:
-            browser.close()
-    deployed_site.wait_idle()
+    context = chromium.new_context(ignore_https_errors=True)  # the fake identity provider's own CA
+    try:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{deployed_site.url}/#/inbox")
+        expect(page.get_by_role("heading", name="Inbox")).to_be_visible(timeout=20000)
+        expect(page.get_by_text("The Inbox is empty")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        expect(page.get_by_role("link", name="Audit log")).to_have_count(0)  # an operator, not an admin
+        assert page.url.endswith("#/inbox")
+        assert signin.tokens_issued == 1
+        assert any("/oauth2/v2.0/authorize" in line for line in signin.requests)
+        assert errors == []
+    finally:
+        context.close()
+        deployed_site.wait_idle()
 
 
-def test_without_a_token_the_api_refuses_and_the_site_says_so_in_words(db: Session, site: Site) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{site.url}/#/run-checks")
-            expect(page.get_by_role("alert").first).to_contain_text("not signed in")
-        finally:
-            browser.close()
-    site.wait_idle()
+def test_without_a_token_the_api_refuses_and_the_site_says_so_in_words(
+    db: Session, chromium, site: Site
+) -> None:
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/#/run-checks")
+        expect(page.get_by_role("alert").first).to_contain_text("not signed in")
+    finally:
+        context.close()
+        site.wait_idle()

@@ -104,7 +104,8 @@ async function start() {
   const sessionStore = Alpine.store("session");
   sessionStore.ready = sessionStore.load(); // menus fill in when it answers; pages do not wait
   Alpine.start();
-  Alpine.store("pipeline").load();
+  // the page's own data first: the status banner asks when the browser is idle
+  (window.requestIdleCallback || setTimeout)(() => Alpine.store("pipeline").load(), { timeout: 1500 });
   setInterval(() => Alpine.store("pipeline").load(), STATUS_REFRESH_MS);
 }
 
