@@ -23,7 +23,6 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,15 +32,6 @@ sys.path.insert(0, str(ROOT))
 
 CUSTOMERS, JOBS, RUNS_PER_JOB = 5, 50, 10
 REVIEW_JOBS = 10  # the review page: 10 jobs x 10 runs
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 ROWS_QUERY = f"informational=false&limit={JOBS}"
 REVIEW_QUERY = f"informational=false&limit={REVIEW_JOBS}"
 
@@ -86,21 +76,10 @@ def seed() -> None:
 
 
 def serve() -> str:
-    import httpx
-
     from shared_code.devhost import DevHost
-    from tests.support.azurite import free_port
+    from tests.support.browser import serve_in_background
 
-    port = free_port()
-    threading.Thread(target=DevHost().serve, args=("127.0.0.1", port), daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.get(f"{base}/api/health", timeout=1)
-            return base
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError("the dev host did not start")
+    return serve_in_background(DevHost())
 
 
 def rows_round(page: Any, api: Any, base: str) -> tuple[float, float]:
@@ -178,6 +157,7 @@ def run(rounds: int) -> int:
     from playwright.sync_api import sync_playwright
 
     from shared_code.db.migrate import upgrade
+    from tests.support.browser import launch_chromium
 
     upgrade("head")
     seed()
@@ -186,7 +166,7 @@ def run(rounds: int) -> int:
         f"{JOBS} jobs x {RUNS_PER_JOB} unreviewed runs = {JOBS * RUNS_PER_JOB} runs; {rounds} rounds, medians"
     )
     with sync_playwright() as playwright, httpx.Client(base_url=base, timeout=30) as api:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         rows_round(page, api, base)  # warm: caches, plans, the browser's compiled scripts
         review_round(page, api, base)

@@ -34,8 +34,10 @@ def openapi(call: Call) -> RawResponse:
 
 @api_route(bp, "GET", "me", role=Role.VIEWER, response=Me, tag="system")
 def me(call: Call) -> Me:
-    """The caller and their roles (the site builds its menus from them)."""
-    return who_am_i(call.principal)
+    """The caller and their roles (the site builds its menus from them), and the UI timezone."""
+    from shared_code.app_settings import load_app_settings
+
+    return who_am_i(call.principal, load_app_settings(call.db).ui_timezone)
 
 
 @api_route(

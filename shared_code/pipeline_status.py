@@ -17,7 +17,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from shared_code.app_settings import load_app_settings
 from shared_code.config import get_settings
 from shared_code.db.models import GraphSubscription, IngestionFailure, MailMessage, PipelineEvent
 from shared_code.runs.missed_runs import overdue_jobs
@@ -81,7 +80,6 @@ class Attention(BaseModel):
 
 class PipelineStatus(BaseModel):
     checked_at: datetime
-    timezone: str = Field(description="The UI timezone the site shows times in.")
     subscription: SubscriptionState
     mail: MailState
     catch_up: CatchUpState
@@ -110,7 +108,6 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
     overdue = overdue_jobs(session, now=now)
     status = PipelineStatus(
         checked_at=now,
-        timezone=load_app_settings(session).ui_timezone,
         subscription=subscription,
         mail=mail,
         catch_up=catch_up,

@@ -18,11 +18,12 @@ class Me(BaseModel):
     subject: str
     name: str
     roles: list[str] = Field(description="Every role the caller acts with (hierarchy applied).")
+    timezone: str = Field(description="The UI timezone: the site shows every time in it.")
 
 
-def who_am_i(principal: Principal) -> Me:
+def who_am_i(principal: Principal, timezone: str) -> Me:
     effective = [role.claim for role in Role if role is not Role.ANONYMOUS and principal.can(role)]
-    return Me(subject=principal.subject, name=principal.name, roles=effective)
+    return Me(subject=principal.subject, name=principal.name, roles=effective, timezone=timezone)
 
 
 @functools.cache

@@ -95,6 +95,7 @@ def test_the_right_role_passes_auth(api, entra, route: Route) -> None:
 def test_a_higher_role_includes_the_lower_ones(api, entra) -> None:
     response = api.get("/api/me", role="Admin")
     assert response.json()["roles"] == ["Viewer", "Operator", "Admin"]
+    assert response.json()["timezone"] == "Europe/Amsterdam"  # the UI timezone the site shows times in
     assert api.get("/api/me", role="Viewer").json()["roles"] == ["Viewer"]
 
 

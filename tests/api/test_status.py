@@ -37,7 +37,6 @@ def test_a_viewer_reads_the_status_and_a_fresh_system_says_the_subscription_is_m
     assert body["subscription"]["expected"] is True and body["subscription"]["expires_at"] is None
     assert [a["code"] for a in body["attention"]] == ["subscription_missing"]
     assert body["attention"][0]["severity"] == "danger"
-    assert body["timezone"] == "Europe/Amsterdam"
     assert (body["failures_waiting"], body["jobs_overdue"], body["catch_up"]["outcome"]) == (0, 0, None)
     assert api.get("/api/status", role=None).status == 401
 

@@ -15,28 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.azurite import free_port
+from tests.support.browser import CHROMIUM, launch_chromium, serve_in_background
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 900}
-
-
-def launch_chromium(playwright: Any) -> Any:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            "Chromium is missing: scripts/ensure-test-tools.sh installs it (apt-get install chromium)"
-        )
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
 class Site:
@@ -70,22 +53,6 @@ class Site:
             time.sleep(0.02)
 
 
-def serve_in_background(host: Any) -> str:
-    """Serve a DevHost on a free loopback port in a daemon thread; its base URL."""
-    port = free_port()
-    threading.Thread(target=host.serve, args=("127.0.0.1", port), daemon=True).start()
-    import httpx
-
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            httpx.get(f"{base}/api/health", timeout=1)
-            return base
-        except httpx.TransportError:
-            threading.Event().wait(0.05)
-    raise RuntimeError("the dev host did not start")
-
-
 @pytest.fixture(scope="session")
 def site(database: Any) -> Site:
     """The dev host serving the site and the API (which reads the database) on a loopback port."""
@@ -103,6 +70,10 @@ def site_url(site: Site) -> str:
 def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is missing: scripts/ensure-test-tools.sh installs it (apt-get install chromium)"
+        )
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser

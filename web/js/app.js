@@ -36,6 +36,7 @@ function session(authOn) {
     async load() {
       try {
         this.me = await get("/me");
+        format.setTimeZone(this.me.timezone); // before any page shows a time
         this.error = "";
       } catch (error) {
         this.error = error.message;
@@ -57,7 +58,6 @@ function pipeline() {
       if (!this.available) return;
       try {
         this.status = await get("/status");
-        format.setTimeZone(this.status.timezone);
         this.error = "";
       } catch (error) {
         if (error.status === 404 && !error.code) this.available = false;

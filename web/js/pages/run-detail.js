@@ -3,6 +3,8 @@
 import { get, post } from "../api.js";
 import { copyText, resolutionWord } from "../format.js";
 
+const FOLDED_AFTER = 10;
+
 export function runDetail() {
   return {
     runId: null,
@@ -18,6 +20,7 @@ export function runDetail() {
     noteKind: "remark",
     noteText: "",
     noteError: "",
+    showAllObjects: false,
 
     init() {
       this.$watch("$store.route.runId", (id) => this.show(id));
@@ -28,6 +31,7 @@ export function runDetail() {
       if (!id || id === this.runId) return;
       this.runId = id;
       this.outcome = "";
+      this.showAllObjects = false;
       await this.load();
     },
 
@@ -50,6 +54,17 @@ export function runDetail() {
       if (this.mail.html_body) return this.mail.html_body;
       const text = (this.mail.text_body || "(no body)").replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
       return `<pre style="white-space:pre-wrap;font:14px system-ui">${text}</pre>`;
+    },
+
+    // failures first; a long tail of successful objects (242 mailboxes) stays folded until asked
+    visibleObjects() {
+      const order = { failed: 0, missed: 1, warning: 2, success: 3 };
+      const sorted = [...this.run.objects].sort((a, b) => (order[a.status] ?? 0) - (order[b.status] ?? 0));
+      return this.showAllObjects ? sorted : sorted.filter((o, i) => o.status !== "success" || i < FOLDED_AFTER);
+    },
+
+    hiddenObjects() {
+      return this.run.objects.length - this.visibleObjects().length;
     },
 
     at() {
