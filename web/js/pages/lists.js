@@ -298,7 +298,11 @@ export function customers() {
       return this.act(() => del(`/customers/${customer.id}/autotask-company`), `“${customer.name}” is no longer mapped.`);
     },
     checkMappings() {
-      return this.act(() => post("/customers/autotask-check"), "Autotask mappings checked.");
+      return this.act(() => post("/customers/autotask-check"), (r) => {
+        const changed = r.customers.filter((c) => c.status !== "ok");
+        return `${r.customers.length} mapping(s) checked` +
+          (changed.length ? `: ${changed.map((c) => `${c.customer_name} ${c.status}`).join(", ")}.` : ", all in order.");
+      });
     },
   });
 }

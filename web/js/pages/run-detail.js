@@ -4,6 +4,19 @@ import { get, post } from "../api.js";
 import { copyText, resolutionWord } from "../format.js";
 
 const FOLDED_AFTER = 10;
+// Resolve's outcomes: only "resolved" closed the ticket; the others tell the operator what to do
+const OUTCOME_KINDS = {
+  resolved: "success",
+  time_entries_exist: "warning",
+  completed_in_psa: "info",
+  deleted_in_psa: "warning",
+};
+
+function ticketCreated(r) {
+  if (r.manual) return `Ticket number ${r.autotask_ticket_number} kept as typed (internal ticket ${r.internal_ticket_code}); it is looked up once the integration is enabled.`;
+  if (r.found_after_lost_answer) return `Autotask ticket ${r.autotask_ticket_number} (created by an earlier attempt whose answer was lost) is now linked; no second ticket was made.`;
+  return `Autotask ticket ${r.autotask_ticket_number} is linked to this run (internal ticket ${r.internal_ticket_code}).`;
+}
 
 export function runDetail() {
   return {
@@ -80,7 +93,7 @@ export function runDetail() {
       this.outcome = "";
       try {
         const result = await post(path, body);
-        this.outcomeKind = "success";
+        this.outcomeKind = (result && OUTCOME_KINDS[result.outcome]) || "success";
         this.outcome = describe(result || {});
         await this.load();
       } catch (error) {
@@ -95,12 +108,7 @@ export function runDetail() {
     },
 
     createTicket() {
-      return this.act(`/runs/${this.runId}/autotask-ticket`, {}, (r) => {
-        const number = r.ticket_number || (r.autotask && r.autotask.ticket_number) || "";
-        return r.created === false
-          ? `This run already has Autotask ticket ${number}.`
-          : `Autotask ticket ${number} created and linked to this run.`;
-      });
+      return this.act(`/runs/${this.runId}/autotask-ticket`, {}, ticketCreated);
     },
 
     linkTicket() {
@@ -112,19 +120,12 @@ export function runDetail() {
       }
       return this.act(`/runs/${this.runId}/autotask-ticket/link`, { ticket_number: number }, (r) => {
         this.linkNumber = "";
-        return `Autotask ticket ${r.ticket_number || (r.autotask && r.autotask.ticket_number) || number} linked to this run.`;
+        return ticketCreated(r);
       });
     },
 
     resolveTicket() {
-      return this.act(`/runs/${this.runId}/autotask-ticket/resolve`, {}, (r) => {
-        if (r.message) return r.message;
-        const entries = r.time_entries ?? r.time_entry_count;
-        if (r.outcome === "note_added" || r.resolved === false) {
-          return `The ticket has ${entries ?? "some"} time entries, so it was not closed: a note asks to complete it in Autotask. The run stays open.`;
-        }
-        return "The ticket was completed in Autotask and the run is resolved by Backupchecks.";
-      });
+      return this.act(`/runs/${this.runId}/autotask-ticket/resolve`, {}, (r) => r.message);
     },
 
     async setReviewed(on) {

@@ -12,6 +12,8 @@ const CHOICES = {
   priority_failed_id: "priorities",
 };
 
+const TEXT_FIELDS = ["username", "integration_code", "api_base_url", "backupchecks_base_url"];
+
 export function autotaskSettings() {
   return {
     loading: true,
@@ -68,7 +70,8 @@ export function autotaskSettings() {
       this.error = "";
       this.notice = "";
       const body = { ...this.form };
-      for (const key of Object.keys(CHOICES)) if (key in body) body[key] = body[key] === "" || body[key] === null ? null : Number(body[key]);
+      for (const key of [...Object.keys(CHOICES), "due_hours"]) body[key] = body[key] === "" || body[key] === null || body[key] === undefined ? null : Number(body[key]);
+      for (const key of TEXT_FIELDS) body[key] = (body[key] || "").trim() || null;
       delete body.updated_at;
       delete body.updated_by;
       if (this.secret) body.secret = this.secret;
@@ -88,11 +91,13 @@ export function autotaskSettings() {
       this.testResult = "";
       try {
         const result = await post("/settings/autotask/test");
-        const usage = result.api_usage || result.usage;
-        this.testKind = result.ok === false ? "danger" : "success";
+        const usage = result.usage;
+        this.testKind = "success";
         this.testResult =
-          (result.message || (result.ok === false ? "The connection failed." : "Connected to Autotask.")) +
-          (usage ? ` API usage: ${usage.used ?? usage.requests ?? "?"} of ${usage.limit ?? usage.threshold ?? "?"} requests this hour.` : "");
+          `Connected to Autotask as ${result.user}${result.zone ? ` (zone ${result.zone})` : ""}, API at ${result.api_url}.` +
+          (usage && usage.limit
+            ? ` API usage: ${usage.used ?? "?"} of ${usage.limit} requests in the last ${usage.window_minutes ?? 60} minutes.`
+            : "");
       } catch (error) {
         this.testKind = "danger";
         this.testResult = error.message;
@@ -105,13 +110,8 @@ export function autotaskSettings() {
       this.busy = true;
       this.error = "";
       try {
-        const result = await post("/settings/autotask/refresh");
-        if (result && (result.reference_data || result.queues)) {
-          this.reference = result.reference_data || result;
-          this.refreshedAt = result.reference_refreshed_at || new Date().toISOString();
-        } else {
-          await this.load();
-        }
+        this.reference = await post("/settings/autotask/refresh");
+        this.refreshedAt = this.reference.refreshed_at;
         this.notice = "Reference data refreshed from Autotask.";
       } catch (error) {
         this.error = error.message;
