@@ -32,7 +32,8 @@ _PARSED_RESULTS: dict[str, Status] = {
 _FAILED_PREFIX = "Failed: "
 # The result's own "Key: value" lines start at the margin; list entries are indented and an
 # entry's exception line names a dotted type ("System.IO.IOException: ...").
-_FIELD = re.compile(r"^(?P<key>[A-Za-z][A-Za-z0-9]{0,60}): ?(?P<value>[^\n]*)$", re.MULTILINE)
+# Searched in "\n" + body: a pattern that starts with a literal is found by a fast scan.
+_FIELD = re.compile(r"\n(?P<key>[A-Za-z][A-Za-z0-9]{0,60}): ?(?P<value>[^\n]*)")
 # A list ends at "]" alone on a line, or at "..." when it was cut at 10 entries.
 _LIST_END = re.compile(r"\n(?:\]|(?P<cut>\.\.\.))[ \t]*(?=\n|$)")
 _ENTRY_START = re.compile(r"\n(?=    \S)")
@@ -68,11 +69,11 @@ class _Report:
         self.body = body
         self.fields: dict[str, str] = {}
         self.ends: dict[str, int] = {}
-        for match in _FIELD.finditer(body):
+        for match in _FIELD.finditer("\n" + body):
             key = match.group("key")
             if key not in self.fields:
                 self.fields[key] = match.group("value").strip()
-                self.ends[key] = match.end()
+                self.ends[key] = match.end() - 1  # in body, without the "\n" put in front
         first = body.lstrip().partition("\n")[0]
         self.failed = first[len(_FAILED_PREFIX) :] if first.startswith(_FAILED_PREFIX) else None
 
