@@ -15,7 +15,7 @@ const STATUS_REFRESH_MS = 60000;
 
 async function loadConfig() {
   try {
-    const response = await fetch("config.json", { cache: "no-store" });
+    const response = await fetch("config.json"); // answered by the preload in index.html
     return response.ok ? await response.json() : {};
   } catch {
     return {};
