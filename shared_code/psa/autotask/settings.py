@@ -77,12 +77,12 @@ class AutotaskSettingsUpdate(RequestModel):
         pattern=r"^https?://",
         description="The operator site's URL, for links in tickets.",
     )
-    queue_id: int | None = None
-    source_id: int | None = None
-    status_id: int | None = Field(None, description="The status of a new ticket.")
-    priority_warning_id: int | None = None
-    priority_failed_id: int | None = None
-    completed_status_id: int | None = Field(
+    queue_id: PicklistId | None = None
+    source_id: PicklistId | None = None
+    status_id: PicklistId | None = Field(None, description="The status of a new ticket.")
+    priority_warning_id: PicklistId | None = None
+    priority_failed_id: PicklistId | None = None
+    completed_status_id: PicklistId | None = Field(
         None, description="The status Resolve sets; 'active' is any other."
     )
     due_hours: int | None = Field(
