@@ -11,6 +11,7 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
+    from shared_code.psa.polling import PollResult
     from shared_code.runs.run_checks import RunChecksPage
 
 bp = func.Blueprint()
@@ -30,3 +31,20 @@ def list_run_checks(call: Call) -> RunChecksPage:
     from shared_code.runs.run_checks import run_checks
 
     return run_checks(call.db, call.query)
+
+
+@api_route(
+    bp,
+    "POST",
+    "run-checks/poll",
+    role=Role.OPERATOR,
+    tag="run-checks",
+    body="shared_code.psa.polling:PollRequest",
+    response="shared_code.psa.polling:PollResult",
+)
+def poll_run_checks(call: Call) -> PollResult:
+    """Ask Autotask about the tickets of the runs on screen (the page calls it after rendering).
+    Read-only towards Autotask; per-ticket failures are reported in the answer, never as an error."""
+    from shared_code.psa.polling import poll_for_run_checks
+
+    return poll_for_run_checks(call.db, call.body.run_ids)

@@ -11,6 +11,7 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
+    from shared_code.psa.resolution import ResolveResult
     from shared_code.runs.details import RunDetail
     from shared_code.runs.reviews import ReviewResult
 
@@ -18,7 +19,14 @@ bp = func.Blueprint()
 REVIEWS = "shared_code.runs.reviews"
 
 
-@api_route(bp, "GET", "runs/{run_id:int}", role=Role.VIEWER, tag="runs", response="shared_code.runs.details:RunDetail")
+@api_route(
+    bp,
+    "GET",
+    "runs/{run_id:int}",
+    role=Role.VIEWER,
+    tag="runs",
+    response="shared_code.runs.details:RunDetail",
+)
 def get_run(call: Call) -> RunDetail:
     """A run's objects, mail, tickets and remarks (linked or open on its job), and Autotask state."""
     from shared_code.runs.details import run_detail
@@ -58,3 +66,21 @@ def unreview_runs(call: Call) -> ReviewResult:
     from shared_code.runs.reviews import unreview
 
     return unreview(call.db, call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
+    "runs/{run_id:int}/autotask-ticket/resolve",
+    role=Role.OPERATOR,
+    tag="runs",
+    response="shared_code.psa.resolution:ResolveResult",
+    errors=(404, 409, 502, 503),
+)
+def resolve_run_autotask_ticket(call: Call) -> ResolveResult:
+    """Resolve the run's Autotask ticket (Phase 2.4): completed in Autotask when it has no time entries
+    (internal note A, status verified, every linked run resolved), else internal note B and left open.
+    409 naming why when Resolve is not available; 502 when Autotask did not take the status."""
+    from shared_code.psa.resolution import resolve_for_run
+
+    return resolve_for_run(call.db, call.path["run_id"], call.actor)

@@ -27,7 +27,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from shared_code.app_settings import load_app_settings
 from shared_code.db.models import AppSettings
+from shared_code.psa.connection import configured_autotask, stored_reference_data
 from shared_code.psa.linked_runs import (
     PollScope,
     mark_deleted_in_psa,
@@ -119,6 +121,14 @@ def poll_reason_not_to(settings: AppSettings) -> str | None:
             "No Autotask 'completed' status is configured: active and completed tickets cannot be told apart."
         )
     return None
+
+
+def poll_for_run_checks(session: Session, run_ids: Sequence[int]) -> PollResult:
+    """``POST /api/run-checks/poll``: the stored settings and picklists, Autotask as configured."""
+    settings = load_app_settings(session)
+    return poll_linked_tickets(
+        session, settings, lambda: configured_autotask(session), stored_reference_data(settings), run_ids
+    )
 
 
 def poll_linked_tickets(

@@ -25,10 +25,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
-from shared_code.app_settings import ui_zone
+from shared_code.app_settings import load_app_settings, ui_zone
 from shared_code.db.live import live_run
 from shared_code.db.models import AppSettings, JobRun
 from shared_code.errors import Conflict, UpstreamError
+from shared_code.psa.connection import configured_autotask, stored_reference_data
 from shared_code.psa.linked_runs import mark_deleted_in_psa, resolve_linked_runs
 from shared_code.psa.provider import PsaProvider, ReferenceData, Ticket, about_run
 from shared_code.psa.run_ticket import (
@@ -77,6 +78,19 @@ class ResolveResult(BaseModel):
     autotask: AutotaskTicketState = Field(description="The run's Autotask state afterwards.")
 
 
+def resolve_for_run(session: Session, run_id: int, actor: str) -> ResolveResult:
+    """``POST /api/runs/{run_id}/autotask-ticket/resolve``: the stored settings, Autotask as configured."""
+    settings = load_app_settings(session)
+    return resolve_run_ticket(
+        session,
+        settings,
+        lambda: configured_autotask(session),
+        stored_reference_data(settings),
+        run_id,
+        actor,
+    )
+
+
 def resolve_run_ticket(
     session: Session,
     settings: AppSettings,
@@ -114,7 +128,11 @@ def resolve_run_ticket(
                 {"run_id": run.id, "time_entries": entries, "note_id": note_id},
             )
             return _result(settings, reference, run, ticket, "time_entries_exist", entries, note_id)
-        label = reference.label("statuses", completed) or f"status {completed}"
+        label = (  # the stored picklists, else Autotask's own (before the first refresh)
+            reference.label("statuses", completed)
+            or provider.reference_data().label("statuses", completed)
+            or f"status {completed}"
+        )
         note_id = provider.add_internal_note(
             ticket_id, title=NOTE_A_TITLE, text=NOTE_A_TEXT.format(completed_status=label, **fields)
         )
@@ -162,11 +180,18 @@ def _closed_in_psa(
     ticket_id = run.autotask_ticket_id
     assert ticket_id is not None
     if ticket is None:
+        log.warning("autotask resolve: ticket %s (run %s) no longer exists in Autotask", ticket_id, run.id)
         marked = mark_deleted_in_psa(session, [ticket_id], at=at, actor=RESOLVE_ACTOR)
         session.refresh(run)
         gone = Ticket(id=ticket_id, number=run.autotask_ticket_number)
         return _result(settings, reference, run, gone, "deleted_in_psa", run_ids=marked.get(ticket_id, []))
     [resolution] = resolve_linked_runs(session, [ticket_id], origin="psa", at=at, actor=RESOLVE_ACTOR)
+    log.info(
+        "autotask resolve: ticket %s (run %s) was already completed in Autotask; runs %s resolved by PSA",
+        ticket_id,
+        run.id,
+        resolution.run_ids,
+    )
     session.refresh(run)
     return _result(
         settings,
