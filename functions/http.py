@@ -17,7 +17,7 @@ from collections.abc import Callable
 import azure.functions as func
 
 from shared_code.api.auth import Role
-from shared_code.api.dispatch import ApiRequest, ApiResponse, handle
+from shared_code.api.dispatch import ApiRequest, ApiResponse, handle, query_params
 from shared_code.api.routing import Handler, ModelRef, Route, declare
 
 QUEUE_CONNECTION = "AzureWebJobsStorage"
@@ -94,13 +94,16 @@ def _queue_writing_trigger(route: Route) -> Callable[..., func.HttpResponse]:
 
 
 def to_api_request(req: func.HttpRequest) -> ApiRequest:
+    # From the URL, not req.params: that mapping keeps one value of a repeated parameter.
+    params, repeated = query_params(req.url)
     return ApiRequest(
         method=req.method.upper(),
         path=req.url,
         headers={name.lower(): value for name, value in req.headers.items()},
-        params=dict(req.params),
+        params=params,
         route_params=dict(req.route_params),
         body=req.get_body() or b"",
+        repeated_params=repeated,
     )
 
 

@@ -24,6 +24,12 @@ class InvalidInput(AppError):
     code = "invalid_input"
 
 
+class BadRequest(AppError):
+    """The request cannot be read at all (e.g. JSON nested beyond any real payload)."""
+
+    code = "invalid_request"
+
+
 class NotFound(AppError):
     code = "not_found"
 

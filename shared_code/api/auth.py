@@ -2,7 +2,8 @@
 
 Signature against the tenant's JWKS (fetched with httpx, cached; refetched when a token
 names an unknown ``kid``, at most once a minute so a flood of forged kids cannot hammer
-Entra), then issuer, audience, expiry and not-before with a small clock skew. Roles are
+Entra, and after a failed fetch not again for a few seconds, so with the keys unreachable a
+flood of tokens waits on one fetch, not one each), then issuer, audience, expiry and not-before with a small clock skew. Roles are
 hierarchical: Admin ⊃ Operator ⊃ Viewer; a token's highest role counts.
 """
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 CLOCK_SKEW_SECONDS = 120
 JWKS_MAX_AGE_SECONDS = 24 * 3600
 JWKS_MIN_REFETCH_SECONDS = 60
+JWKS_RETRY_AFTER_FAILURE_SECONDS = 10
 ALGORITHMS = ["RS256"]
 
 
@@ -75,15 +77,22 @@ class JwksCache:
         self.client = client
         self._keys: dict[str, Any] = {}
         self._fetched_at = 0.0
+        self._failed_at: float | None = None
         self._lock = threading.Lock()
 
     def key_for(self, kid: str) -> Any:
         with self._lock:
-            stale = time.monotonic() - self._fetched_at > JWKS_MAX_AGE_SECONDS
+            now = time.monotonic()
+            stale = now - self._fetched_at > JWKS_MAX_AGE_SECONDS
             unknown = kid not in self._keys
-            may_refetch = time.monotonic() - self._fetched_at > JWKS_MIN_REFETCH_SECONDS
-            if stale or (unknown and may_refetch):
+            may_refetch = now - self._fetched_at > JWKS_MIN_REFETCH_SECONDS
+            backing_off = (
+                self._failed_at is not None and now - self._failed_at < JWKS_RETRY_AFTER_FAILURE_SECONDS
+            )
+            if (stale or (unknown and may_refetch)) and not backing_off:
                 self._refresh()
+            if not self._keys:
+                raise Unauthorized("signing keys unavailable")
             if kid not in self._keys:
                 raise Unauthorized("token signed with an unknown key")
             return self._keys[kid]
@@ -96,14 +105,13 @@ class JwksCache:
             response.raise_for_status()
             keys = response.json()["keys"]
         except (httpx.HTTPError, ValueError, KeyError) as error:
-            log.error("cannot fetch the signing keys from %s: %s", self.url, error)
-            if not self._keys:
-                raise Unauthorized("signing keys unavailable") from None
+            self._failed_at = time.monotonic()
+            log.error("cannot fetch the signing keys from %s: %s", self.url, type(error).__name__)
             return
         self._keys = {
             jwk["kid"]: jwt.PyJWK(jwk).key for jwk in keys if jwk.get("kid") and jwk.get("kty") == "RSA"
         }
-        self._fetched_at = time.monotonic()
+        self._fetched_at, self._failed_at = time.monotonic(), None
 
 
 class TokenValidator:

@@ -13,12 +13,13 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import DBAPIError
 
 from shared_code import correlation, errors
-from shared_code.api.auth import Authenticator, Forbidden, Unauthorized
+from shared_code.api.auth import LOCAL_ADMIN, Authenticator, Forbidden, Principal, Role, Unauthorized
 from shared_code.api.models import ErrorBody, ErrorDetail
 from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route
 from shared_code.db.engine import UnitOfWork
@@ -29,12 +30,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUS_OF: dict[type[errors.AppError], int] = {
+    errors.BadRequest: 400,
     errors.InvalidInput: 422,
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.UpstreamError: 502,
     errors.Unavailable: 503,
 }
+# Far above any real request: the largest API body (1,000 run ids, a 4,000-character note) is a few
+# KB, and a Graph notification batch holds a few hundred notifications of about a KB each.
+MAX_BODY_BYTES = 1024 * 1024
+JSON_MEDIA_TYPE = "application/json"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -45,6 +52,18 @@ class ApiRequest:
     params: Mapping[str, str] = field(default_factory=dict)
     route_params: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    repeated_params: tuple[str, ...] = ()  # query parameters given more than once
+
+
+def query_params(url: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A URL's query parameters, and the names given more than once (each is single-valued here)."""
+    params: dict[str, str] = {}
+    repeated: dict[str, None] = {}
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if name in params:
+            repeated[name] = None
+        params[name] = value
+    return params, tuple(repeated)
 
 
 @dataclass
@@ -90,9 +109,13 @@ def _respond(
 ) -> ApiResponse:
     work = UnitOfWork(session_factory)
     try:
+        _refuse_oversized(request)
         principal = (authenticator or default_authenticator()).principal(
             request.headers.get("authorization"), route.role
         )
+        _refuse_cross_site(route, request, principal)
+        _refuse_non_json(route, request)
+        _refuse_repeated_params(route, request)
         call = Call(
             principal=principal,
             path=_path_params(route, request.route_params),
@@ -115,7 +138,7 @@ def _respond(
     except Forbidden as error:
         return error_response(403, "forbidden", str(error))
     except _BadInput as error:
-        return error_response(error.status, "invalid_request", error.message, error.details)
+        return error_response(error.status, error.code, error.message, error.details)
     except errors.AppError as error:
         status = next((s for cls, s in STATUS_OF.items() if isinstance(error, cls)), 400)
         return error_response(status, error.code, error.message, error.details)
@@ -164,9 +187,56 @@ def _challenge(error: Unauthorized) -> str:
 
 
 class _BadInput(Exception):
-    def __init__(self, status: int, message: str, details: Any = None) -> None:
+    def __init__(
+        self, status: int, message: str, details: Any = None, *, code: str = "invalid_request"
+    ) -> None:
         super().__init__(message)
-        self.status, self.message, self.details = status, message, details
+        self.status, self.message, self.details, self.code = status, message, details, code
+
+
+def _refuse_oversized(request: ApiRequest) -> None:
+    if len(request.body) > MAX_BODY_BYTES:
+        raise _BadInput(413, f"Request body is larger than {MAX_BODY_BYTES} bytes.", code="payload_too_large")
+
+
+def _refuse_cross_site(route: Route, request: ApiRequest, principal: Principal) -> None:
+    """With auth off every caller is an admin, so a page on another site must not be able to
+    make the browser send a change here (a no-preflight POST needs neither JSON nor a token)."""
+    if principal is not LOCAL_ADMIN or request.method in SAFE_METHODS or route.role is Role.ANONYMOUS:
+        return
+    origin = request.headers.get("origin")
+    cross_origin = origin is not None and urlsplit(origin).netloc != request.headers.get("host")
+    if cross_origin or request.headers.get("sec-fetch-site") in {"cross-site", "same-site"}:
+        raise Forbidden("cross-site requests are refused while authentication is off")
+
+
+def _refuse_non_json(route: Route, request: ApiRequest) -> None:
+    """A change is sent as JSON: any other media type (a form, text/plain) is what a page on
+    another site can send without a CORS preflight."""
+    if request.method in SAFE_METHODS or route.role is Role.ANONYMOUS:
+        return
+    content_type = request.headers.get("content-type")
+    if content_type is None and route.body is None and not request.body:
+        return
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        raise _BadInput(
+            415,
+            f"Request body must be sent as {JSON_MEDIA_TYPE} (content-type: {media_type[:60] or 'none'}).",
+            [{"field": "header.content-type", "message": f"must be {JSON_MEDIA_TYPE}"}],
+            code="unsupported_media_type",
+        )
+
+
+def _refuse_repeated_params(route: Route, request: ApiRequest) -> None:
+    if route.query is None or not request.repeated_params:
+        return
+    names = [name[:60] for name in request.repeated_params[:10]]
+    raise _BadInput(
+        400,
+        f"Query parameter given more than once: {', '.join(names)}",
+        [{"field": f"query.{name}", "message": "given more than once"} for name in names],
+    )
 
 
 def _path_params(route: Route, raw: Mapping[str, str]) -> dict[str, Any]:
@@ -187,15 +257,20 @@ def _path_params(route: Route, raw: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _body(route: Route, raw: bytes) -> Any:
-    if route.body_model is None:
+    """Parsed and validated in one pass, strictly: ``true`` is not the id 1, ``"5"`` not the number 5.
+    The JSON parser refuses nesting deeper than any real body (instead of exhausting the stack)."""
+    model = route.body_model
+    if model is None:
         return None
-    try:
-        data = json.loads(raw) if raw.strip() else None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise _BadInput(400, f"Request body is not valid JSON: {error}") from None
-    if data is None:
+    if raw.strip() in {b"", b"null"}:
         raise _BadInput(400, "Request body is required (JSON).", [{"field": "body", "message": "required"}])
-    return _validated(route.body_model, data, "body")
+    try:
+        return model.model_validate_json(raw, strict=True)
+    except ValidationError as error:
+        unreadable = [item for item in error.errors(include_url=False) if item["type"] == "json_invalid"]
+        if unreadable:
+            raise _BadInput(400, f"Request body is not valid JSON: {unreadable[0]['msg']}") from None
+        raise _invalid(error, "body") from None
 
 
 def _validated(model: type[BaseModel] | None, data: Any, where: str) -> Any:
@@ -204,17 +279,21 @@ def _validated(model: type[BaseModel] | None, data: Any, where: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        fields = [
-            {
-                "field": ".".join([where, *(str(part) for part in item["loc"])]),
-                "message": item["msg"],
-                "type": item["type"],
-            }
-            for item in error.errors(include_url=False, include_input=False)
-        ]
-        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
-        status = 400 if where == "query" else 422
-        raise _BadInput(status, f"Invalid {where}: {summary}", fields) from None
+        raise _invalid(error, where) from None
+
+
+def _invalid(error: ValidationError, where: str) -> _BadInput:
+    fields = [
+        {
+            "field": ".".join([where, *(str(part)[:60] for part in item["loc"])]),
+            "message": item["msg"],
+            "type": item["type"],
+        }
+        for item in error.errors(include_url=False, include_input=False)[:20]
+    ]
+    summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    status = 400 if where == "query" else 422
+    return _BadInput(status, f"Invalid {where}: {summary}", fields)
 
 
 def _success(route: Route, result: BaseModel | RawResponse | None) -> ApiResponse:

@@ -18,6 +18,8 @@ ERROR_TEXT = {
     403: "The token lacks the role this operation needs.",
     404: "No such resource.",
     409: "Conflicts with the resource's current state.",
+    413: "Request body larger than 1 MiB.",
+    415: "A request that changes something must send application/json.",
     422: "Invalid request body (the field is named).",
     500: "Unexpected error; the body carries the correlation id.",
     502: "An upstream service (Autotask, Graph) failed.",
@@ -150,6 +152,10 @@ def _error_statuses(route: Route) -> list[int]:
         statuses.add(400)
     if route.body is not None:
         statuses.add(422)
+    if route.method not in {"GET", "HEAD"}:
+        statuses.add(413)
+        if route.role is not Role.ANONYMOUS:
+            statuses.add(415)
     if route.path_params:
         statuses.add(404)
     return sorted(statuses)

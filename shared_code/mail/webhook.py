@@ -14,12 +14,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared_code.errors import InvalidInput
+from shared_code.errors import BadRequest, InvalidInput
 
 log = logging.getLogger(__name__)
 
 LIFECYCLE_EVENTS = ("reauthorizationRequired", "subscriptionRemoved", "missed")
 MAX_TOKEN_LENGTH = 4096
+# Anyone can post here: a log line names at most a few subscriptions, each by a short prefix.
+LOGGED_VALUES = 3
+LOGGED_PREFIX = 40
 
 
 class _Notification(BaseModel):
@@ -54,33 +57,52 @@ def message_ids(body: bytes, client_state: str | None) -> list[str]:
 
 def lifecycle_messages(body: bytes, client_state: str | None) -> list[str]:
     """One queue message (JSON) per trusted lifecycle notification of a kind we handle."""
-    messages = []
+    messages, ignored = [], []
     for notification in _trusted(body, client_state):
         if notification.lifecycle_event not in LIFECYCLE_EVENTS:
-            log.warning("ignored Graph lifecycle event %r", notification.lifecycle_event)
+            ignored.append(notification.lifecycle_event)
             continue
         event = {"event": notification.lifecycle_event, "subscription_id": notification.subscription_id}
         messages.append(json.dumps(event))
+    if ignored:
+        log.warning(
+            "ignored %d Graph lifecycle event(s) of unknown kinds, e.g. %s", len(ignored), _prefix(ignored[0])
+        )
     return messages
 
 
 def _trusted(body: bytes, client_state: str | None) -> list[_Notification]:
-    notifications = _batch(body)
-    trusted = [n for n in notifications if _client_state_matches(n.client_state, client_state)]
-    if len(trusted) < len(notifications):
-        dropped = {n.subscription_id for n in notifications} - {n.subscription_id for n in trusted}
+    trusted, dropped = [], []
+    for notification in _batch(body):
+        matches = _client_state_matches(notification.client_state, client_state)
+        (trusted if matches else dropped).append(notification)
+    if dropped:
+        subscriptions = sorted({str(n.subscription_id) for n in dropped})
+        named = ", ".join(_prefix(s) for s in subscriptions[:LOGGED_VALUES])
         log.warning(
-            "dropped %d Graph notification(s) whose clientState does not match (subscriptions %s)%s",
-            len(notifications) - len(trusted),
-            ", ".join(sorted(str(s) for s in dropped)),
+            "dropped %d Graph notification(s) whose clientState does not match (%d subscription(s): %s%s)%s",
+            len(dropped),
+            len(subscriptions),
+            named,
+            ", …" if len(subscriptions) > LOGGED_VALUES else "",
             "" if client_state else "; GRAPH_CLIENT_STATE is not set",
         )
     return trusted
 
 
+def _prefix(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= LOGGED_PREFIX else text[:LOGGED_PREFIX] + "…")
+
+
 def _batch(body: bytes) -> list[_Notification]:
     try:
         return _Batch.model_validate(json.loads(body)).value
+    except RecursionError:
+        raise BadRequest(
+            "body is nested deeper than any Graph notification batch",
+            details=[{"field": "body", "message": "nested too deeply"}],
+        ) from None
     except (ValueError, UnicodeDecodeError, ValidationError):
         raise InvalidInput(
             'body must be a Graph notification batch: {"value": [...]}',
@@ -89,9 +111,13 @@ def _batch(body: bytes) -> list[_Notification]:
 
 
 def _client_state_matches(received: Any, expected: str | None) -> bool:
+    """Constant time; a value that cannot even be encoded (a lone surrogate) cannot match."""
     if not expected or not isinstance(received, str):
         return False
-    return hmac.compare_digest(received.encode(), expected.encode())
+    try:
+        return hmac.compare_digest(received.encode(), expected.encode())
+    except UnicodeEncodeError:
+        return False
 
 
 def _message_id(notification: _Notification) -> str | None:

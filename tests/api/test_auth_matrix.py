@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import re
 
+import httpx
 import pytest
 
 import function_app  # noqa: F401  (registers every blueprint, filling the route table)
-from shared_code.api.auth import JWKS_MIN_REFETCH_SECONDS, Role
+from shared_code.api.auth import JWKS_MIN_REFETCH_SECONDS, JwksCache, Role, Unauthorized
 from shared_code.api.dispatch import default_authenticator
 from shared_code.api.routing import ROUTES, Route
 from tests.support.entra import SigningKey
@@ -113,3 +114,18 @@ def test_signing_keys_are_cached_and_refetched_for_a_new_kid(api, entra) -> None
         assert entra.fetches == fetches + 1  # one refetch for the new kid
     finally:
         entra.keys.remove(rotated)
+
+
+def test_with_the_signing_keys_unreachable_a_flood_of_tokens_waits_on_one_fetch(entra) -> None:
+    """38 forged tokens while the JWKS endpoint fails: one fetch, not one per token (each up to 10 s)."""
+    fetches: list[httpx.Request] = []
+
+    def unreachable(request: httpx.Request) -> httpx.Response:
+        fetches.append(request)
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    cache = JwksCache(entra.jwks_url, httpx.Client(transport=httpx.MockTransport(unreachable)))
+    for n in range(38):
+        with pytest.raises(Unauthorized, match="signing keys unavailable"):
+            cache.key_for(f"forged-{n}")
+    assert len(fetches) == 1

@@ -111,3 +111,39 @@ def test_lifecycle_events_are_queued_for_the_lifecycle_function(queues, graph, s
     assert response.status == 202
     assert [json.loads(m)["event"] for m in queued(queues, GRAPH_EVENTS_QUEUE)] == events[:3]
     assert sql_statements == [] and graph.requests == []
+
+
+def test_a_client_state_with_a_lone_surrogate_is_dropped_like_a_mismatch(queues) -> None:
+    evil = json.dumps({"value": [notification("AAMkA=evil", client_state="\ud800"), notification("AAMkA=ok")]})
+    assert "\\ud800" in evil  # sent as JSON's escape, which decodes to an unencodable str
+    response = queues.request(
+        "POST", "/api/graph/notifications", body=evil, headers={"content-type": "application/json"}
+    )
+    assert response.status == 202
+    assert queued(queues, INGEST_QUEUE) == ["AAMkA=ok"]
+
+
+def test_log_lines_from_an_anonymous_notification_are_bounded(queues, caplog) -> None:
+    """20 subscription ids of 45,000 characters and a wrong clientState: about 900 KB of request."""
+    batch = {
+        "value": [
+            notification(f"AAMkA={n}", client_state="wrong", subscription=f"{n:02}" + "s" * 45_000)
+            for n in range(20)
+        ]
+    }
+    with caplog.at_level(logging.DEBUG):
+        response = queues.request("POST", "/api/graph/notifications", body=batch)
+    assert response.status == 202
+    assert "dropped 20 Graph notification(s)" in caplog.text
+    assert "20 subscription(s)" in caplog.text
+    assert max(len(record.getMessage()) for record in caplog.records) < 500
+
+
+def test_log_lines_of_unknown_lifecycle_events_are_bounded(queues, caplog) -> None:
+    batch = {"value": [lifecycle("x" * 50_000 + str(n)) for n in range(20)]}
+    with caplog.at_level(logging.DEBUG):
+        response = queues.request("POST", "/api/graph/lifecycle", body=batch)
+    assert response.status == 202
+    assert queued(queues, GRAPH_EVENTS_QUEUE) == []
+    assert "ignored 20 Graph lifecycle event(s)" in caplog.text
+    assert max(len(record.getMessage()) for record in caplog.records) < 500
