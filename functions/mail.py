@@ -21,11 +21,10 @@ FAILURES = "shared_code.mail.failures"
 @bp.queue_trigger(arg_name="message", queue_name=INGEST_QUEUE, connection=QUEUE_CONNECTION)
 def mail_ingest(message: func.QueueMessage) -> None:
     """One Graph message id: fetch, store, parse, book (raises on transient failures: the host retries)."""
-    from shared_code.mail.graph_client import default_mailbox
     from shared_code.mail.graph_ingest import ingest_queued_message
 
     message_id = message.get_body().decode("utf-8", errors="replace")
-    ingest_queued_message(default_mailbox(), message_id, dequeue_count=message.dequeue_count or 1)
+    ingest_queued_message(message_id, dequeue_count=message.dequeue_count or 1)
 
 
 @api_route(

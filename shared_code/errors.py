@@ -48,3 +48,12 @@ class Unavailable(AppError):
     """A dependency is down for now; retrying later may work."""
 
     code = "unavailable"
+
+
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached: health and every route answer this one error."""
+
+    code = "database_unavailable"
+
+    def __init__(self, message: str = "The database is unavailable; try again shortly.", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)

@@ -1,34 +1,50 @@
-"""Liveness and the database: what GET /api/health reports."""
+"""Liveness, the database and ingestion: what GET /api/health reports.
+
+Ok, or ``attention`` while mail that failed to ingest waits for an operator (listed at
+``/api/ingestion/failures``): a poisoned message is never hidden behind a green health check."""
 
 from __future__ import annotations
 
-import logging
 from typing import Literal
 
-from pydantic import BaseModel
-from sqlalchemy import text
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from shared_code.db.engine import get_engine
-from shared_code.errors import Unavailable
+from shared_code.db.engine import database_outage, get_engine
+from shared_code.db.models import IngestionFailure
+from shared_code.errors import DatabaseUnavailable
 
-log = logging.getLogger(__name__)
+
+class IngestionHealth(BaseModel):
+    unresolved_failures: int = Field(description="Mail whose ingestion failed and is not resolved yet.")
+    poisoned: int = Field(description="Of those, messages the queue gave up on (in the poison queue).")
 
 
 class Health(BaseModel):
-    status: Literal["ok"]
+    status: Literal["ok", "attention"] = Field(
+        description="attention: mail failed to ingest and waits for an operator."
+    )
     database: Literal["ok"]
+    ingestion: IngestionHealth
+
+
+_FAILURE_COUNTS = select(
+    func.count().filter(IngestionFailure.state != "resolved"),
+    func.count().filter(IngestionFailure.state == "poisoned"),
+).select_from(IngestionFailure)
 
 
 def check_health() -> Health:
-    """Ok, or ``Unavailable`` (503) naming the component that is down."""
+    """The report, or ``DatabaseUnavailable`` (503, as every route answers while the database is down)."""
     try:
         with get_engine().connect() as connection:
-            connection.execute(text("SELECT 1"))
+            unresolved, poisoned = connection.execute(_FAILURE_COUNTS).one()
     except (SQLAlchemyError, OSError) as error:
-        reason = type(getattr(error, "orig", None) or error).__name__
-        log.warning("health check: database unavailable (%s)", reason)
-        raise Unavailable(
-            f"database unavailable ({reason})", details={"status": "degraded", "database": "unavailable"}
-        ) from None
-    return Health(status="ok", database="ok")
+        database_outage.down(type(getattr(error, "orig", None) or error).__name__)
+        raise DatabaseUnavailable(details={"status": "degraded", "database": "unavailable"}) from None
+    return Health(
+        status="attention" if unresolved else "ok",
+        database="ok",
+        ingestion=IngestionHealth(unresolved_failures=unresolved, poisoned=poisoned),
+    )

@@ -22,7 +22,7 @@ from shared_code import correlation, errors
 from shared_code.api.auth import LOCAL_ADMIN, Authenticator, Forbidden, Principal, Role, Unauthorized
 from shared_code.api.models import ErrorBody, ErrorDetail
 from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route
-from shared_code.db.engine import UnitOfWork
+from shared_code.db.engine import UnitOfWork, database_outage
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ STATUS_OF: dict[type[errors.AppError], int] = {
 MAX_BODY_BYTES = 1024 * 1024
 JSON_MEDIA_TYPE = "application/json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
 
 
 @dataclass
@@ -159,10 +160,9 @@ def _database_error(route: Route, error: DBAPIError, correlation_id: str) -> Api
     """Down or overloaded → 503; a constraint or concurrency clash the request lost → 409; else 500."""
     state = _sqlstate(error)
     if error.connection_invalidated or state is None or state[:2] in {"08", "53", "57"}:
-        log.error(
-            "database unavailable during %s %s: %s", route.method, route.path, type(error.orig).__name__
-        )
-        return error_response(503, "database_unavailable", "The database is unavailable; try again shortly.")
+        database_outage.down(type(error.orig).__name__)
+        unavailable = errors.DatabaseUnavailable()
+        return error_response(503, unavailable.code, unavailable.message)
     if state[:2] == "23" or state in {"40001", "40P01"}:
         log.warning("database conflict in %s %s: SQLSTATE %s", route.method, route.path, state)
         return error_response(
@@ -309,4 +309,5 @@ def error_response(
     status: int, code: str, message: str, details: Any = None, *, headers: dict[str, str] | None = None
 ) -> ApiResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
-    return ApiResponse(status, body.model_dump_json().encode(), "application/json", dict(headers or {}))
+    extra = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
+    return ApiResponse(status, body.model_dump_json().encode(), "application/json", {**extra, **(headers or {})})

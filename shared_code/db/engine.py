@@ -9,7 +9,10 @@ when it is handed an ``ssl.create_default_context()``.
 from __future__ import annotations
 
 import functools
+import logging
 import ssl
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +25,45 @@ from shared_code.config import Settings, get_settings
 from shared_code.db import pg8000_statements
 
 ENTRA_DB_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+
+log = logging.getLogger(__name__)
+
+
+class OutageLog:
+    """One log line when the database becomes unreachable and one when it is back, not one per
+    request (or per pooled connection) while it is down."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._refused = 0
+        self._lock = threading.Lock()
+
+    def down(self, reason: str) -> None:
+        with self._lock:
+            if self._since is not None:
+                self._refused += 1
+                return
+            self._since, self._refused = time.monotonic(), 1
+        log.error("database unavailable (%s): requests answer 503 until it is back", reason)
+
+    def up(self) -> None:
+        with self._lock:
+            if self._since is None:
+                return
+            seconds, refused = time.monotonic() - self._since, self._refused
+            self._since = None
+        log.warning("database reachable again after %.0f s (%d request(s) answered 503)", seconds, refused)
+
+
+database_outage = OutageLog()
+
+
+def _not_a_dead_connection_closing(record: logging.LogRecord) -> bool:
+    """The pool logs a traceback for each pooled connection it cannot close once the server is
+    gone; the outage itself is logged once (``OutageLog``)."""
+    return not str(record.msg).startswith(
+        ("Exception terminating connection", "Exception closing connection")
+    )
 
 
 def normalise_url(url: str) -> str:
@@ -54,6 +96,10 @@ def build_engine(settings: Settings, *, credential: Any = None, **overrides: Any
     )
     if settings.database_auth == "entra":
         _use_entra_tokens(engine, credential or _default_credential())
+    event.listen(engine, "connect", lambda *_: database_outage.up())
+    logging.getLogger(f"sqlalchemy.pool.impl.{type(engine.pool).__name__}").addFilter(
+        _not_a_dead_connection_closing
+    )
     return engine
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from sqlalchemy import select
 
 from shared_code.db.engine import unit_of_work
 from shared_code.db.models import MailMessage
 from shared_code.mail.failures import record_failure_or_log, resolve_failure
-from shared_code.mail.graph_client import GraphMailbox, GraphNotFound
+from shared_code.mail.graph_client import GraphMailbox, GraphNotFound, default_mailbox
 from shared_code.mail.ingest import DUPLICATE, Ingested, ingest
 from shared_code.mail.queue import MAX_DEQUEUE_COUNT
 from shared_code.mail.sources import GraphSource
@@ -49,12 +50,16 @@ def ingest_graph_message(mailbox: GraphMailbox, message_id: str) -> Ingested:
     return ingested
 
 
-def ingest_queued_message(mailbox: GraphMailbox, message_id: str, *, dequeue_count: int) -> Ingested | None:
+def ingest_queued_message(
+    message_id: str, *, dequeue_count: int, mailbox: Callable[[], GraphMailbox] = default_mailbox
+) -> Ingested | None:
     """The queue function's work: permanent failures are recorded and end here; others are recorded
-    and raised, for the host to retry (or, at the last attempt, to move to the poison queue)."""
+    and raised, for the host to retry (or, at the last attempt, to move to the poison queue).
+    The mailbox is built inside: a configuration fault (GRAPH_MAILBOX unset) is recorded too, so
+    no message reaches the poison queue without its reason."""
     message_id = message_id.strip()
     try:
-        return ingest_graph_message(mailbox, message_id)
+        return ingest_graph_message(mailbox(), message_id)
     except (GraphNotFound, InvalidMessageId) as error:
         record_failure_or_log("graph", message_id, "permanent", error)
         return None

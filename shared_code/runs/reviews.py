@@ -1,18 +1,21 @@
 """Mark runs reviewed or unreviewed, in bulk.
 
 All-or-nothing: an unknown (or deleted) run id answers 404 naming the ids, and nothing changes.
-Idempotent: a run already in the asked state is left as it is (its reviewer and time kept) and
-reported as unchanged. Every change is audited per run."""
+Idempotent and safe under concurrency: one conditional UPDATE changes only the runs not yet in
+the asked state, so of twenty operators reviewing the same runs at once the first keeps the
+reviewer and time, the others are told ``unchanged``, and each actual change is audited once."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from shared_code import audit
 from shared_code.db.live import live_runs
+from shared_code.db.models import JobRun
 from shared_code.errors import NotFound
 from shared_code.schema.fields import IdList
 from shared_code.schema.models import RequestModel
@@ -42,8 +45,19 @@ def _set_review(
     session: Session, selection: RunSelection, actor: str, *, reviewed: bool, at: datetime | None
 ) -> ReviewResult:
     runs = live_runs(session, selection.run_ids, missing=NotFound)
-    changed = sorted(run_id for run_id, run in runs.items() if (run.reviewed_at is not None) != reviewed)
+    not_yet = JobRun.reviewed_at.is_(None) if reviewed else JobRun.reviewed_at.is_not(None)
+    # A concurrent review holding a row's lock makes this wait, then re-check ``not_yet`` on the
+    # committed row: a run the other request reviewed first is not returned here.
+    changed = sorted(
+        session.scalars(
+            update(JobRun)
+            .where(JobRun.id.in_(runs.keys()), not_yet)
+            .values(reviewed_at=at, reviewed_by=actor if reviewed else None)
+            .returning(JobRun.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
     for run_id in changed:
-        runs[run_id].reviewed_at, runs[run_id].reviewed_by = at, actor if reviewed else None
+        session.expire(runs[run_id])
         audit.record(session, actor, "review" if reviewed else "unreview", "run", run_id)
     return ReviewResult(changed=changed, unchanged=sorted(runs.keys() - set(changed)))

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from shared_code.config import get_settings
 from shared_code.db.models import AuditLog, IngestionFailure, MailMessage
 from shared_code.mail.failures import describe
+from shared_code.mail.graph_client import default_mailbox
 from shared_code.mail.queue import INGEST_QUEUE, MAX_DEQUEUE_COUNT
 from tests.mail.mails import NAKIVO, NEWSLETTER, VEEAM, mime
 from tests.mail.test_catch_up import catch_up
@@ -107,3 +108,28 @@ def test_a_recorded_error_never_holds_a_configured_secret() -> None:
     described = describe(error)
     assert described.startswith("RuntimeError: login failed with ***")
     assert not any(secret in described for secret in [*secrets, account_key])
+
+
+def test_a_configuration_fault_poisons_no_message_without_its_recorded_reason(
+    db, graph, queues, api, monkeypatch
+) -> None:
+    """GRAPH_MAILBOX unset: every attempt fails before Graph is asked. Each poisoned message has
+    its failure recorded with the reason, and health asks for attention."""
+    monkeypatch.setattr(get_settings(), "graph_mailbox", None)
+    default_mailbox.cache_clear()
+    try:
+        deliver(queues, "AAMkA=cfg1", "AAMkA=cfg2", "AAMkA=cfg3")
+    finally:
+        default_mailbox.cache_clear()
+
+    poisoned = queues.poison(INGEST_QUEUE)
+    failures = api.get("/api/ingestion/failures").json()["items"]
+    assert sorted(poisoned) == ["AAMkA=cfg1", "AAMkA=cfg2", "AAMkA=cfg3"]
+    assert len(failures) == len(poisoned)
+    assert {(f["message_ref"], f["state"], f["attempts"]) for f in failures} == {
+        (ref, "poisoned", MAX_DEQUEUE_COUNT) for ref in poisoned
+    }
+    assert all("GRAPH_MAILBOX" in f["last_error"] for f in failures)
+    health = api.get("/api/health", role=None).json()
+    assert health["status"] == "attention"
+    assert health["ingestion"] == {"unresolved_failures": 3, "poisoned": 3}

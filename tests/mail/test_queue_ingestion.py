@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.config import get_settings
 from shared_code.db.models import IngestionFailure, JobRun, MailContent, MailMessage, MailObject
-from shared_code.mail.graph_client import GraphMailbox, default_mailbox
+from shared_code.mail.graph_client import GraphMailbox
 from shared_code.mail.graph_ingest import ingest_graph_message, ingest_queued_message
 from shared_code.mail.ingest import ingest
 from shared_code.mail.queue import INGEST_QUEUE, MAX_DEQUEUE_COUNT
@@ -105,7 +105,7 @@ def test_concurrent_delivery_of_one_message_gives_one_mail_and_one_run(db, graph
 
     def deliver_once(_: int) -> bool:
         start.wait()
-        ingested = ingest_queued_message(default_mailbox(), message_id, dequeue_count=1)
+        ingested = ingest_queued_message(message_id, dequeue_count=1)
         return ingested is not None and not ingested.duplicate
 
     with ThreadPoolExecutor(8) as pool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import pytest
@@ -112,3 +114,34 @@ def ticket_run(**fields: object) -> SimpleNamespace:
 )
 def test_resolve_is_available_only_when_every_condition_holds(config, run, reason) -> None:
     assert resolve_blocked_reason(config, run) == reason
+
+
+def test_twenty_parallel_reviews_of_the_same_runs_keep_the_first_reviewer_and_audit_once(
+    db: Session, api, entra
+) -> None:
+    job = a_job(db)
+    run_ids = [a_run(db, job).id for _ in range(5)]
+    db.commit()
+    start = threading.Barrier(20)
+
+    def review_as(n: int) -> tuple[str, dict]:
+        reviewer = f"operator{n}@example.test"
+        headers = entra.bearer("Operator", preferred_username=reviewer)
+        start.wait()
+        response = api.post("/api/runs/review", role=None, headers=headers, body={"run_ids": run_ids})
+        assert response.status == 200, response.body
+        return reviewer, response.json()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        answers = list(pool.map(review_as, range(20)))
+
+    changed_by = {run_id: reviewer for reviewer, answer in answers for run_id in answer["changed"]}
+    assert sorted(changed_by) == run_ids  # every run changed by exactly one request…
+    assert sum(len(answer["changed"]) for _, answer in answers) == len(run_ids)
+    for _, answer in answers:  # …and reported unchanged to the others
+        assert sorted(answer["changed"] + answer["unchanged"]) == run_ids
+    db.expire_all()
+    audit = db.execute(select(AuditLog.entity_id, AuditLog.actor).where(AuditLog.action == "review")).all()
+    assert sorted((int(entity), actor) for entity, actor in audit) == sorted(changed_by.items())
+    for run_id, reviewer in changed_by.items():
+        assert db.get(JobRun, run_id).reviewed_by == reviewer
