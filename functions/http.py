@@ -86,7 +86,7 @@ def _queue_writing_trigger(route: Route) -> Callable[..., func.HttpResponse]:
     def http_trigger(req: func.HttpRequest, outbox: func.Out[list[str]]) -> func.HttpResponse:
         messages: list[str] = []
         response = handle(route, to_api_request(req), outbox=messages)
-        if messages:
+        if messages and response.status < 400:  # only what a committed request queued
             outbox.set(messages)
         return to_http_response(response)
 

@@ -51,9 +51,10 @@ def list_ingestion_failures(call: Call) -> FailureList:
     tag="ingestion",
     response=f"{FAILURES}:FailureItem",
     errors=(409,),
+    queue_output=INGEST_QUEUE,
 )
 def retry_ingestion_failure(call: Call) -> FailureItem:
     """Put a failed Graph message back on the ingestion queue."""
     from shared_code.mail.failures import retry_failure
 
-    return retry_failure(call.db, call.path["failure_id"], call.actor)
+    return retry_failure(call.db, call.path["failure_id"], call.actor, call.outbox)

@@ -2,9 +2,11 @@
 
 It loads the real ``function_app.app`` and runs its functions as declared: HTTP triggers by
 route and method under ``/api``; queue output bindings handed to the matching queue-triggered
-functions in-process, retried up to host.json's ``maxDequeueCount`` and then moved to
-``<queue>-poison``; timer functions on demand; ``web/`` served as static files. It is a WSGI
-application, so tests (and schemathesis) call it in-process and ``serve()`` puts it on a port.
+functions in-process, retried up to host.json's ``maxDequeueCount`` after its
+``visibilityTimeout`` (scaled by ``visibility_scale``: 0 in tests, a tenth when serving) and then
+moved to ``<queue>-poison``; timer functions on demand; ``web/`` served as static files. It is a
+WSGI application, so tests (and schemathesis) call it in-process and ``serve()`` puts it on a port
+behind waitress (multi-threaded; it answers malformed HTTP itself and de-chunks bodies).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import functools
 import importlib
 import json
 import logging
+import math
 import mimetypes
 import re
 import threading
@@ -39,15 +42,24 @@ class HostSettings:
 
     route_prefix: str = "api"
     max_dequeue_count: int = 5
+    visibility_timeout: float = 0.0  # seconds a failed message stays invisible before its retry
 
     @classmethod
     def from_host_json(cls, path: Path) -> HostSettings:
         config = json.loads(path.read_text())
         extensions = config.get("extensions", {})
+        queues = extensions.get("queues", {})
         return cls(
             route_prefix=extensions.get("http", {}).get("routePrefix", "api"),
-            max_dequeue_count=int(extensions.get("queues", {}).get("maxDequeueCount", 5)),
+            max_dequeue_count=int(queues.get("maxDequeueCount", 5)),
+            visibility_timeout=_seconds(queues.get("visibilityTimeout", "00:00:00")),
         )
+
+
+def _seconds(timespan: str) -> float:
+    """A host.json timespan, ``hh:mm:ss``, in seconds."""
+    hours, minutes, seconds = timespan.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 @dataclass
@@ -84,6 +96,7 @@ class QueuedMessage:
     body: str
     dequeue_count: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    visible_at: float = 0.0  # time.monotonic() from which it may be dequeued again
 
 
 class _Out(func.Out):  # type: ignore[type-arg]
@@ -120,9 +133,11 @@ class DevHost:
         *,
         root: Path = ROOT,
         host_settings: HostSettings | None = None,
+        visibility_scale: float = 0.0,
     ) -> None:
         self.app = app or importlib.import_module("function_app").app
         self.settings = host_settings or HostSettings.from_host_json(root / "host.json")
+        self.retry_delay = self.settings.visibility_timeout * visibility_scale
         self.web_root = root / "web"
         self.http: list[HttpFunction] = []
         self.queue_functions: dict[str, QueueFunction] = {}
@@ -215,6 +230,8 @@ class DevHost:
 
     def _static(self, path: str) -> DevResponse:
         relative = path.lstrip("/") or "index.html"
+        if "\x00" in relative:
+            return DevResponse(404, {"content-type": "text/plain"}, b"not found")
         target = (self.web_root / relative).resolve()
         if self.web_root.resolve() not in target.parents or not target.is_file():
             return DevResponse(404, {"content-type": "text/plain"}, b"not found")
@@ -240,27 +257,35 @@ class DevHost:
     def poison(self, queue: str) -> list[str]:
         return [m.body for m in self.queues[f"{queue}-poison"]]
 
-    def drain(self, max_messages: int = 100_000) -> int:
+    def drain(self, max_messages: int = 100_000, *, wait_for_retries: bool = True) -> int:
         """Run queue-triggered functions until their queues are empty; returns messages handled.
 
-        A failing message is retried (its dequeue count rising) until maxDequeueCount, then moved
-        to ``<queue>-poison``, as the Functions host does (without the visibility delay)."""
+        A failing message is retried (its dequeue count rising) after the visibility delay, until
+        maxDequeueCount, then moved to ``<queue>-poison``, as the Functions host does."""
         handled = 0
         while handled < max_messages:
-            item = self._next_message()
+            item, wait = self._next_message()
             if item is None:
-                return handled
+                if wait is None or not wait_for_retries:
+                    return handled
+                time.sleep(wait)
+                continue
             function, message = item
             self._deliver(function, message)
             handled += 1
         return handled
 
-    def _next_message(self) -> tuple[QueueFunction, QueuedMessage] | None:
+    def _next_message(self) -> tuple[tuple[QueueFunction, QueuedMessage] | None, float | None]:
+        """A visible message, else how long until the next one becomes visible (None: queues empty)."""
+        now, wait = time.monotonic(), None
         with self._queue_lock:
             for queue, function in self.queue_functions.items():
-                if self.queues[queue]:
-                    return function, self.queues[queue].popleft()
-        return None
+                for message in self.queues[queue]:
+                    if message.visible_at <= now:
+                        self.queues[queue].remove(message)
+                        return (function, message), None
+                    wait = min(wait or math.inf, message.visible_at - now)
+        return None, wait
 
     def _deliver(self, function: QueueFunction, message: QueuedMessage) -> None:
         message.dequeue_count += 1
@@ -279,6 +304,8 @@ class DevHost:
             destination = function.queue
             if message.dequeue_count >= self.settings.max_dequeue_count:
                 destination = f"{function.queue}-poison"
+            else:
+                message.visible_at = time.monotonic() + self.retry_delay
             with self._queue_lock:
                 self.queues[destination].append(message)
             return
@@ -294,8 +321,8 @@ class DevHost:
     # --- WSGI and serving -----------------------------------------------------------------------------
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
+        # The WSGI server has checked Content-Length and de-chunked the body; read it all.
+        body = environ["wsgi.input"].read()
         headers = {
             key[5:].replace("_", "-").lower(): value
             for key, value in environ.items()
@@ -311,27 +338,31 @@ class DevHost:
         start_response(f"{response.status} {reason}", list(response.headers.items()))
         return [response.body]
 
+    def server(self, host: str = "127.0.0.1", port: int = 7071, *, threads: int = 16) -> Any:
+        """A waitress server for this host, bound and ready for ``run()`` (and ``close()``)."""
+        from waitress import create_server
+
+        # Bodies above the API's limit are refused by the dispatcher; waitress stops a little after.
+        return create_server(
+            self,
+            host=host,
+            port=port,
+            threads=threads,
+            max_request_body_size=4 * 1024 * 1024,
+            backlog=1024,
+            ident="backupchecks-devhost",
+            clear_untrusted_proxy_headers=True,
+        )
+
     def serve(self, host: str = "127.0.0.1", port: int = 7071) -> None:
-        from socketserver import ThreadingMixIn
-        from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-
-        class _Server(ThreadingMixIn, WSGIServer):
-            daemon_threads = True
-
-        class _QuietHandler(WSGIRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                log.info("%s %s", self.address_string(), format % args)
-
+        server = self.server(host, port)
         threading.Thread(target=self._queue_worker, name="devhost-queues", daemon=True).start()
-        with make_server(host, port, self, server_class=_Server, handler_class=_QuietHandler) as server:
-            log.info(
-                "dev host listening on http://%s:%d (API under /%s)", host, port, self.settings.route_prefix
-            )
-            server.serve_forever()
+        log.info("dev host listening on http://%s:%d (API under /%s)", host, port, self.settings.route_prefix)
+        server.run()
 
     def _queue_worker(self) -> None:
         while True:
-            if not self.drain(max_messages=100):
+            if not self.drain(max_messages=100, wait_for_retries=False):
                 time.sleep(0.2)
 
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
+import itertools
 import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import azure.functions as func
+import pytest
 
 from shared_code.devhost import DevHost, HostSettings
 
@@ -96,3 +104,102 @@ def test_make_run_keeps_one_local_key_for_the_autotask_secret(tmp_path) -> None:
     assert local_encryption_key(tmp_path / ".local") == key  # the same across restarts
     Fernet(key.encode())  # a valid key
     assert (tmp_path / ".local" / "settings-encryption.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_failed_message_is_retried_after_the_scaled_visibility_timeout(tmp_path) -> None:
+    """host.json's visibilityTimeout (here 10 s) times the scale (0.02): retries 0.2 s apart,
+    not back to back."""
+    (tmp_path / "host.json").write_text(
+        json.dumps(
+            {
+                "version": "2.0",
+                "extensions": {"queues": {"maxDequeueCount": 3, "visibilityTimeout": "00:00:10"}},
+            }
+        )
+    )
+    attempts: list[int] = []
+    host = DevHost(small_app(attempts, fail_until=99), root=tmp_path, visibility_scale=0.02)
+    times: list[float] = []
+    work = host.queue_functions["work"]
+    call = work.call
+    work.call = lambda **kwargs: (times.append(time.monotonic()), call(**kwargs))
+    host.enqueue("work", "7")
+    assert host.drain() == 3
+    assert attempts == [1, 2, 3] and host.poison("work") == ["7"]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert min(gaps) >= 0.2
+
+
+def echo_app() -> func.FunctionApp:
+    app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+    @app.function_name("echo")
+    @app.route(route="echo", methods=["GET", "POST"])
+    def echo(req: func.HttpRequest) -> func.HttpResponse:
+        time.sleep(0.2)  # slow enough that 20 callers overlap
+        return func.HttpResponse(req.get_body() or b"-", status_code=200)
+
+    return app
+
+
+@pytest.fixture
+def served(tmp_path) -> Iterator[tuple[str, int]]:
+    """The dev host on a real port, as ``make run`` serves it."""
+    server = DevHost(echo_app(), root=host_json(tmp_path, 5)).server("127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield "127.0.0.1", server.effective_port
+    server.close()
+
+
+def raw_request(address: tuple[str, int], data: bytes) -> bytes:
+    with socket.create_connection(address, timeout=5) as connection:
+        connection.sendall(data)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_twenty_parallel_connections_are_all_answered(served) -> None:
+    start = threading.Barrier(20)
+
+    def call(_: int) -> int:
+        start.wait()
+        connection = http.client.HTTPConnection(*served, timeout=10)
+        connection.request("GET", "/api/echo")
+        return connection.getresponse().status
+
+    with ThreadPoolExecutor(20) as pool:
+        assert list(pool.map(call, range(20))) == [200] * 20
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"404"),
+        (b"GET /api/%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", b"404"),
+        (
+            b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\nxyz",
+            b"400",
+        ),
+        (b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\nConnection: close\r\n\r\nxyz", b"400"),
+    ],
+)
+def test_malformed_requests_are_answered_with_a_4xx_not_a_traceback_or_a_hang(
+    served, request_bytes: bytes, status: bytes
+) -> None:
+    answer = raw_request(served, request_bytes)
+    assert answer.split(b" ")[1] == status
+    assert b"Traceback" not in answer
+
+
+def test_a_chunked_body_reaches_the_function(served) -> None:
+    chunked = b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+    answer = raw_request(
+        served,
+        b"POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + chunked,
+    )
+    assert answer.split(b" ")[1] == b"200"
+    assert answer.endswith(b"hello world")

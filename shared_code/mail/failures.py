@@ -24,8 +24,7 @@ from shared_code import audit
 from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
 from shared_code.db.models import FailureState, IngestionFailure
-from shared_code.errors import Conflict, NotFound, Unavailable
-from shared_code.mail.queue import QueueUnavailable, send_to_ingest_queue
+from shared_code.errors import Conflict, NotFound
 from shared_code.schema.models import ResponseModel
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
@@ -152,8 +151,10 @@ def list_failures(session: Session, query: FailureQuery) -> FailureList:
     return FailureList(items=items, page=page)
 
 
-def retry_failure(session: Session, failure_id: int, actor: str) -> FailureItem:
-    """Put a failed Graph message back on the ingestion queue (Azure Storage) and mark it retrying."""
+def retry_failure(session: Session, failure_id: int, actor: str, ingest_queue: list[str]) -> FailureItem:
+    """Put a failed Graph message back on the ingestion queue and mark it retrying. The message goes
+    out through the route's queue output binding (``ingest_queue``), written by the host once
+    the transaction has committed: in Azure to Storage, locally to the dev host's queue."""
     failure = session.get(IngestionFailure, failure_id, with_for_update=True)
     if failure is None:
         raise NotFound(f"no such failed ingestion: {failure_id}")
@@ -163,10 +164,7 @@ def retry_failure(session: Session, failure_id: int, actor: str) -> FailureItem:
         raise Conflict(
             "a directory import is retried by importing its file again (python -m shared_code import-mail)"
         )
-    try:
-        send_to_ingest_queue(get_settings(), failure.message_ref)
-    except QueueUnavailable as error:
-        raise Unavailable(str(error)) from None
+    ingest_queue.append(failure.message_ref)
     failure.state = "retrying"
     audit.record(
         session, actor, "retry", "ingestion_failure", failure.id, {"message_ref": failure.message_ref}
