@@ -1,6 +1,8 @@
 """Customers: list, create, change (rename, activate/deactivate), soft delete.
 
-Names are unique among live customers, compared case-insensitively and trimmed (409 otherwise).
+Names are unique among live customers, compared case-insensitively and trimmed (409 otherwise),
+and no two live customers may look alike: a name whose skeleton (``schema.names``) is another
+customer's is refused naming that customer (the database's unique index is the guarantee).
 Deleting a customer soft-deletes its jobs with it; an admin purge removes them for good."""
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from shared_code.db.models import Customer, Job, ci_key
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
 from shared_code.psa.company import CompanyMapping
-from shared_code.schema.fields import Name, Search
+from shared_code.schema.fields import DisplayName, Search
 from shared_code.schema.models import RequestModel
+from shared_code.schema.names import skeleton
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
 
@@ -30,12 +33,12 @@ class CustomerListQuery(PageQuery):
 
 
 class CustomerCreate(RequestModel):
-    name: Name
+    name: DisplayName
     active: bool = True
 
 
 class CustomerChange(RequestModel):
-    name: Name | None = None
+    name: DisplayName | None = None
     active: bool | None = Field(None, description="Deactivate to hide the customer's jobs by default.")
 
 
@@ -94,6 +97,7 @@ def get_customer(session: Session, customer_id: int) -> CustomerView:
 
 
 def create_customer(session: Session, body: CustomerCreate, actor: str) -> CustomerView:
+    _refuse_lookalike(session, body.name)
     customer = _insert_unless_named(session, body.name, active=body.active)
     if customer is None:
         raise _name_taken(body.name)
@@ -102,10 +106,13 @@ def create_customer(session: Session, body: CustomerCreate, actor: str) -> Custo
 
 
 def customer_named(session: Session, name: str) -> Customer:
-    """The live customer with this name (any case, trimmed), created when there is none."""
-    return _insert_unless_named(session, name) or session.scalars(
-        select(Customer).where(ci_key(Customer.name) == ci_key(name), Customer.live)
-    ).one()
+    """The live customer with this name (any case, trimmed), created when there is none (and no
+    other looks like it)."""
+    _refuse_lookalike(session, name)
+    return (
+        _insert_unless_named(session, name)
+        or session.scalars(select(Customer).where(ci_key(Customer.name) == ci_key(name), Customer.live)).one()
+    )
 
 
 def _insert_unless_named(session: Session, name: str, *, active: bool = True) -> Customer | None:
@@ -113,7 +120,7 @@ def _insert_unless_named(session: Session, name: str, *, active: bool = True) ->
     requests cannot both take a name (the loser waits for the winner's commit)."""
     return session.scalars(
         pg_insert(Customer)
-        .values(name=name, active=active)
+        .values(name=name, name_skeleton=skeleton(name), active=active)
         .on_conflict_do_nothing(index_elements=[ci_key(Customer.name)], index_where=Customer.live)
         .returning(Customer)
     ).first()
@@ -122,6 +129,8 @@ def _insert_unless_named(session: Session, name: str, *, active: bool = True) ->
 def change_customer(session: Session, customer_id: int, body: CustomerChange, actor: str) -> CustomerView:
     customer = live_customer(session, customer_id)
     changes = body.model_dump(exclude_none=True)
+    if "name" in changes:
+        _refuse_lookalike(session, changes["name"], other_than=customer.id)
     for field, value in changes.items():
         setattr(customer, field, value)
     _flush_unique_name(session, customer.name)
@@ -134,9 +143,7 @@ def delete_customer(session: Session, customer_id: int, actor: str, *, now: date
     customer = live_customer(session, customer_id)
     now = now or datetime.now(UTC)
     customer.deleted_at = now
-    job_ids = list(
-        session.scalars(select(Job.id).where(Job.customer_id == customer.id, Job.live))
-    )
+    job_ids = list(session.scalars(select(Job.id).where(Job.customer_id == customer.id, Job.live)))
     soft_delete_jobs(session, job_ids, now)
     audit.record(session, actor, "delete", "customer", customer.id, {"job_ids": job_ids})
 
@@ -149,6 +156,28 @@ def _flush_unique_name(session: Session, name: str) -> None:
         if "uq_customers_live_name" not in str(error.orig):
             raise
         raise _name_taken(name) from None
+
+
+def _refuse_lookalike(session: Session, name: str, *, other_than: int | None = None) -> None:
+    """Another live customer whose name looks like this one (not merely the same name in another case)."""
+    lookalike = select(Customer).where(
+        Customer.name_skeleton == skeleton(name), Customer.live, ci_key(Customer.name) != ci_key(name)
+    )
+    if other_than is not None:
+        lookalike = lookalike.where(Customer.id != other_than)
+    existing = session.scalars(lookalike.limit(1)).first()
+    if existing is not None:
+        raise Conflict(
+            f"name: {name!r} looks like the existing customer {existing.name!r} (id {existing.id})",
+            code="name_confusable",
+            details=[
+                {
+                    "field": "body.name",
+                    "message": "looks like an existing customer",
+                    "customer_id": existing.id,
+                }
+            ],
+        )
 
 
 def _name_taken(name: str) -> Conflict:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared_code.customers import customer_named
 from shared_code.db.models import AuditLog, Customer, Job, MailMessage
+from shared_code.errors import Conflict
 from tests.support.factories import T0, a_customer, a_job, a_run
 
 
@@ -101,3 +105,56 @@ def test_jobs_can_be_changed_and_soft_deleted(db: Session, api) -> None:
     assert api.delete(f"/api/jobs/{job.id}", role="Admin").status == 204
     assert api.delete(f"/api/jobs/{job.id}", role="Admin").status == 404
     assert api.get("/api/jobs").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    "lookalike",
+    [
+        "Contoso\u200b",
+        "C\u043entoso",
+        "\u0421\u043ent\u043es\u043e",
+        "\uff23\uff4f\uff4e\uff54\uff4f\uff53\uff4f",
+    ],
+    ids=["zero-width space", "Cyrillic o", "Cyrillic C and o", "fullwidth"],
+)
+def test_a_name_that_looks_like_an_existing_customer_is_refused_naming_it(
+    db: Session, api, lookalike: str
+) -> None:
+    contoso = api.post("/api/customers", body={"name": "Contoso"}).json()
+    other = api.post("/api/customers", body={"name": "Fabrikam"}).json()
+
+    for response in (
+        api.post("/api/customers", body={"name": lookalike}),
+        api.patch(f"/api/customers/{other['id']}", body={"name": lookalike}),
+    ):
+        assert response.status == 409, response.body
+        error = response.json()["error"]
+        assert error["code"] in {"name_confusable", "name_taken"}
+        assert "Contoso" in error["message"]
+    assert sorted(c.name for c in db.scalars(select(Customer))) == ["Contoso", "Fabrikam"]
+    assert api.patch(f"/api/customers/{contoso['id']}", body={"name": "CONTOSO"}).status == 200  # its own
+
+
+def test_invisible_characters_are_removed_and_control_characters_refused(db: Session, api) -> None:
+    created = api.post("/api/customers", body={"name": "Nort\u200dhwind\ufeff  Traders"})
+    assert (created.status, created.json()["name"]) == (201, "Northwind Traders")
+    refused = api.post("/api/customers", body={"name": "Bad\u0007Bell"})
+    assert refused.status == 422
+    assert refused.json()["error"]["details"][0]["field"] == "body.name"
+    assert api.post("/api/customers", body={"name": "\u200b\u200c"}).status == 422
+
+
+def test_the_database_refuses_two_live_customers_that_look_alike(db: Session) -> None:
+    db.add(Customer(name="Contoso"))
+    db.flush()
+    db.add(Customer(name="C\u043entoso"))
+    with pytest.raises(IntegrityError, match="uq_customers_live_skeleton"):
+        db.flush()
+    db.rollback()
+
+
+def test_an_approval_under_a_lookalike_customer_name_is_refused_naming_the_customer(db: Session) -> None:
+    contoso = a_customer(db, "Contoso")
+    with pytest.raises(Conflict, match=f"looks like the existing customer 'Contoso' \\(id {contoso.id}\\)"):
+        customer_named(db, "C\u043entoso")
+    assert customer_named(db, "contoso").id == contoso.id  # the same name in another case is reused

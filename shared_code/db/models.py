@@ -28,9 +28,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, validates
 
 from shared_code.db.base import Base, CreatedAt, SoftDelete, Timestamps
+from shared_code.schema.names import skeleton
 
 RunStatus = Literal["success", "warning", "failed", "missed"]
 ParsedStatus = Literal["success", "warning", "failed"]
@@ -67,12 +68,24 @@ class Customer(Timestamps, SoftDelete, Base):
     __table_args__ = (
         one_of("autotask_mapping_status", MappingStatus),
         Index(
-            "uq_customers_live_name", ci_key(text("name")), unique=True, postgresql_where=text("deleted_at IS NULL")
+            "uq_customers_live_name",
+            ci_key(text("name")),
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        # Two live customers may not look alike ("Contoso" and "Cоntoso" with a Cyrillic о).
+        Index(
+            "uq_customers_live_skeleton",
+            "name_skeleton",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
         ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(Text)
+    # names.skeleton(name), set with the name; NULL only for rows written with raw SQL
+    name_skeleton: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     autotask_company_id: Mapped[int | None] = mapped_column(Integer)
     autotask_company_name: Mapped[str | None] = mapped_column(Text)
@@ -80,6 +93,11 @@ class Customer(Timestamps, SoftDelete, Base):
     autotask_checked_at: Mapped[datetime | None]
 
     jobs: Mapped[list[Job]] = relationship(back_populates="customer")
+
+    @validates("name")
+    def _keep_skeleton(self, key: str, name: str) -> str:
+        self.name_skeleton = skeleton(name)
+        return name
 
 
 class Job(Timestamps, SoftDelete, Base):

@@ -20,7 +20,7 @@ from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.mail.booking import JobIdentity, book_if_known, book_into, job_with_identity
 from shared_code.mail.ingest import parse_fields, parsed_objects
 from shared_code.runs.overrides import live_overrides, objects_of_mails
-from shared_code.schema.fields import Id, IdList, Name
+from shared_code.schema.fields import DisplayName, Id, IdList
 from shared_code.schema.models import RequestModel, ResponseModel
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
@@ -76,7 +76,7 @@ class MailView(InboxItem):
 
 class ApproveBody(RequestModel):
     customer_id: Id | None = Field(None, description="An existing customer.")
-    customer_name: Name | None = Field(
+    customer_name: DisplayName | None = Field(
         None, description="Or a customer to create (an existing name is reused)."
     )
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field
 
+from shared_code.schema.names import canonical
+
 INT32_MAX = 2**31 - 1
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
@@ -41,6 +43,8 @@ def comma_separated(value: Any) -> Any:
 Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 IdList = Annotated[list[Id], Field(min_length=1, max_length=1000)]
 Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)]
+# A name people type and read: NFKC, invisible characters removed, control characters refused.
+DisplayName = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(canonical)]
 Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_nul)]
 Search = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
 Moment = Annotated[AwareDatetime, AfterValidator(_supported_moment)]
