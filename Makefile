@@ -2,31 +2,41 @@
 # Only Python 3.11+ and make are required; everything else is installed into .venv.
 
 PYTHON ?= python3
+PORT ?= 7071
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.package-lock.json
 # pytest-xdist processes for `make test` (measured to pay on this project's 2-core machines)
 TEST_WORKERS ?= 2
 
-.PHONY: run test lint venv clean
+.PHONY: run test lint venv run-venv clean
 
+# What running needs (requirements-run.txt); the tests and tools come on top (requirements-dev.txt).
+run-venv: $(RUN_STAMP)
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (found " + sys.version.split()[0] + ")")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(RUN_STAMP): requirements.txt requirements-run.txt | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -r requirements-run.txt
+	@touch $(RUN_STAMP)
+
+$(STAMP): requirements.txt requirements-run.txt requirements-dev.txt | $(VENV)/bin/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
-	@touch $(STAMP)
+	@touch $(RUN_STAMP) $(STAMP)
 
 # Node tools the tests use (Azurite, the Storage emulator), pinned by package-lock.json.
 $(NODE_STAMP): package-lock.json
 	npm ci --no-audit --no-fund
 
-## run: embedded PostgreSQL, migrations, the sample mailbox, API + site on http://localhost:7071 (auth off)
-run: venv
-	$(BIN)/python -m shared_code dev --port 7071
+## run: embedded PostgreSQL, migrations, the sample mailbox, API + site on http://localhost:$(PORT) (auth off)
+run: run-venv
+	$(BIN)/python -m shared_code dev --port $(PORT)
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one),
 ## on TEST_WORKERS processes (pytest-xdist; each has its own database), each file kept on one

