@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -124,7 +125,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     _publish_dev_state(os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None))
-    cmd_import_mail(argparse.Namespace(directory=str(SAMPLE_MAILBOX)))  # idempotent: duplicates are skipped
+    cmd_import_mail(
+        argparse.Namespace(directory=str(SAMPLE_MAILBOX), as_reviewed=False)
+    )  # idempotent: duplicates are skipped
     return cmd_serve(args)
 
 
@@ -141,19 +144,26 @@ def local_encryption_key(directory: Path) -> str:
 
 
 def cmd_import_mail(args: argparse.Namespace) -> int:
-    """Ingest a folder of .eml files: progress on stderr, the summary on stdout."""
+    """Ingest a folder of .eml files: progress (rate, time left) on stderr, the summary on stdout."""
     from shared_code.mail.directory import import_directory
+
+    started = time.monotonic()
 
     def progress(done: int, total: int, path: str) -> None:
         if done == total or done % PROGRESS_EVERY == 0:
-            print(f"[{done:>{len(str(total))}}/{total}] {path}", file=sys.stderr)
+            rate = done / max(time.monotonic() - started, 1e-6)
+            left = (total - done) / rate
+            print(
+                f"[{done:>{len(str(total))}}/{total}] {rate:.1f} mails/s, {left:.0f} s left  {path}",
+                file=sys.stderr,
+            )
 
     try:
-        summary = import_directory(Path(args.directory), progress)
+        summary = import_directory(Path(args.directory), progress, as_reviewed=args.as_reviewed)
     except NotADirectoryError as error:
-        print(error, file=sys.stderr)
-        return 2
-    print(f"imported {args.directory}: {summary.line()}")
+        raise Failure(str(error), "give a folder that holds .eml files") from None
+    history = " (booked as reviewed by import)" if args.as_reviewed else ""
+    print(f"imported {args.directory}: {summary.line()}{history}")
     return 0
 
 
@@ -269,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
         "import-mail", cmd_import_mail, "ingest a folder of .eml files (recursively) into DATABASE_URL"
     )
     import_mail.add_argument("directory")
+    import_mail.add_argument(
+        "--as-reviewed",
+        action="store_true",
+        help="book the archive as history: the runs it creates are marked reviewed by 'import'",
+    )
     return parser
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from shared_code.cli import SAMPLE_MAILBOX, main
-from shared_code.db.models import IngestionFailure, JobRun, MailMessage
+from shared_code.db.models import AuditLog, IngestionFailure, JobRun, MailMessage
 from tests.mail.mails import NAKIVO, VEEAM, job_for, mime
 
 
@@ -67,3 +67,26 @@ def test_an_unreadable_file_is_counted_and_recorded(db, tmp_path, capsys) -> Non
 def test_a_missing_directory_is_one_line_and_exit_code_2(db, tmp_path, capsys) -> None:
     assert main(["import-mail", str(tmp_path / "nowhere")]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+def test_an_archive_booked_as_history_is_reviewed_by_import_and_leaves_run_checks_empty(
+    db, tmp_path, capsys, api
+) -> None:
+    job_for(db, VEEAM)
+    db.commit()
+    for day in range(1, 4):
+        write(tmp_path, f"{day}.eml", mime(VEEAM, message_id=f"<veeam-{day}@example.test>"))
+    write(tmp_path, "unknown-job.eml", mime(NAKIVO))
+
+    assert main(["import-mail", str(tmp_path), "--as-reviewed"]) == 0
+
+    output = capsys.readouterr()
+    assert "mails/s" in output.err and "s left" in output.err
+    assert output.out.strip().endswith(
+        "4 parsed, 0 unparsed, 0 errors, 0 duplicates (booked as reviewed by import)"
+    )
+    runs = db.scalars(select(JobRun)).all()
+    assert len(runs) == 3 and {(r.reviewed_by, r.reviewed_at is not None) for r in runs} == {("import", True)}
+    assert api.get("/api/run-checks").json()["customers"] == []
+    actors = db.scalars(select(AuditLog.actor).where(AuditLog.action == "review")).all()
+    assert actors == ["import"] * 3
