@@ -75,7 +75,7 @@ def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
     return {
         "parse_status": outcome.kind,
         "parser_name": outcome.parser_name,
-        "parse_error": clean(outcome.error),
+        "parse_error": clean(outcome.error or outcome.reason),
         "backup_software": clean(result.software) if result else None,
         "backup_type": clean(result.backup_type) if result else None,
         "job_name": clean(result.job_name) if result else None,

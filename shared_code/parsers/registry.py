@@ -173,6 +173,7 @@ class ParseOutcome(BaseModel):
     parser_name: str | None = None
     result: ParseResult | None = None
     error: str | None = None
+    reason: str | None = None  # why an unparsed mail is not a report, for the Inbox
 
     def corpus_result(self) -> dict[str, object]:
         """The corpus's expected-result format: the result, or ``{"parsed": false}``."""
@@ -193,8 +194,9 @@ def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
 
     try:
         decoded = mail if isinstance(mail, DecodedMail) else decode_mail(mail)
-        if noise_reason(decoded) is not None:
-            return ParseOutcome(kind="unparsed")
+        noise = noise_reason(decoded)
+        if noise is not None:
+            return ParseOutcome(kind="unparsed", reason=f"not a backup report: {noise}")
     except Exception as exc:  # decoding is meant never to fail; if it does, say so instead of crashing
         return ParseOutcome(kind="error", error=_reason(exc))
     for entry in _ENTRIES:
@@ -205,7 +207,8 @@ def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
             return ParseOutcome(kind="error", parser_name=entry.doc.name, error=_reason(exc))
         if result is not None:
             return ParseOutcome(kind="parsed", parser_name=entry.doc.name, result=result)
-    return ParseOutcome(kind="unparsed")
+    seen = f"from {decoded.from_address or 'no sender'!r}, subject {decoded.subject[:120]!r}"
+    return ParseOutcome(kind="unparsed", reason=f"no parser recognised it ({seen})")
 
 
 @cache

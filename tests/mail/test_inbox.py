@@ -187,3 +187,11 @@ def test_approval_reads_objects_and_overrides_once_whatever_the_number_of_mails(
         assert response.status == 200, response.body
         statements.append(len(sql_statements))
     assert statements[1] - statements[0] == 2 * 3  # per mail: its run, and its move out of the Inbox
+
+
+def test_the_inbox_says_why_a_mail_was_not_parsed(db, api) -> None:
+    newsletter, forwarded = arrive(NEWSLETTER), arrive("noise_forwarded_report")
+    items = {item["id"]: item for item in api.get("/api/inbox?parse_status=unparsed").json()["items"]}
+    assert items[forwarded]["parse_error"] == "not a backup report: forward or reply (subject)"
+    reason = items[newsletter]["parse_error"]
+    assert reason.startswith("no parser recognised it (from ") and "subject " in reason

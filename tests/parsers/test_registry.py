@@ -81,7 +81,9 @@ def test_a_report_without_any_status_is_an_error_with_the_reason() -> None:
 def test_unclaimed_mail_is_unparsed() -> None:
     outcome = parse_mail(build_mail("Lunch on Friday?", text="Pizza or sushi?"))
 
-    assert outcome == ParseOutcome(kind="unparsed")
+    assert (outcome.kind, outcome.result, outcome.error) == ("unparsed", None, None)
+    assert outcome.reason is not None and outcome.reason.startswith("no parser recognised it (from ")
+    assert "subject 'Lunch on Friday?'" in outcome.reason
 
 
 @pytest.mark.parametrize(
@@ -108,7 +110,8 @@ def test_peoples_mail_is_never_a_run(subject: str, headers: dict[str, str]) -> N
 
     outcome = parse_mail(build_mail(subject, html=html, headers=headers))
 
-    assert outcome == ParseOutcome(kind="unparsed")
+    assert (outcome.kind, outcome.result, outcome.error) == ("unparsed", None, None)
+    assert outcome.reason is not None and outcome.reason.startswith("not a backup report: ")
 
 
 def test_auto_generated_reports_are_still_parsed() -> None:
