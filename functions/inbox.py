@@ -11,18 +11,34 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
-    from shared_code.mail.inbox import Approval, Deletion, InboxPage, MailView, Reparse
+    from shared_code.mail.inbox import Approval, Deletion, InboxGroups, InboxPage, MailView, Reparse
 
 bp = func.Blueprint()
 INBOX = "shared_code.mail.inbox"
 
 
-@api_route(bp, "GET", "inbox", role=Role.VIEWER, tag="inbox", query=f"{INBOX}:InboxQuery", response=f"{INBOX}:InboxPage")
+@api_route(
+    bp,
+    "GET",
+    "inbox",
+    role=Role.VIEWER,
+    tag="inbox",
+    query=f"{INBOX}:InboxQuery",
+    response=f"{INBOX}:InboxPage",
+)
 def list_inbox_mail(call: Call) -> InboxPage:
     """Mail waiting in the Inbox, newest first, with its parse result."""
     from shared_code.mail.inbox import list_inbox
 
     return list_inbox(call.db, call.query)
+
+
+@api_route(bp, "GET", "inbox/groups", role=Role.VIEWER, tag="inbox", response=f"{INBOX}:InboxGroups")
+def list_inbox_groups(call: Call) -> InboxGroups:
+    """Parsed Inbox mail grouped by the job it would create, with counts and a suggested customer."""
+    from shared_code.mail.inbox import inbox_groups
+
+    return inbox_groups(call.db)
 
 
 @api_route(
@@ -59,7 +75,13 @@ def reparse_inbox_mail(call: Call) -> Reparse:
 
 
 @api_route(
-    bp, "POST", "inbox/delete", role=Role.OPERATOR, tag="inbox", body=f"{INBOX}:DeleteBody", response=f"{INBOX}:Deletion"
+    bp,
+    "POST",
+    "inbox/delete",
+    role=Role.OPERATOR,
+    tag="inbox",
+    body=f"{INBOX}:DeleteBody",
+    response=f"{INBOX}:Deletion",
 )
 def delete_inbox_mail(call: Call) -> Deletion:
     """Soft-delete Inbox mail (booked mail stays with its run)."""

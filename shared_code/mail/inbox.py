@@ -54,6 +54,31 @@ class InboxPage(BaseModel):
     page: PageInfo
 
 
+class SuggestedCustomer(BaseModel):
+    id: int
+    name: str
+
+
+class InboxGroup(BaseModel):
+    """The parsed Inbox mails one approval would turn into one job."""
+
+    from_address: str | None
+    backup_software: str | None
+    backup_type: str | None
+    job_name: str | None
+    mail_count: int
+    newest_mail_id: int = Field(description="Approve this mail to create the job for the whole group.")
+    newest_received_at: datetime
+    suggested_customer: SuggestedCustomer | None = Field(
+        description="The customer whose live jobs the same sender already reports for (most jobs first)."
+    )
+
+
+class InboxGroups(BaseModel):
+    groups: list[InboxGroup]
+    unparsed: int = Field(description="Waiting mails no parser read (each says why in parse_error).")
+
+
 class MailObjectView(ResponseModel):
     name: str
     object_type: str | None
@@ -135,6 +160,61 @@ def list_inbox(session: Session, query: InboxQuery) -> InboxPage:
     ).all()
     items, page = page_of([_item(mail, count) for mail, count in rows], query)
     return InboxPage(items=items, page=page)
+
+
+def inbox_groups(session: Session) -> InboxGroups:
+    """Parsed Inbox mail by the job it would create, largest group first, with a customer suggested
+    from the sender's known jobs."""
+    identity = (
+        MailMessage.from_address,
+        MailMessage.backup_software,
+        MailMessage.backup_type,
+        MailMessage.job_name,
+    )
+    rows = session.execute(
+        select(*identity, func.count(), func.max(MailMessage.id), func.max(MailMessage.received_at))
+        .where(*IN_INBOX, MailMessage.parse_status == "parsed")
+        .group_by(*identity)
+        .order_by(func.count().desc(), func.max(MailMessage.received_at).desc())
+    ).all()
+    suggestions = _customers_by_sender(session, {row[0] for row in rows if row[0]})
+    unparsed = session.scalar(
+        select(func.count()).select_from(MailMessage).where(*IN_INBOX, MailMessage.parse_status != "parsed")
+    )
+    return InboxGroups(
+        groups=[
+            InboxGroup(
+                from_address=sender,
+                backup_software=software,
+                backup_type=backup_type,
+                job_name=job_name,
+                mail_count=count,
+                newest_mail_id=newest_id,
+                newest_received_at=newest_at,
+                suggested_customer=suggestions.get(sender.casefold()) if sender else None,
+            )
+            for sender, software, backup_type, job_name, count, newest_id, newest_at in rows
+        ],
+        unparsed=unparsed or 0,
+    )
+
+
+def _customers_by_sender(session: Session, senders: set[str]) -> dict[str, SuggestedCustomer]:
+    """For each sender, the live customer with most live jobs reported from that address."""
+    if not senders:
+        return {}
+    sender = func.lower(Job.from_address)
+    rows = session.execute(
+        select(sender, Customer.id, Customer.name, func.count())
+        .join(Customer, Customer.id == Job.customer_id)
+        .where(sender.in_({s.casefold() for s in senders}), Job.live, Customer.live)
+        .group_by(sender, Customer.id, Customer.name)
+        .order_by(sender, func.count().desc(), Customer.id)
+    ).all()
+    found: dict[str, SuggestedCustomer] = {}
+    for address, customer_id, name, _ in rows:
+        found.setdefault(address, SuggestedCustomer(id=customer_id, name=name))
+    return found
 
 
 def get_mail(session: Session, mail_id: int) -> MailView:

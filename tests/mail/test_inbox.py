@@ -195,3 +195,23 @@ def test_the_inbox_says_why_a_mail_was_not_parsed(db, api) -> None:
     assert items[forwarded]["parse_error"] == "not a backup report: forward or reply (subject)"
     reason = items[newsletter]["parse_error"]
     assert reason.startswith("no parser recognised it (from ") and "subject " in reason
+
+
+def test_waiting_mail_is_grouped_by_the_job_it_would_create_with_a_suggested_customer(db, api) -> None:
+    known = job_for(db, VEEAM, customer="Customer S")
+    known.job_name = "Another job of the same server"  # the sender is known, this job is not
+    db.commit()
+    first, second, other, _ = arrive(VEEAM), arrive(VEEAM), arrive(NAKIVO), arrive(NEWSLETTER)
+
+    answer = api.get("/api/inbox/groups", role="Viewer").json()
+
+    veeam, nakivo = answer["groups"]
+    assert (veeam["job_name"], veeam["mail_count"], veeam["newest_mail_id"]) == (
+        expected(VEEAM)["job_name"],
+        2,
+        second,
+    )
+    assert veeam["suggested_customer"] == {"id": known.customer_id, "name": "Customer S"}
+    assert (nakivo["mail_count"], nakivo["newest_mail_id"], nakivo["suggested_customer"]) == (1, other, None)
+    assert answer["unparsed"] == 1
+    assert first < second
