@@ -1,7 +1,7 @@
 """Customer names: a skeleton per name, unique among live customers
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 
 Names that look alike ("Contoso", "Cоntoso" with a Cyrillic о, "Contoso" with a zero-width space)
 share a skeleton (shared_code.schema.names); the unique index keeps two live customers from
@@ -17,8 +17,8 @@ from alembic import op
 
 from shared_code.schema.names import UnreadableName, skeleton
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
