@@ -131,3 +131,68 @@ def test_autotask_settings_test_connection_reference_data_and_field_errors(
     expect(error).to_be_visible()
     expect(error).not_to_be_empty()
     expect(page.get_by_role("alert").filter(has_text="Some fields need attention")).to_be_visible()
+
+
+def test_resolve_on_a_ticket_with_time_entries_adds_the_note_and_the_run_stays_open(
+    db: Session, api, open_site, autotask_on
+) -> None:
+    run, ticket = a_failed_run_with_a_ticket(db, api, autotask_on)
+    autotask_on.add_time_entry(ticket["id"], hours=1.5)
+
+    page = open_site(f"#/runs/{run.id}", role="Operator")
+    page.get_by_role("button", name="Resolve ticket").click()
+    outcome = page.get_by_test_id("outcome")
+    expect(outcome).to_contain_text("time entr")
+    expect(outcome).to_have_class(re.compile("alert-warning"))
+    notes = [n for n in autotask_on.notes.values() if n["ticketID"] == ticket["id"]]
+    assert [n["title"] for n in notes] == ["Backupchecks: resolve requested"]
+    assert autotask_on.tickets[ticket["id"]]["status"] != fake_autotask.COMPLETE
+    expect(page.get_by_text("Resolved by")).to_have_count(0)  # the run stays open
+    db.expire_all()
+    assert db.get(JobRun, run.id).ticket_resolved_at is None
+
+
+def test_resolve_without_time_entries_completes_the_ticket(db: Session, api, open_site, autotask_on) -> None:
+    run, ticket = a_failed_run_with_a_ticket(db, api, autotask_on)
+    page = open_site(f"#/runs/{run.id}", role="Operator")
+    page.get_by_role("button", name="Resolve ticket").click()
+    expect(page.get_by_test_id("outcome")).to_have_class(re.compile("alert-success"))
+    expect(page.get_by_text("Resolved by Backupchecks", exact=True)).to_be_visible()
+    assert autotask_on.tickets[ticket["id"]]["status"] == fake_autotask.COMPLETE
+    expect(page.get_by_role("button", name="Resolve ticket")).to_have_count(0)
+
+
+def test_a_ticket_deleted_in_autotask_shows_the_banner_and_blocks_its_actions(
+    db: Session, api, open_site, autotask_on
+) -> None:
+    run, ticket = a_failed_run_with_a_ticket(db, api, autotask_on)
+    autotask_on.delete_ticket(ticket["id"])
+
+    page = open_site("#/run-checks", role="Operator")
+    expect(page.get_by_test_id("deleted-banner")).to_be_visible(timeout=15000)
+    expect(page.locator(f"tr[data-run-id='{run.id}']").get_by_text("Deleted in PSA")).to_be_visible()
+
+    page.goto(page.url.split("#")[0] + f"#/runs/{run.id}")
+    expect(page.get_by_test_id("deleted-warning")).to_contain_text(ticket["ticketNumber"])
+    expect(page.get_by_role("button", name="Resolve ticket")).to_have_count(0)
+    expect(page.get_by_test_id("resolve-blocked")).to_be_visible()
+    # a replacement may be made: create and link stay available
+    expect(page.get_by_role("button", name="Create Autotask ticket")).to_be_visible()
+
+
+def test_a_ticket_completed_in_autotask_shows_resolved_by_psa_when_run_checks_is_opened_again(
+    db: Session, api, open_site, autotask_on
+) -> None:
+    run, ticket = a_failed_run_with_a_ticket(db, api, autotask_on)
+    page = open_site("#/run-checks", role="Operator")
+    row = page.locator(f"tr[data-run-id='{run.id}']")
+    expect(row.get_by_role("button", name=f"Copy ticket number {ticket['ticketNumber']}")).to_be_visible()
+    expect(row.get_by_text("Resolved by PSA")).to_have_count(0)
+
+    autotask_on.set_status(ticket["id"], fake_autotask.COMPLETE)  # an engineer completes it in Autotask
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("link", name="Run Checks").click()  # reopened: the poll runs after the rows
+    expect(row.get_by_text("Resolved by PSA")).to_be_visible(timeout=15000)
+    db.expire_all()
+    assert db.get(JobRun, run.id).ticket_resolution_origin == "psa"
+    assert page.errors == []
