@@ -44,10 +44,12 @@ test: venv $(NODE_STAMP)
 	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-## lint: ruff, and the layering of docs/architecture.md (import-linter contracts in pyproject.toml)
+## lint: ruff, the layering of docs/architecture.md (import-linter contracts in pyproject.toml)
+## and the type checker (mypy over shared_code/ and functions/, configured in pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .mypy_cache .hypothesis

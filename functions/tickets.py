@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
-from shared_code.api.routing import Call
+from shared_code.api.routing import Call, Handler
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from shared_code.tickets.kinds import NoteKind
+    from shared_code.tickets.notes import LinkResult, NoteView
 
 bp = func.Blueprint()
 NOTES = "shared_code.tickets.notes"
 
 
-def _named(name: str, doc: str, handler: Callable[[Call], object]) -> Callable[[Call], object]:
+def _named(name: str, doc: str, handler: Handler) -> Handler:
     """Route names and summaries come from the handler; each kind gets its own."""
     handler.__name__, handler.__doc__ = name, doc
     return handler
@@ -41,19 +41,20 @@ def declare_note_routes(name: str, plural: str) -> None:
         from shared_code.tickets.notes import list_model, list_notes
 
         items, page = list_notes(call.db, kind(), call.query)
-        return list_model(kind())(items=items, page=page)
+        # The items are the kind's own views, which list_notes types as any note's view.
+        return list_model(kind()).model_validate({"items": items, "page": page})
 
-    def create_handler(call: Call) -> object:
+    def create_handler(call: Call) -> NoteView:
         from shared_code.tickets.notes import create_note
 
         return create_note(call.db, kind(), call.body, call.actor)
 
-    def resolve_handler(call: Call) -> object:
+    def resolve_handler(call: Call) -> NoteView:
         from shared_code.tickets.notes import resolve_note
 
         return resolve_note(call.db, kind(), call.path["note_id"], call.actor)
 
-    def link_handler(call: Call) -> object:
+    def link_handler(call: Call) -> LinkResult:
         from shared_code.tickets.notes import link_note
 
         return link_note(call.db, kind(), call.path["note_id"], call.body, call.actor)

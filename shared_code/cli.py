@@ -293,17 +293,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         _use_running_dev_database()
     if args.command in {"migrate", "import-mail", "run-timer"}:
         _no_auth_needed()
+    handler: Callable[[argparse.Namespace], int] = args.handler  # each subcommand sets its own
     try:
-        return args.handler(args)
+        return handler(args)
     except Failure as failure:
         print(failure, file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
     except Exception as error:
-        failure = _explained(error)
-        if failure is None:
+        explained = _explained(error)
+        if explained is None:
             raise
         log.debug("command failed", exc_info=True)
-        print(failure, file=sys.stderr)
+        print(explained, file=sys.stderr)
         return 2

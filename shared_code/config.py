@@ -9,14 +9,15 @@ Function App's app settings (``infra/``) or ``local.settings.json``.
 from __future__ import annotations
 
 import functools
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.json_schema import JsonDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
-def not_deployed(reason: str) -> dict[str, str]:
+def not_deployed(reason: str) -> JsonDict:
     """Marks a setting the Azure templates intentionally leave unset (checked by tests/infra)."""
     return {"not_deployed": reason}
 
@@ -268,6 +269,14 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def graph_app_registration(self) -> tuple[str, str, SecretStr] | None:
+        """Tenant, client id and secret of the app registration Graph is called as; None means the
+        managed identity (validation refuses a secret without its tenant and client id)."""
+        if self.graph_client_secret is None or not self.graph_tenant_id or not self.graph_client_id:
+            return None
+        return self.graph_tenant_id, self.graph_client_id, self.graph_client_secret
+
+    @property
     def running_in_azure(self) -> bool:
         return bool(self.website_instance_id or self.website_site_name)
 
@@ -298,7 +307,14 @@ class _MappingSettings(Settings):
     """Settings from a given mapping only, ignoring the process environment."""
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls, init_settings, **sources):  # type: ignore[no-untyped-def, override]
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings,)
 
 
@@ -306,8 +322,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     """Validate settings from the process environment (or only from the mapping given)."""
     try:
         if environ is None:
-            return Settings()  # type: ignore[call-arg]
-        return _MappingSettings(**environ)
+            return Settings()
+        raw: dict[str, Any] = dict(environ)  # strings, which validation turns into each field's type
+        return _MappingSettings(**raw)
     except ValidationError as error:
         raise ConfigError(describe_error(error)) from None
 

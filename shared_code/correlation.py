@@ -46,6 +46,7 @@ def _stamp_records_with_correlation_id() -> None:
         record.correlation_id = current()
         return record
 
+    # A marker on the function, so installing twice is noticed; a Callable's type declares no attributes.
     factory.stamps_correlation_id = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import Label, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -56,7 +56,7 @@ class CustomerList(BaseModel):
     page: PageInfo
 
 
-def _job_count():  # type: ignore[no-untyped-def]
+def _job_count() -> Label[int]:
     return (
         select(func.count())
         .where(Job.customer_id == Customer.id, Job.live)
@@ -121,7 +121,7 @@ def _insert_unless_named(session: Session, name: str, *, active: bool = True) ->
     return session.scalars(
         pg_insert(Customer)
         .values(name=name, name_skeleton=skeleton(name), active=active)
-        .on_conflict_do_nothing(index_elements=[ci_key(Customer.name)], index_where=Customer.live)
+        .on_conflict_do_nothing(index_elements=[ci_key(Customer.name)], index_where=Customer.live.expression)
         .returning(Customer)
     ).first()
 

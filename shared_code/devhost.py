@@ -99,7 +99,7 @@ class QueuedMessage:
     visible_at: float = 0.0  # time.monotonic() from which it may be dequeued again
 
 
-class _Out(func.Out):  # type: ignore[type-arg]
+class _Out(func.Out):
     def __init__(self) -> None:
         self.value: Any = None
 

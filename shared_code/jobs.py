@@ -71,8 +71,13 @@ class JobDetail(JobView):
 
 
 def _job_rows() -> Any:
-    newest = select(JobRun.run_at, JobRun.effective_status).where(JobRun.job_id == Job.id)
-    newest = newest.order_by(JobRun.run_at.desc(), JobRun.id.desc()).limit(1).lateral("newest")
+    newest = (
+        select(JobRun.run_at, JobRun.effective_status)
+        .where(JobRun.job_id == Job.id)
+        .order_by(JobRun.run_at.desc(), JobRun.id.desc())
+        .limit(1)
+        .lateral("newest")
+    )
     return (
         select(
             Job,

@@ -198,12 +198,12 @@ def _subscription(session: Session, now: datetime, *, expected: bool) -> Subscri
         .order_by(PipelineEvent.at.desc())
         .limit(1)
     ).first()
-    live = stored is not None and stored.expires_at > now
+    live = stored if stored is not None and stored.expires_at > now else None
     return SubscriptionState(
         expected=expected,
-        id=stored.id if live else None,
-        expires_at=stored.expires_at if live else None,
-        last_renewed_at=stored.last_renewed_at if live else None,
+        id=live.id if live else None,
+        expires_at=live.expires_at if live else None,
+        last_renewed_at=live.last_renewed_at if live else None,
         lifecycle_events=events[2] if events else 0,
         last_lifecycle_event=events[0] if events else None,
         last_lifecycle_event_at=events[1] if events else None,

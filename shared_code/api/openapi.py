@@ -83,10 +83,10 @@ def _operation(route: Route, refs: dict[type[BaseModel], Any], schemas: dict[str
         "x-required-role": route.role.claim,
         "security": [] if route.role is Role.ANONYMOUS else [{"bearerAuth": []}],
     }
-    if route.body is not None:
+    if (body := route.body_model) is not None:
         operation["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": refs[route.body_model]}},
+            "content": {"application/json": {"schema": refs[body]}},
         }
     return operation
 
@@ -121,8 +121,8 @@ def _query_parameters(route: Route) -> list[dict[str, Any]]:
 def _responses(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]:
     responses: dict[str, Any] = {}
     success: dict[str, Any] = {"description": route.summary, "headers": CORRELATION_HEADER}
-    if route.response is not None:
-        success["content"] = {"application/json": {"schema": refs[route.response_model]}}
+    if (response := route.response_model) is not None:
+        success["content"] = {"application/json": {"schema": refs[response]}}
     elif route.raw_content_type is not None:
         raw_schema = (
             {"type": "object"} if route.raw_content_type == "application/json" else {"type": "string"}

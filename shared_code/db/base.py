@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, func
+from sqlalchemy import ColumnElement, DateTime, MetaData, Table, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -20,6 +21,9 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012  (timestamptz, UTC)
+
+    if TYPE_CHECKING:  # every model here maps a table (DeclarativeBase allows any FromClause)
+        __table__: ClassVar[Table]
 
 
 class CreatedAt:

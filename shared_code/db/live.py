@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, Update, select, update
+from sqlalchemy import ColumnExpressionArgument, Select, Update, select, update
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
@@ -23,7 +23,7 @@ def live_row(session: Session, model: type[Row], row_id: int) -> Row | None:
     return session.scalars(select(model).where(table.id == row_id, table.live)).first()
 
 
-def soft_delete_mails(now: datetime, *conditions: ColumnElement[bool]) -> Update:
+def soft_delete_mails(now: datetime, *conditions: ColumnExpressionArgument[bool]) -> Update:
     """Soft-delete the live mails matching ``conditions``: ``deleted_at`` and ``location`` move
     together (a CHECK constraint holds them to it)."""
     return (

@@ -28,6 +28,7 @@ def memoised(
             return converted_text(style, query), args
         return convert(style, query, args)
 
+    # A marker on the function, so patching twice is noticed; a Callable's type declares no attributes.
     convert_paramstyle.memoised = True  # type: ignore[attr-defined]
     return convert_paramstyle
 

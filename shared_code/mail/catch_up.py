@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from shared_code.db.engine import get_engine, unit_of_work
-from shared_code.db.models import IngestionFailure, MailSyncState, PipelineEvent
+from shared_code.db.models import FailureState, IngestionFailure, MailSyncState, PipelineEvent
 from shared_code.mail.failures import record_failure_or_log
 from shared_code.mail.graph_client import (
     MAX_CONCURRENT_REQUESTS,
@@ -187,7 +187,7 @@ def _ingest_one(mailbox: GraphMailbox, message_id: str) -> str:
         record_failure_or_log("graph", message_id, "permanent", error)
         return "permanent"
     except Exception as error:
-        state = "poisoned" if _attempts(message_id) + 1 >= MAX_DEQUEUE_COUNT else "failing"
+        state: FailureState = "poisoned" if _attempts(message_id) + 1 >= MAX_DEQUEUE_COUNT else "failing"
         record_failure_or_log("graph", message_id, state, error)
         return state
 

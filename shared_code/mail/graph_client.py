@@ -20,7 +20,7 @@ import logging
 import ssl
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -76,8 +76,8 @@ class _LoopThread:
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="graph-loop", daemon=True).start()
 
-    def run(self, coroutine: Awaitable[T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(CALL_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(CALL_TIMEOUT_SECONDS)
 
 
 @functools.cache
@@ -115,7 +115,7 @@ class GraphMailbox:
         # The one request made per mail: its URL is built once here rather than expanded from the
         # SDK's URI template on each of the several times the SDK reads it.
         url = f"{self._users_url}/messages/{quote(message_id, safe='')}/$value"
-        content = self._call(lambda: self._message(message_id).content.with_url(url).get())
+        content: bytes | None = self._call(lambda: self._message(message_id).content.with_url(url).get())
         if content is None:
             raise GraphNotFound(f"message {message_id} has no content", status=404)
         return content
@@ -289,19 +289,21 @@ class _CachedToken:
 
 def _credential(settings: Settings) -> Any:
     """App-only: the client secret when one is configured, else the app's managed identity."""
-    if settings.graph_client_secret is None:
+    registration = settings.graph_app_registration
+    if registration is None:
         from azure.identity import ManagedIdentityCredential
 
         return ManagedIdentityCredential()
     from azure.identity import ClientSecretCredential
 
+    tenant_id, client_id, secret = registration
     extra: dict[str, Any] = {}
     if settings.graph_ca_bundle:
         extra["connection_verify"] = settings.graph_ca_bundle
     return ClientSecretCredential(
-        settings.graph_tenant_id,
-        settings.graph_client_id,
-        settings.graph_client_secret.get_secret_value(),
+        tenant_id,
+        client_id,
+        secret.get_secret_value(),
         authority=settings.graph_authority_host,
         disable_instance_discovery=settings.graph_disable_instance_discovery,
         **extra,

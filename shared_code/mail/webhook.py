@@ -72,7 +72,8 @@ def lifecycle_messages(body: bytes, client_state: str | None) -> list[str]:
 
 
 def _trusted(body: bytes, client_state: str | None) -> list[_Notification]:
-    trusted, dropped = [], []
+    trusted: list[_Notification] = []
+    dropped: list[_Notification] = []
     for notification in _batch(body):
         matches = _client_state_matches(notification.client_state, client_state)
         (trusted if matches else dropped).append(notification)

@@ -102,6 +102,7 @@ def _decode_words(value: object) -> str:
     """RFC 2047 encoded-words (and raw 8-bit headers) to one whitespace-normalised line."""
     text = "".join(
         chunk if isinstance(chunk, str) else _decode_chunk(chunk, charset)
+        # A header value is a str or an email.header.Header, which decode_header's stub does not admit.
         for chunk, charset in decode_header(value)  # type: ignore[arg-type]
     )
     return " ".join(text.split())
@@ -180,8 +181,8 @@ def _leaf_parts(message: Message) -> list[Message]:
         maintype = part.get_content_maintype()
         if maintype == "multipart":
             children = part.get_payload()
-            if isinstance(children, list):
-                stack.extend(reversed(children))
+            if isinstance(children, list):  # a multipart's payload is its parts
+                stack.extend(reversed([child for child in children if isinstance(child, Message)]))
         elif maintype == "text" and part.get_content_disposition() != "attachment":
             leaves.append(part)
     return leaves

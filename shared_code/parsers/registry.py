@@ -214,7 +214,8 @@ def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
 @cache
 def _parser(target: str) -> Parser:
     module_name, _, attribute = target.partition(":")
-    return getattr(importlib.import_module(module_name), attribute)
+    parser: Parser = getattr(importlib.import_module(module_name), attribute)  # what _ENTRIES names
+    return parser
 
 
 def _reason(exc: Exception) -> str:

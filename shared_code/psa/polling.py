@@ -14,6 +14,7 @@ once (the PSA's per-integration thread limit)."""
 from __future__ import annotations
 
 import contextvars
+import functools
 import logging
 import threading
 import time
@@ -227,9 +228,7 @@ def _observe(requests: _Requests, scope: PollScope, completed_status: int) -> li
                 scope,
                 batch,
                 "active tickets query",
-                lambda batch=batch: requests.provider.tickets_by_ids(
-                    batch, excluding_status=completed_status
-                ),
+                functools.partial(requests.provider.tickets_by_ids, batch, excluding_status=completed_status),
             )
             for batch in batches
         }
@@ -249,7 +248,7 @@ def _observe(requests: _Requests, scope: PollScope, completed_status: int) -> li
                 scope,
                 [ticket_id],
                 "single-ticket lookup",
-                lambda ticket_id=ticket_id: requests.provider.get_ticket(ticket_id),
+                functools.partial(requests.provider.get_ticket, ticket_id),
             )
             for ticket_id in missing
         }

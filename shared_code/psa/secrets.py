@@ -92,7 +92,7 @@ class KeyVaultStore:
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         version = ref.rstrip("/").rsplit("/", 1)[-1]
-        value = self._call(lambda: self._client.get_secret(KEY_VAULT_SECRET_NAME, version)).value
+        value: str | None = self._call(lambda: self._client.get_secret(KEY_VAULT_SECRET_NAME, version)).value
         if value is not None:
             with self._lock:
                 self._cache[ref] = (time.monotonic(), value)

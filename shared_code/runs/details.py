@@ -65,6 +65,6 @@ def run_detail(session: Session, run_id: int) -> RunDetail:
         override=OverrideSummary.model_validate(override) if override else None,
         mail=MailSummary.model_validate(mail) if mail else None,
         objects=[RunObject.model_validate(o) for o in mail.objects] if mail else [],
-        tickets=notes_for_run(session, TICKETS, run),
-        remarks=notes_for_run(session, REMARKS, run),
+        tickets=notes_for_run(session, TICKETS, run, RunTicket),
+        remarks=notes_for_run(session, REMARKS, run, RunRemark),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import Customer, Job, JobRun
@@ -106,7 +106,7 @@ def _regular_day_of_month(days: Sequence[date]) -> int | None:
     return None
 
 
-def learnable_jobs():  # type: ignore[no-untyped-def]
+def learnable_jobs() -> Select[tuple[Job]]:
     """Live, active, non-informational jobs of live, active customers."""
     return (
         select(Job)

@@ -16,8 +16,8 @@ from shared_code.db.models import TicketCodeCounter
 
 def next_ticket_code(session: Session, now: datetime, zone: ZoneInfo) -> str:
     day = now.astimezone(zone).date()
-    statement = insert(TicketCodeCounter).values(day=day, last_value=1)
-    statement = statement.on_conflict_do_update(
+    first = insert(TicketCodeCounter).values(day=day, last_value=1)
+    statement = first.on_conflict_do_update(
         index_elements=[TicketCodeCounter.day],
         set_={"last_value": TicketCodeCounter.last_value + 1},
     ).returning(TicketCodeCounter.last_value)

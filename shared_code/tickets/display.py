@@ -7,7 +7,7 @@ No date filter at all: the popup's ``active_from_date <= run_date`` loses to the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import Field
 from sqlalchemy import distinct, func, literal, select, union_all
@@ -34,7 +34,11 @@ class RunRemark(RemarkView, SourcedNote):
     pass
 
 
-def notes_for_run(session: Session, kind: NoteKind, run: JobRun) -> list[SourcedNote]:
+Shown = TypeVar("Shown", bound=SourcedNote)
+
+
+def notes_for_run(session: Session, kind: NoteKind, run: JobRun, model: type[Shown]) -> list[Shown]:
+    """The run's notes of ``kind`` as ``model`` (``RunTicket`` or ``RunRemark``)."""
     linked = select(kind.link.note_id.label("note_id"), literal("link").label("source")).where(
         kind.link.job_run_id == run.id
     )
@@ -50,7 +54,6 @@ def notes_for_run(session: Session, kind: NoteKind, run: JobRun) -> list[Sourced
         .group_by(kind.note.id)
         .order_by(kind.note.created_at, kind.note.id)
     ).all()
-    model = RunTicket if kind.numbered else RunRemark
     shown = views(session, kind, [note for note, _ in rows])
     return [
         model(**view.model_dump(), sources=sorted(found))

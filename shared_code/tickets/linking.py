@@ -31,7 +31,12 @@ def links_to_open_notes(new_run: CTE) -> list[CTE]:
     return [_open_note_links(new_run, note, scope, link) for note, scope, link in NOTE_KINDS]
 
 
-def _open_note_links(new_run: CTE, note: type, scope: type, link: type) -> CTE:
+def _open_note_links(
+    new_run: CTE,
+    note: type[Ticket] | type[Remark],
+    scope: type[TicketScope] | type[RemarkScope],
+    link: type[TicketJobRun] | type[RemarkJobRun],
+) -> CTE:
     open_notes = (
         select(note.id, new_run.c.id)
         .join(scope, scope.note_id == note.id)

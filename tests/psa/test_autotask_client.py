@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from shared_code.psa import provider as psa
-from shared_code.psa.autotask.client import AutotaskClient, RetryPolicy
+from shared_code.psa.autotask.client import AutotaskClient, RetryPolicy, _retry_after
 from shared_code.psa.autotask.filters import Condition, FilterError, Group
 from tests.psa.conftest import Sleeps, credentials
 from tests.support import fake_autotask
@@ -254,3 +257,11 @@ def test_at_most_three_requests_per_endpoint_are_in_flight(
         list(pool.map(lambda _: client.query("Tickets", [Condition("id", "gt", 0)]), range(8)))
     assert autotask.count("POST", "/Tickets/query") == 8
     assert autotask.max_in_flight["tickets"] == 3
+
+
+def test_retry_after_takes_seconds_or_an_http_date_and_ignores_anything_else() -> None:
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
+    assert _retry_after(httpx.Response(429, headers={"retry-after": "7"})) == 7.0
+    assert 20 < (_retry_after(httpx.Response(429, headers={"retry-after": later})) or 0) <= 30
+    assert _retry_after(httpx.Response(429, headers={"retry-after": "soon"})) is None
+    assert _retry_after(httpx.Response(429)) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from shared_code.db import models  # noqa: F401  (registers every table on the metadata)
 from shared_code.db.base import Base
@@ -10,15 +11,15 @@ from shared_code.db.engine import get_engine
 
 
 def run_migrations() -> None:
-    connectable = context.config.attributes.get("connection") or get_engine()
-    if hasattr(connectable, "connect"):
-        with connectable.connect() as connection:
-            _run(connection)
+    given: Connection | None = context.config.attributes.get("connection")  # migrate.py's caller's
+    if given is not None:
+        _run(given)
     else:
-        _run(connectable)
+        with get_engine().connect() as connection:
+            _run(connection)
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, compare_server_default=True)
     with context.begin_transaction():
         context.run_migrations()

@@ -289,7 +289,7 @@ class AutotaskClient:
         return status == 500 and (not texts or _mentions_limit(texts))
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self._retry.max_backoff, self._retry.first_backoff * 2 ** (attempt - 1))
+        base = min(self._retry.max_backoff, self._retry.first_backoff * 2.0 ** (attempt - 1))
         return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
 
     def _texts(self, body: Any) -> list[str]:
@@ -395,8 +395,12 @@ def _retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:  # an HTTP date; anything else is no advice
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (ValueError, TypeError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def _message(prefix: str, response: httpx.Response, texts: list[str]) -> str:
