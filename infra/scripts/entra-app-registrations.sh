@@ -13,7 +13,7 @@
 #       prompt). Prints API_CLIENT_ID and SITE_CLIENT_ID for main.bicepparam / the workflow.
 #
 #   entra-app-registrations.sh site-redirect SITE_CLIENT_ID SITE_URL [EXTRA_URL...]
-#       The site's redirect URIs (the Static Web App URL from the deployment's SITE_BASE_URL,
+#       The site's redirect URIs, each with its msal redirect bridge page redirect.html (the Static Web App URL from SITE_BASE_URL,
 #       plus e.g. http://localhost:7071/ for the dev host).
 #
 #   entra-app-registrations.sh assign-role API_CLIENT_ID PRINCIPAL_OBJECT_ID Admin|Operator|Viewer
@@ -163,7 +163,9 @@ for url in sys.argv[1:]:
     url = url.rstrip("/") + "/"
     if not (url.startswith("https://") or url.startswith("http://localhost")):
         raise SystemExit(f"redirect URI must be https (or http://localhost): {url}")
-    uris.append(url)
+    # msal-browser 5 returns through its redirect bridge page (web/redirect.html); the root stays
+    # registered for a sign-in started before the bridge existed.
+    uris += [url, url + "redirect.html"]
 print(json.dumps({"spa": {"redirectUris": uris}}))
 PY
 )"

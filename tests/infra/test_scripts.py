@@ -276,3 +276,22 @@ def test_grants_on_a_real_database(database) -> None:  # type: ignore[no-untyped
                 connection.execute(text(f"DROP OWNED BY {db_setup.quote_ident(role)}"))
                 connection.execute(text(f"DROP ROLE {db_setup.quote_ident(role)}"))
         engine.dispose()
+
+
+def test_site_redirect_registers_the_msal_redirect_bridge(tmp_path: Path) -> None:
+    """msal-browser 5 comes back to web/redirect.html: that exact URL must be a SPA redirect URI."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "az.log"
+    (bin_dir / "az").write_text('#!/bin/sh\nprintf "%s\\n" "$*" >> "$FAKE_LOG"\necho object-id\n')
+    (bin_dir / "az").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_LOG": str(log)}
+    result = _run(
+        "entra-app-registrations.sh", "site-redirect", "site-app-id", "https://site.example.net", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    patch = next(line for line in log.read_text().splitlines() if "--method PATCH" in line)
+    body = json.loads(patch.split("--body ", 1)[1].rsplit(" --output", 1)[0])
+    assert body == {
+        "spa": {"redirectUris": ["https://site.example.net/", "https://site.example.net/redirect.html"]}
+    }
