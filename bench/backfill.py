@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run_checks import percentile, statements_of_one_request, timed  # noqa: E402
+from bench.run_checks import first_page_against_its_sql, percentile  # noqa: E402
 
 
 def main() -> int:
@@ -102,31 +102,7 @@ def run_checks_first_page(requests: int) -> int:
     from shared_code.db.engine import get_engine
     from shared_code.devhost import DevHost
 
-    host, engine = DevHost(), get_engine()
-
-    def first_page() -> None:
-        response = host.request("GET", "/api/run-checks")
-        assert response.status == 200, response.body[:500]
-
-    for _ in range(20):
-        first_page()
-    statements = statements_of_one_request(engine, first_page)
-    api_ms = [timed(first_page) for _ in range(requests)]
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-
-        def replay() -> None:
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters)
-                cursor.fetchall()
-            raw.rollback()
-
-        for _ in range(20):
-            replay()
-        sql_ms = [timed(replay) for _ in range(requests)]
-    finally:
-        raw.close()
+    statements, api_ms, sql_ms, _ = first_page_against_its_sql(DevHost(), get_engine(), requests)
     api_p95, sql_p95 = percentile(api_ms, 0.95), percentile(sql_ms, 0.95)
     print(
         f"\nRun Checks first page after the backfill ({len(statements)} SQL statements, {requests} requests):"

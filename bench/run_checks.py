@@ -138,6 +138,45 @@ def statements_of_one_request(engine: Any, request: Callable[[], Any]) -> list[t
     return captured
 
 
+def first_page_against_its_sql(
+    host: Any, engine: Any, requests: int, *, explain: bool = False
+) -> tuple[list[tuple[str, Any]], list[float], list[float], list[tuple[str, str]]]:
+    """Time the first Run Checks page through the dev host, then the same SQL statements replayed
+    alone on one raw connection (the floor); with ``explain``, each statement's plan too."""
+
+    def first_page() -> None:
+        response = host.request("GET", "/api/run-checks")
+        assert response.status == 200, response.body[:500]
+
+    for _ in range(20):  # warm the pool, the caches and the plans
+        first_page()
+    statements = statements_of_one_request(engine, first_page)
+    api_ms = [timed(first_page) for _ in range(requests)]
+
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+
+        def replay() -> None:
+            for statement, parameters in statements:
+                cursor.execute(statement, parameters)
+                cursor.fetchall()
+            raw.rollback()
+
+        for _ in range(20):
+            replay()
+        sql_ms = [timed(replay) for _ in range(requests)]
+        plans = []
+        if explain:
+            for statement, parameters in statements:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                plans.append((statement, "\n".join(row[0] for row in cursor.fetchall())))
+            raw.rollback()
+    finally:
+        raw.close()
+    return statements, api_ms, sql_ms, plans
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
@@ -173,36 +212,7 @@ def run(requests: int) -> int:
         seed(engine.url.render_as_string(hide_password=False))
 
     host = DevHost()
-
-    def first_page() -> None:
-        response = host.request("GET", "/api/run-checks")
-        assert response.status == 200, response.body[:500]
-
-    for _ in range(20):  # warm the pool, the caches and the plans
-        first_page()
-    statements = statements_of_one_request(engine, first_page)
-    api_ms = [timed(first_page) for _ in range(requests)]
-
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-
-        def replay() -> None:
-            for statement, parameters in statements:
-                cursor.execute(statement, parameters)
-                cursor.fetchall()
-            raw.rollback()
-
-        for _ in range(20):
-            replay()
-        sql_ms = [timed(replay) for _ in range(requests)]
-        plans = []
-        for statement, parameters in statements:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
-            plans.append((statement, "\n".join(row[0] for row in cursor.fetchall())))
-        raw.rollback()
-    finally:
-        raw.close()
+    statements, api_ms, sql_ms, plans = first_page_against_its_sql(host, engine, requests, explain=True)
 
     body = host.request("GET", "/api/run-checks").json()
     shown_jobs = sum(len(c["jobs"]) for c in body["customers"])

@@ -20,27 +20,12 @@ from tests.support.factories import a_customer, a_job, a_run
 
 pytestmark = pytest.mark.browser
 SAMPLE_MAILBOX = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
-SETTINGS = {
-    "enabled": True,
-    "environment": "sandbox",
-    "username": fake_autotask.USERNAME,
-    "integration_code": fake_autotask.INTEGRATION_CODE,
-    "secret": fake_autotask.SECRET,
-    "backupchecks_base_url": "https://backupchecks.example.test",
-    "queue_id": 29683378,
-    "source_id": 8,
-    "status_id": 1,
-    "priority_warning_id": 3,
-    "priority_failed_id": 1,
-    "completed_status_id": fake_autotask.COMPLETE,
-    "due_hours": 8,
-}
 
 
 @pytest.fixture
 def autotask_on(api: Any, autotask: Any) -> Any:
     """The integration enabled against the fake Autotask, its picklists refreshed, as an admin does."""
-    assert api.put("/api/settings/autotask", body=SETTINGS).status == 200
+    assert api.put("/api/settings/autotask", body=fake_autotask.enabled_body()).status == 200
     assert api.post("/api/settings/autotask/refresh").status == 200
     return autotask
 

@@ -15,7 +15,7 @@ from shared_code.psa.autotask.provider import AutotaskProvider
 from shared_code.runs.overrides import ObjectResult
 from tests.support import fake_autotask
 from tests.support.factories import a_customer, a_job, a_run
-from tests.support.fake_autotask import FakeAutotask
+from tests.support.fake_autotask import FakeAutotask, enabled_body
 
 
 class Sleeps(list[float]):
@@ -57,23 +57,6 @@ def provider(client: AutotaskClient) -> AutotaskProvider:
     return AutotaskProvider(client)
 
 
-def enabled_body(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "enabled": True,
-        "environment": "sandbox",
-        "username": fake_autotask.USERNAME,
-        "integration_code": fake_autotask.INTEGRATION_CODE,
-        "secret": fake_autotask.SECRET,
-        "backupchecks_base_url": "https://backupchecks.example.test",
-        "queue_id": 29683378,
-        "source_id": 8,
-        "status_id": 1,
-        "priority_warning_id": 3,
-        "priority_failed_id": 1,
-        "completed_status_id": fake_autotask.COMPLETE,
-        "due_hours": 8,
-    }
-    return {**body, **changes}
 
 
 OBJECTS = (

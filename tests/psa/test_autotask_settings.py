@@ -20,9 +20,8 @@ from shared_code.psa.autotask.settings import (
     save_autotask_settings,
 )
 from shared_code.psa.secrets import KEY_VAULT_SECRET_NAME, _key_vault_store
-from tests.psa.conftest import enabled_body
 from tests.support import fake_autotask
-from tests.support.fake_autotask import FakeAutotask
+from tests.support.fake_autotask import FakeAutotask, enabled_body
 from tests.support.fake_keyvault import FakeKeyVault
 
 PATH = "/api/settings/autotask"

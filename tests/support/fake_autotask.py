@@ -105,6 +105,27 @@ def errors_response(*texts: str, status: int = 500) -> Response:
     return json_response(status, {"errors": list(texts)})
 
 
+def enabled_body(**changes: Any) -> dict[str, Any]:
+    """A settings body (PUT /api/settings/autotask) that enables the integration against this fake:
+    its credentials and choices from its reference data."""
+    body: dict[str, Any] = {
+        "enabled": True,
+        "environment": "sandbox",
+        "username": USERNAME,
+        "integration_code": INTEGRATION_CODE,
+        "secret": SECRET,
+        "backupchecks_base_url": "https://backupchecks.example.test",
+        "queue_id": 29683378,
+        "source_id": 8,
+        "status_id": 1,
+        "priority_warning_id": 3,
+        "priority_failed_id": 1,
+        "completed_status_id": COMPLETE,
+        "due_hours": 8,
+    }
+    return {**body, **changes}
+
+
 class FakeAutotask:
     def __init__(self, *, seed: int = 13) -> None:
         self._lock = threading.RLock()
