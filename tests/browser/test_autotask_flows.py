@@ -5,6 +5,8 @@ Resolve that meets time entries; a ticket deleted in Autotask."""
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +175,10 @@ def test_a_ticket_completed_in_autotask_shows_resolved_by_psa_when_run_checks_is
     row = page.locator(f"tr[data-run-id='{run.id}']")
     expect(row.get_by_role("button", name=f"Copy ticket number {ticket['ticketNumber']}")).to_be_visible()
     expect(row.get_by_text("Resolved by PSA")).to_have_count(0)
+    # The first opening's poll must have seen the ticket active before Autotask completes it;
+    # otherwise that poll (of a page already left) is the one that resolves the run.
+    wait_until(lambda: autotask_on.count("POST", contains="Tickets/query") > 0, "the first poll never reached Autotask")
+    expect(page.get_by_text("Checking Autotask tickets…")).to_be_hidden()
 
     autotask_on.set_status(ticket["id"], fake_autotask.COMPLETE)  # an engineer completes it in Autotask
     page.get_by_role("link", name="Jobs", exact=True).click()
@@ -181,3 +187,10 @@ def test_a_ticket_completed_in_autotask_shows_resolved_by_psa_when_run_checks_is
     db.expire_all()
     assert db.get(JobRun, run.id).ticket_resolution_origin == "psa"
     assert page.errors == []
+
+
+def wait_until(condition: Callable[[], bool], failure: str, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.05)
