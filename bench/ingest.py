@@ -87,7 +87,7 @@ def _serve_fake_graph(connection: Connection) -> None:
     sys.path.insert(0, str(ROOT))
     from tests.support.fake_graph import FakeGraph
 
-    fake = FakeGraph()
+    fake = FakeGraph().start()  # the fakes serve once started
     connection.send(fake.env())
     while (batch := connection.recv()) is not None:
         connection.send([fake.add_message(mime) for mime in batch])
