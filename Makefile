@@ -7,7 +7,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
-NODE_STAMP := node_modules/.package-lock.json
 # pytest-xdist processes for `make test` (measured to pay on this project's 2-core machines)
 TEST_WORKERS ?= 2
 
@@ -30,17 +29,13 @@ $(STAMP): requirements.txt requirements-run.txt requirements-dev.txt | $(VENV)/b
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(RUN_STAMP) $(STAMP)
 
-# Node tools the tests use (Azurite, the Storage emulator), pinned by package-lock.json.
-$(NODE_STAMP): package-lock.json
-	npm ci --no-audit --no-fund
-
 ## run: embedded PostgreSQL, migrations, the sample mailbox, API + site on http://localhost:$(PORT) (auth off)
 run: run-venv
 	$(BIN)/python -m shared_code dev --port $(PORT)
 
 ## test: the whole suite against a real PostgreSQL (TEST_DATABASE_URL, else an embedded one),
 ## on TEST_WORKERS processes (pytest-xdist; each has its own database), each file kept on one
-test: venv $(NODE_STAMP)
+test: venv
 	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 

@@ -121,14 +121,32 @@ def cmd_dev(args: argparse.Namespace) -> int:
     os.environ["DATABASE_URL"] = database.ensure_database("backupchecks")
     os.environ.setdefault("AUTH_MODE", "off")
     # The Autotask secret is kept encrypted locally, under a key that stays with the local data.
-    os.environ.setdefault("SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent))
+    os.environ.setdefault(
+        "SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent)
+    )
     _publish_dev_state(os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None))
-    cmd_import_mail(
-        argparse.Namespace(directory=str(SAMPLE_MAILBOX), as_reviewed=False)
-    )  # idempotent: duplicates are skipped
+    stage_sample_morning(args.data_dir)
     return cmd_serve(args)
+
+
+def stage_sample_morning(data_dir: str) -> None:
+    """On an empty database, the sample mailbox re-dated to the last weeks (a live morning)."""
+    from shared_code import sample_morning
+    from shared_code.db.engine import unit_of_work
+
+    with unit_of_work() as session:
+        if sample_morning.holds_mail(session):
+            print(f"The database holds mail: no sample morning staged (for a new one, remove {data_dir})")
+            return
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % (PROGRESS_EVERY * 4) == 0:
+            print(f"[{done:>{len(str(total))}}/{total}] staging the sample morning", file=sys.stderr)
+
+    morning = sample_morning.stage(SAMPLE_MAILBOX, progress=progress)
+    print(f"Sample morning: {morning.line()}")
 
 
 def local_encryption_key(directory: Path) -> str:

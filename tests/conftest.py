@@ -2,7 +2,7 @@
 the dev host.
 
 Each is started by the first test that asks for it (``database``, ``db``, ``entra``, ``graph``,
-``autotask``, ``azurite``, ``host``), so ``pytest tests/parsers`` starts none. Their addresses are
+``autotask``, ``host``), so ``pytest tests/parsers`` starts none. Their addresses are
 fixed when the session starts and written into the environment the app reads its settings from, once.
 
 The database is the one at TEST_DATABASE_URL when set (its public schema is rebuilt), else an
@@ -22,19 +22,23 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from tests.support.api_client import ApiClient
-    from tests.support.azurite import Azurite
     from tests.support.database import TestDatabase
     from tests.support.entra import FakeEntra
     from tests.support.fake_autotask import FakeAutotask
     from tests.support.fake_graph import FakeGraph
 
 _session_state: dict[str, Any] = {}
+# The storage emulator's published development account (its key is public, not a secret).
+STORAGE_CONNECTION_STRING = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+    "QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;"
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     from cryptography.fernet import Fernet
 
-    from tests.support.azurite import Azurite, free_port
     from tests.support.database import TestDatabase
     from tests.support.entra import FakeEntra
     from tests.support.fake_autotask import FakeAutotask
@@ -44,7 +48,6 @@ def pytest_configure(config: pytest.Config) -> None:
     entra = FakeEntra()
     graph = FakeGraph()
     autotask = FakeAutotask()
-    azurite = Azurite(free_port())
     # The app reads its settings from the environment once; set them before anything imports it.
     os.environ.update(
         {
@@ -54,12 +57,14 @@ def pytest_configure(config: pytest.Config) -> None:
             **graph.env(),
             **autotask.env(),
             "SETTINGS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "AzureWebJobsStorage": azurite.connection_string,
+            # The dev host delivers queue messages itself; a connection string is configured as in
+            # a local Functions host, so that the tests can see its key is never logged.
+            "AzureWebJobsStorage": STORAGE_CONNECTION_STRING,
         }
     )
     for name in ("WEBSITE_INSTANCE_ID", "WEBSITE_SITE_NAME"):
         os.environ.pop(name, None)
-    _session_state.update(database=database, entra=entra, graph=graph, autotask=autotask, azurite=azurite)
+    _session_state.update(database=database, entra=entra, graph=graph, autotask=autotask)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -69,7 +74,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         from shared_code.db.engine import reset_engine
 
         reset_engine()
-    for name in ("entra", "graph", "autotask", "azurite", "database"):
+    for name in ("entra", "graph", "autotask", "database"):
         if name in _session_state:
             _session_state[name].stop()
 
@@ -105,30 +110,13 @@ def autotask() -> FakeAutotask:
     return fake
 
 
-@pytest.fixture(scope="session")
-def azurite() -> Azurite:
-    """Azurite's queue service, which the app's AzureWebJobsStorage points at."""
-    emulator: Azurite = _session_state["azurite"]
-    emulator.start()
-    return emulator
-
-
-def _table_names() -> list[str]:
-    from shared_code.db import models  # noqa: F401
-    from shared_code.db.base import Base
-
-    return [table.name for table in Base.metadata.sorted_tables]
-
-
 @pytest.fixture
 def db(database: TestDatabase) -> Iterator[Session]:
     """A session on an emptied database (every table truncated, identities restarted)."""
-    from sqlalchemy import text
+    from shared_code.db.engine import get_sessionmaker
+    from tests.support.database import empty_every_table
 
-    from shared_code.db.engine import get_engine, get_sessionmaker
-
-    with get_engine().begin() as connection:
-        connection.execute(text(f"TRUNCATE {', '.join(_table_names())} RESTART IDENTITY CASCADE"))
+    empty_every_table()
     session = get_sessionmaker()()
     try:
         yield session

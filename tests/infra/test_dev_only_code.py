@@ -1,4 +1,4 @@
-"""Dev-only code (the local Functions host, the embedded PostgreSQL) is not deployed."""
+"""Dev-only code (the local Functions host, the embedded PostgreSQL, the sample morning) is not deployed."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import importlib.util
 from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "scripts" / "build_package.py"
-DEV_ONLY = ("shared_code/devhost.py", "shared_code/devdb.py")
+DEV_ONLY = ("shared_code/devhost.py", "shared_code/devdb.py", "shared_code/sample_morning.py")
 
 
-def test_the_dev_host_and_the_embedded_database_stay_out_of_the_package() -> None:
+def test_the_dev_host_the_embedded_database_and_the_sample_morning_stay_out_of_the_package() -> None:
     spec = importlib.util.spec_from_file_location("build_package", SCRIPT)
     assert spec is not None and spec.loader is not None
     build_package = importlib.util.module_from_spec(spec)

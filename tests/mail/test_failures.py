@@ -1,4 +1,4 @@
-"""Failed ingestions through the API: listed with reasons, retried onto the Storage queue (Azurite),
+"""Failed ingestions through the API: listed with reasons, retried onto the ingestion queue (which the host delivers),
 and nothing silently lost: every mail in the mailbox ends up stored or recorded as failed."""
 
 from __future__ import annotations

@@ -107,3 +107,16 @@ def _database_name(url: str) -> str:
 
 def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def empty_every_table() -> None:
+    """Truncate every table of the app's database and restart its identities."""
+    from sqlalchemy import text
+
+    from shared_code.db import models  # noqa: F401
+    from shared_code.db.base import Base
+    from shared_code.db.engine import get_engine
+
+    tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with get_engine().begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
