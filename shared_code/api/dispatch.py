@@ -244,10 +244,10 @@ def _path_params(route: Route, raw: Mapping[str, str]) -> dict[str, Any]:
     for name, constraint in route.path_params.items():
         value = raw.get(name, "")
         if constraint in INTEGER_CONSTRAINTS:
-            try:
-                number = int(value)
-            except ValueError:
-                raise errors.NotFound(f"no such {name}: {value!r}") from None
+            # Digits only: int() would also take " 1", "1\n", "+1", "1_0" and non-ASCII digits.
+            if not (value.isascii() and value.isdigit()):
+                raise errors.NotFound(f"no such {name}: {value!r}")
+            number = int(value)
             if not 1 <= number <= INTEGER_CONSTRAINTS[constraint][1]:
                 raise errors.NotFound(f"no such {name}: {number}")
             values[name] = number

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from pydantic import Field
 
 from shared_code.api.auth import Role
@@ -176,6 +177,22 @@ def test_other_database_errors_are_500(db) -> None:
         call.db.execute(text("SELECT no_such_column FROM customers"))
 
     assert handle(route(bad_sql), request()).status == 500
+
+
+@pytest.mark.parametrize("raw", ["1\n", " 1", "1\r", "+1", "1_0", "\u0661", "0x1", ""])
+def test_an_id_in_the_path_is_digits_only_else_404(raw: str) -> None:
+    """int() would read each of these as a number; "1\n" reached remark 1 (POST /api/remarks/1%0A/links)."""
+
+    def echo(call: Call) -> Reviewed:
+        return Reviewed(reviewed=call.path["thing_id"])
+
+    response = handle(route(echo, response=Reviewed), request(route_params={"thing_id": raw}))
+    assert response.status == 404
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": f"no such thing_id: {raw!r}",
+        "details": None,
+    }
 
 
 def test_a_long_path_parameter_takes_64_bit_ids_and_an_int_one_32_bit() -> None:
