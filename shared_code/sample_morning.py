@@ -1,11 +1,11 @@
 """The first start's live morning: the sample mailbox re-dated so that it reads like the last three
 weeks of an MSP's backups, seen the morning after (``make run`` on an empty database).
 
-Every sample mail plays a part (``CAST``): most jobs reported every night, every weekday or every
-Saturday (their schedules are learned), one did not report this morning (a missed run), last night
-brought failures and warnings to review, a warning seen every night is accepted by an override, a
-weekly failure has an open ticket, update notices are informational, and mail from senders no job
-knows yet waits in the Inbox with the noise. Each copy goes through the real pipeline with only
+Every sample mail plays a part (``CAST``): most jobs report every night, on weekdays or once a week
+(their schedules are learned), one did not report this morning (a missed run), last night brought
+new failures and warnings to review, some jobs warn every night (one such warning is accepted by
+an override), a weekly failure has an open ticket, update notices are informational, and mail from
+senders no job knows yet waits in the Inbox with the noise. Each copy goes through the real pipeline with only
 its Date and Message-ID rewritten (its Received headers, which would date it, are dropped); the
 corpus files are left as they are for the parser tests. What came in before the last day is
 history, reviewed by ``sample``."""
@@ -82,7 +82,7 @@ def _cast() -> dict[str, Part]:
         "synology_drive_firmware_notice_en": job("Contoso", 26.0),
         "synology_dsm_autoupdate_cancelled_en": job("Contoso", 6.8),
         "vb365_exchange_success": job("Contoso", 7.9, DAILY),
-        "vb365_warning_encoded_subject": job("Contoso", 11.8),
+        "vb365_warning_encoded_subject": job("Contoso", 7.2, DAILY),  # throttled every night
         "proxmox_vzdump_failed_one_guest": job("Contoso", 9.0),
         "proxmox_pbs_verify_failed": job("Contoso", 5.3),
         "acronis_backup_success": job("Contoso", 6.1, DAILY),
@@ -104,12 +104,12 @@ def _cast() -> dict[str, Part]:
         "proxmox_pbs_gc_success": job("Northwind Traders", 5.6, SUNDAYS),
         # Tailspin Toys
         "nakivo_backup_success": job("Tailspin Toys", 7.7, DAILY),
-        "nakivo_backup_warning": job("Tailspin Toys", 7.9),
+        "nakivo_backup_warning": job("Tailspin Toys", 7.9, SATURDAYS),
         "nakivo_replication_failed": job("Tailspin Toys", 10.6),
         "veeam_agent_windows_success": job("Tailspin Toys", 5.8, DAILY),
         "veeam_agent_windows_warning": job("Tailspin Toys", 21.2),
         # Woodgrove Bank
-        "veeam_backup_36vms": job("Woodgrove Bank", 6.7),
+        "veeam_backup_36vms": job("Woodgrove Bank", 6.7, DAILY),  # one VM warns every night
         "veeam_backup_retry_success": job("Woodgrove Bank", 6.9, DAILY),
         # Litware
         "qnap_hbs_success": job("Litware", 4.3, DAILY),
