@@ -29,7 +29,7 @@ $(STAMP): requirements.txt requirements-run.txt requirements-dev.txt | $(VENV)/b
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(RUN_STAMP) $(STAMP)
 
-## run: embedded PostgreSQL, migrations, the sample mailbox, API + site on http://localhost:$(PORT) (auth off)
+## run: embedded PostgreSQL, migrations, the sample morning (first start), API + site on http://localhost:$(PORT) (auth off)
 run: run-venv
 	$(BIN)/python -m shared_code dev --port $(PORT)
 
