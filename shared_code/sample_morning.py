@@ -186,7 +186,7 @@ def stage(mailbox: Path, now: datetime | None = None, progress: Progress | None 
     latest: dict[str, int] = {}
     for done, copy in enumerate(copies, start=1):
         ingested = ingest(
-            RawMail("directory", f"{mailbox / copy.stem}.eml", redated(samples[copy.stem], copy))
+            RawMail("directory", f"{mailbox / copy.stem}.eml", redated(samples[copy.stem], copy.at, copy.message_id()))
         )
         if ingested.mail_id is not None:
             latest[copy.stem] = ingested.mail_id
@@ -227,8 +227,9 @@ def _days(last: date, count: int) -> list[date]:
     return [last - timedelta(days=n) for n in range(count, -1, -1)]
 
 
-def redated(mime: bytes, copy: Copy) -> bytes:
-    """The mail with a new Date and Message-ID, and without the Received headers that would date it."""
+def redated(mime: bytes, at: datetime, message_id: str) -> bytes:
+    """The mail with a new Date and Message-ID, and without the Received headers that would date it
+    (the pipeline takes the newest Received over Date); the body and line endings are kept."""
     newline = b"\r\n" if b"\r\n" in mime.split(b"\n\n", 1)[0] else b"\n"
     head, blank, body = mime.partition(newline + newline)
     kept = [
@@ -237,8 +238,8 @@ def redated(mime: bytes, copy: Copy) -> bytes:
         if not re.match(rb"(?i)(date|message-id|received)\s*:", field)
     ]
     new = [
-        b"Date: " + format_datetime(copy.at.astimezone(UTC)).encode(),
-        b"Message-ID: " + copy.message_id().encode(),
+        b"Date: " + format_datetime(at.astimezone(UTC)).encode(),
+        b"Message-ID: " + message_id.encode(),
     ]
     return newline.join(new + kept) + blank + body
 

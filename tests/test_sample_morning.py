@@ -182,7 +182,7 @@ def test_the_pipeline_sees_recent_mail(morning: Session) -> None:
 def test_a_copy_is_redated_without_the_headers_that_would_date_it() -> None:
     mime = _sample_mail("veeam_backup_failed_crlf")
     copy = Copy("veeam_backup_failed_crlf", datetime(2026, 12, 1, 22, 5, tzinfo=ZONE))
-    redated = sample_morning.redated(mime, copy)
+    redated = sample_morning.redated(mime, copy.at, copy.message_id())
     message = message_from_bytes(redated)
     assert message["Date"] == "Tue, 01 Dec 2026 21:05:00 +0000"
     assert message["Message-ID"] == copy.message_id()

@@ -6,13 +6,13 @@ import itertools
 import json
 import re
 from datetime import datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import Customer, Job
+from shared_code.sample_morning import redated
 from tests.support.factories import T0
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
@@ -27,14 +27,9 @@ NEWSLETTER = "noise_newsletter"  # no parser claims it
 def mime(name: str, *, received: datetime | None = None, message_id: str | None = None) -> bytes:
     """The corpus mail ``name`` as a new mail: its own Message-ID and Date (a later run of the job)."""
     serial = next(_serial)
-    raw = (CORPUS / f"{name}.eml").read_bytes()
-    newline = b"\r\n" if b"\r\n" in raw else b"\n"
-    head, separator, body = raw.partition(newline * 2)
-    head = re.sub(rb"(?im)^(Message-ID|Date):.*(\r?\n[ \t].*)*\r?\n", b"", head + newline).rstrip(b"\r\n")
     moment = received or T0 + timedelta(minutes=serial)
     new_id = message_id or f"<test-{serial}-{name}@example.test>"
-    extra = newline + f"Message-ID: {new_id}".encode() + newline + f"Date: {format_datetime(moment)}".encode()
-    return head + extra + separator + body
+    return redated((CORPUS / f"{name}.eml").read_bytes(), moment, new_id)
 
 
 def expected(name: str) -> dict[str, Any]:
