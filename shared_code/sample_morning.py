@@ -204,10 +204,9 @@ def stage(mailbox: Path, now: datetime | None = None, progress: Progress | None 
 def _copies(stem: str, now: datetime, zone: ZoneInfo, grace: timedelta) -> Iterator[Copy]:
     """When each copy of the sample came in: on every day the part reports, at its time of day,
     a few minutes either way; the missed job's latest is left out."""
-    part = CAST.get(stem, UNCAST)
-    hours_ago = (
-        max(part.hours_ago, grace / timedelta(hours=1) + 1.5) if stem == MISSED_TODAY else part.hours_ago
-    )
+    part, missed = CAST.get(stem, UNCAST), stem == MISSED_TODAY
+    # The missed slot must be past the grace period, or the missed-runs timer would not book it.
+    hours_ago = max(part.hours_ago, grace / timedelta(hours=1) + 1.5) if missed else part.hours_ago
     latest = (now - timedelta(hours=hours_ago)).astimezone(zone)
     if part.days is None:
         yield Copy(stem, latest)
@@ -218,9 +217,7 @@ def _copies(stem: str, now: datetime, zone: ZoneInfo, grace: timedelta) -> Itera
         for day in _days(latest.date(), HISTORY_DAYS)
         if day.weekday() in part.days
     ]
-    times = [at for at in times if at <= latest + timedelta(minutes=6)]
-    for at in times[:-1] if stem == MISSED_TODAY else times:
-        yield Copy(stem, at)
+    yield from (Copy(stem, at) for at in (times[:-1] if missed else times))
 
 
 def _days(last: date, count: int) -> list[date]:
@@ -298,11 +295,10 @@ def _review_history(session: Session, now: datetime) -> None:
 
 
 def _morning(session: Session, mails: int) -> Morning:
-    live_jobs = select(Job).where(Job.live)
     return Morning(
         mails=mails,
         customers=session.scalar(select(func.count(func.distinct(Job.customer_id))).where(Job.live)) or 0,
-        jobs=session.scalar(select(func.count()).select_from(live_jobs.subquery())) or 0,
+        jobs=session.scalar(select(func.count()).select_from(Job).where(Job.live)) or 0,
         schedules=dict(
             session.execute(
                 select(Job.schedule_kind, func.count()).where(Job.live).group_by(Job.schedule_kind)

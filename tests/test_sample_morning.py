@@ -44,10 +44,8 @@ def morning(database: TestDatabase) -> Iterator[Session]:
 
 
 def job_of(session: Session, stem: str) -> Job:
-    mail = _sample_mail(stem)
-    job = session.scalar(
-        select(Job).where(Job.job_name == _job_name(mail), Job.from_address == _sender(mail))
-    )
+    sender, job_name = _identity(stem)
+    job = session.scalar(select(Job).where(Job.job_name == job_name, Job.from_address == sender))
     assert job is not None, stem
     return job
 
@@ -56,19 +54,15 @@ def _sample_mail(stem: str) -> bytes:
     return (MAILBOX / f"{stem}.eml").read_bytes()
 
 
-def _job_name(mime: bytes) -> str:
+def _identity(stem: str) -> tuple[str, str]:
+    """The sample's sender and job name, as its job is known by."""
     from shared_code.parsers.mime import decode_mail
     from shared_code.parsers.registry import parse_mail
 
-    result = parse_mail(decode_mail(mime)).result
-    assert result is not None
-    return result.job_name
-
-
-def _sender(mime: bytes) -> str:
-    from shared_code.parsers.mime import decode_mail
-
-    return decode_mail(mime).from_address
+    decoded = decode_mail(_sample_mail(stem))
+    result = parse_mail(decoded).result
+    assert result is not None, stem
+    return decoded.from_address, result.job_name
 
 
 def test_every_sample_mail_has_a_part() -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from contextlib import redirect_stdout
 from datetime import UTC, datetime, timedelta
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -15,9 +14,7 @@ from sqlalchemy.orm import Session
 from shared_code import cli, sample_morning
 from shared_code.db.models import JobRun, MailMessage
 from shared_code.sample_morning import CAST, MISSED_TODAY
-from tests.test_sample_morning import MAILBOX, job_of
-
-ZONE = ZoneInfo("Europe/Amsterdam")
+from tests.test_sample_morning import MAILBOX, ZONE, job_of
 
 
 @pytest.mark.slow

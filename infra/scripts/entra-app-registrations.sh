@@ -13,8 +13,8 @@
 #       prompt). Prints API_CLIENT_ID and SITE_CLIENT_ID for main.bicepparam / the workflow.
 #
 #   entra-app-registrations.sh site-redirect SITE_CLIENT_ID SITE_URL [EXTRA_URL...]
-#       The site's redirect URIs, each with its msal redirect bridge page redirect.html (the Static Web App URL from SITE_BASE_URL,
-#       plus e.g. http://localhost:7071/ for the dev host).
+#       The site's redirect URIs, each also with its msal redirect bridge page redirect.html (the
+#       Static Web App URL from SITE_BASE_URL, plus e.g. http://localhost:7071/ for the dev host).
 #
 #   entra-app-registrations.sh assign-role API_CLIENT_ID PRINCIPAL_OBJECT_ID Admin|Operator|Viewer
 #       Gives a user or group one of the API's app roles.

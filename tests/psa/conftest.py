@@ -57,8 +57,6 @@ def provider(client: AutotaskClient) -> AutotaskProvider:
     return AutotaskProvider(client)
 
 
-
-
 OBJECTS = (
     ObjectResult("SRV-DC01", "failed", "Error: Failed to create snapshot"),
     ObjectResult("SRV-FS02", "warning", "Retrying"),
