@@ -206,6 +206,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", alias="LOG_LEVEL", json_schema_extra=not_deployed("default fits")
     )
+    parse_budget_seconds: float = Field(
+        3.0,
+        alias="PARSE_BUDGET_SECONDS",
+        gt=0,
+        le=300,
+        description="CPU seconds one mail's parse may use; a mail that needs more is stored unparsed "
+        "('parse took too long') instead of holding a worker.",
+        json_schema_extra=not_deployed("default fits"),
+    )
     missed_run_grace_minutes: int = Field(
         120,
         alias="MISSED_RUN_GRACE_MINUTES",

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.config import get_settings
 from shared_code.customers import customer_named
 from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
@@ -334,7 +335,7 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
         raise Conflict(
             f"mail {mail_id} was stored without its raw content and cannot be re-parsed", code="no_content"
         )
-    outcome = parse_mail(content.mime)
+    outcome = parse_mail(content.mime, get_settings().parse_budget_seconds)
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)
     session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
 from shared_code.mail.booking import JobIdentity, job_to_book
 from shared_code.mail.failures import failure_ref
@@ -50,7 +51,7 @@ def ingest(raw: RawMail) -> Ingested:
     from shared_code.parsers.registry import parse_mail
 
     decoded = decode_mail(raw.mime)
-    outcome = parse_mail(decoded)
+    outcome = parse_mail(decoded, get_settings().parse_budget_seconds)
     row, objects = _mail_row(raw, decoded, outcome), parsed_objects(outcome)
     with unit_of_work() as session:
         found = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None

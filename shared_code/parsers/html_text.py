@@ -8,10 +8,13 @@ tab-separated lines as table rows. Parsers read only this shape, never raw HTML.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
 from selectolax.lexbor import LexborHTMLParser
+
+from shared_code.parsers.budget import spend
 
 # A block boundary. str.split() counts it as whitespace, so it vanishes inside a cell.
 _MARK = "\x1e"
@@ -26,6 +29,63 @@ _BLOCKS = (
 )
 _CELLS = ("td", "th")
 _MAX_LABEL = 60
+_LINES_PER_CHECK = 4096  # lines read between two looks at the parse's CPU budget
+
+# An HTML parser's tree building scans its stack of open elements for many start tags (a <div>
+# looks for an open <p>), so n nested elements cost n*n: 200k nested <div>s took 95 s. Real
+# reports nest a few dozen deep; elements deeper than this are dropped before the parse (a block
+# one leaves a line break), which keeps the parse linear in the mail's size.
+_MAX_DEPTH = 256
+# A tag, by its name. "[^<>]*" stops at the next "<" too, so an unclosed tag costs no rescan.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^<>]*>?")
+# Elements that never stay open under their own kind: void ones, and those whose end tag is
+# implied by the next one of their kind (so they cannot nest deep without a counted parent).
+_NOT_NESTING = frozenset(
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+        "param",
+        "keygen",
+        "basefont",
+        "bgsound",
+        "frame",
+        "p",
+        "li",
+        "dt",
+        "dd",
+        "rp",
+        "rt",
+        "rb",
+        "rtc",
+        "optgroup",
+        "option",
+        "tr",
+        "td",
+        "th",
+        "tbody",
+        "thead",
+        "tfoot",
+        "colgroup",
+        "caption",
+        "html",
+        "head",
+        "body",
+    }
+)
+_BLOCK_NAMES = frozenset(_BLOCKS.split(",")) | frozenset(_STARTS.split(",")) | {"pre"}
+# Whitespace except the block mark: collapsed to one space within a line.
+_SPACES = re.compile(r"[^\S\x1e]+")
 
 
 @dataclass(frozen=True)
@@ -76,19 +136,26 @@ def normalise(text: str) -> str:
 
 def html_to_document(html: str) -> TextDocument:
     """Parse HTML once and return its lines and its innermost table rows."""
+    html = _within_depth(html)
+    spend()
     tree = LexborHTMLParser(html)
+    spend()
     for node in tree.css(_DROPPED):
         node.decompose(recursive=False)  # detach only: a dropped node may sit inside another one
     for node in tree.css("pre"):
         node.replace_with(_MARK + (node.text() or "").replace("\n", _MARK) + _MARK)
+    spend()
     for node in tree.css(_STARTS):
         node.insert_before(_MARK)
+    spend()
     for node in tree.css(_BLOCKS):
         node.insert_before(_MARK)
         node.insert_child(_MARK)
+    spend()
     root = tree.root
     text = root.text() if root is not None else ""
-    lines = tuple(line for line in map(normalise, text.split(_MARK)) if line)
+    lines = tuple(line for line in (part.strip() for part in _SPACES.sub(" ", text).split(_MARK)) if line)
+    spend()
     rows = tuple(
         cells
         for cells in (
@@ -100,11 +167,52 @@ def html_to_document(html: str) -> TextDocument:
     return TextDocument(lines=lines, rows=rows)
 
 
+def _within_depth(html: str) -> str:
+    """The HTML with every element nested deeper than ``_MAX_DEPTH`` dropped; unchanged if none is."""
+    if not _too_deep(html):
+        return html
+    depth = 0
+
+    def kept_or_dropped(tag: re.Match[str]) -> str:
+        nonlocal depth
+        closing, name = tag[1], tag[2].lower()
+        if name in _NOT_NESTING:
+            return tag[0]
+        if closing:
+            too_deep = depth > _MAX_DEPTH
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            too_deep = depth > _MAX_DEPTH
+        if not too_deep:
+            return tag[0]
+        return _MARK if name in _BLOCK_NAMES else ""
+
+    return _TAG.sub(kept_or_dropped, html)
+
+
+def _too_deep(html: str) -> bool:
+    """Whether the HTML's elements nest deeper than ``_MAX_DEPTH`` (a stray end tag cannot go below zero)."""
+    depth = 0
+    for closing, name in _TAG.findall(html):
+        if name.lower() in _NOT_NESTING:
+            continue
+        if closing:
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            if depth > _MAX_DEPTH:
+                return True
+    return False
+
+
 def text_to_document(text: str) -> TextDocument:
     """The same shape for a plain-text body: one line per line, tab-separated lines as rows."""
     lines: list[str] = []
     rows: list[tuple[str, ...]] = []
-    for raw_line in text.splitlines():
+    for number, raw_line in enumerate(text.splitlines()):
+        if number % _LINES_PER_CHECK == 0:
+            spend()
         if "\t" in raw_line:
             cells = [normalise(cell) for cell in raw_line.split("\t")]
             while cells and not cells[-1]:

@@ -9,6 +9,7 @@ not read: a mail that carries another mail is about that mail, not a report itse
 from __future__ import annotations
 
 import email
+import email.parser
 import email.utils
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,9 +59,11 @@ def decode_mail(raw: bytes) -> DecodedMail:
     """Decode a raw message; never raises, whatever the bytes."""
     try:
         message = email.message_from_bytes(bytes(raw))
+        text_body, html_body = _bodies(message)
     except Exception:  # the stdlib parser is lenient but recurses on deep nesting
-        return DecodedMail(text_body=_normalise_newlines(decode_bytes(bytes(raw), None)))
-    text_body, html_body = _bodies(message)
+        # What the top-level headers say (sender, subject, Message-ID) is still known; the body is raw text.
+        message = email.parser.BytesHeaderParser().parsebytes(bytes(raw))
+        text_body, html_body = _normalise_newlines(decode_bytes(bytes(raw), None)), None
     from_name, from_address = _address(message)
     return DecodedMail(
         from_address=from_address,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shared_code.parsers.mime import DecodedMail
 
 _MAX_ERROR = 500
+TOO_LONG = "parse took too long"
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,20 @@ def parser_docs() -> list[ParserDoc]:
     return [entry.doc for entry in _ENTRIES]
 
 
-def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
-    """Decode (if needed) and parse one mail. Never raises: a failing parser gives an ``error`` outcome."""
+def parse_mail(mail: bytes | DecodedMail, budget_seconds: float | None = None) -> ParseOutcome:
+    """Decode (if needed) and parse one mail. Never raises: a failing parser gives an ``error`` outcome,
+    and a parse that uses more than ``budget_seconds`` of CPU stops with an ``unparsed`` one."""
+    from shared_code.parsers.budget import ParseTooLong, cpu_budget
+
+    with cpu_budget(budget_seconds):
+        try:
+            return _parse(mail)
+        except ParseTooLong:
+            return ParseOutcome(kind="unparsed", reason=f"{TOO_LONG} (over {budget_seconds:g} s of CPU)")
+
+
+def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
+    from shared_code.parsers.budget import spend
     from shared_code.parsers.mime import DecodedMail, decode_mail
     from shared_code.parsers.noise import noise_reason
 
@@ -200,6 +213,7 @@ def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
     except Exception as exc:  # decoding is meant never to fail; if it does, say so instead of crashing
         return ParseOutcome(kind="error", error=_reason(exc))
     for entry in _ENTRIES:
+        spend()
         try:
             parser = _parser(entry.target)
             result = parser.parse(decoded) if parser.claims(decoded) else None

@@ -84,3 +84,22 @@ def test_a_booked_run_takes_only_live_overrides_whose_scope_holds_its_job(db) ->
     an_override(db, **matching)  # global: less specific than the customer's
     db.commit()
     assert db.get(JobRun, book()).override_id == of_customer.id
+
+
+def test_a_mail_whose_parse_runs_over_the_budget_is_stored_unparsed_and_left_unbooked(
+    db, monkeypatch
+) -> None:
+    import shared_code.mail.ingest as ingestion
+    from shared_code.config import get_settings
+    from shared_code.db.models import MailMessage
+
+    job_for(db, VEEAM)
+    db.commit()
+    tight = get_settings().model_copy(update={"parse_budget_seconds": 1e-9})
+    monkeypatch.setattr(ingestion, "get_settings", lambda: tight)
+
+    ingested = ingest(RawMail("directory", "/archive/slow.eml", mime(VEEAM)))
+
+    mail = db.get(MailMessage, ingested.mail_id)
+    assert (ingested.run_id, mail.parse_status, mail.location) == (None, "unparsed", "inbox")
+    assert mail.parse_error.startswith("parse took too long")

@@ -77,3 +77,25 @@ def test_broken_html_still_gives_text() -> None:
 
     assert document.rows == (("a", "b"), ("c",))
     assert document.lines[-1] == "tail"
+
+
+def test_elements_nested_deeper_than_any_report_keep_their_text_and_lines() -> None:
+    # 100k nested <div>s made the HTML parser quadratic (25 s); the deep ones are flattened to lines.
+    depth = 100_000
+    document = html_to_document("<div>x" * depth + "</div>" * depth + "<p>after</p>")
+
+    assert document.lines == ("x",) * depth + ("after",)
+
+
+def test_deep_inline_nesting_keeps_the_text_on_one_line() -> None:
+    depth = 1000
+    document = html_to_document("<div>" + "<span>x " * depth + "</span>" * depth + "</div><p>end</p>")
+
+    assert document.lines == (" ".join(["x"] * depth), "end")
+
+
+def test_a_shallow_table_inside_deep_nesting_still_gives_rows() -> None:
+    deep = "<div>" * 300
+    document = html_to_document(f"<table><tr><td>Name</td><td>Status</td></tr></table>{deep}x")
+
+    assert document.rows == (("Name", "Status"),)

@@ -186,13 +186,17 @@ def test_degenerate_input(raw: bytes) -> None:
     assert mail.document is mail.document  # built once
 
 
-def test_deeply_nested_multipart_does_not_raise() -> None:
-    depth = 2000
+def test_deeply_nested_multipart_keeps_its_top_level_headers() -> None:
+    depth = 5000
     head = b"".join(
         f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n'.encode() for i in range(depth)
     )
-    raw = b"Subject: deep\r\n" + head + b"Content-Type: text/plain\r\n\r\nbottom"
+    top = b"From: Veeam <veeam@example.com>\r\nSubject: [Failed] Deep\r\nMessage-ID: <deep@example.com>\r\n"
+    raw = top + head + b"Content-Type: text/plain\r\n\r\nbottom"
 
     mail = decode_mail(raw)
 
-    assert isinstance(mail.subject, str)
+    assert (mail.from_address, mail.from_name) == ("veeam@example.com", "Veeam")
+    assert mail.subject == "[Failed] Deep"
+    assert mail.internet_message_id == "<deep@example.com>"
+    assert mail.text_body is not None and "bottom" in mail.text_body

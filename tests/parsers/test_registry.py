@@ -124,3 +124,18 @@ def test_auto_generated_reports_are_still_parsed() -> None:
     )
 
     assert outcome.kind == "parsed"
+
+
+def test_a_parse_over_its_cpu_budget_is_stored_unparsed_with_the_reason() -> None:
+    raw = build_mail("[Success] Daily (1 VM)", html="<div>x</div>" * 1000)
+
+    outcome = parse_mail(raw, budget_seconds=0.0)  # any work at all uses more than no CPU
+
+    assert outcome.kind == "unparsed"
+    assert outcome.reason is not None and outcome.reason.startswith("parse took too long")
+
+
+def test_a_parse_within_its_budget_is_unchanged() -> None:
+    raw = build_mail("[Success] Daily (1 VM)", html="<div>x</div>")
+
+    assert parse_mail(raw, budget_seconds=60.0) == parse_mail(raw)
