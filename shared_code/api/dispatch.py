@@ -43,6 +43,7 @@ MAX_BODY_BYTES = 1024 * 1024
 JSON_MEDIA_TYPE = "application/json"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
+LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock wait given up (the connection's lock_timeout)
 
 
 @dataclass
@@ -163,6 +164,11 @@ def _database_error(route: Route, error: DBAPIError, correlation_id: str) -> Api
         database_outage.down(type(error.orig).__name__)
         unavailable = errors.DatabaseUnavailable()
         return error_response(503, unavailable.code, unavailable.message)
+    if state == LOCK_NOT_AVAILABLE:
+        log.info("lock wait given up in %s %s", route.method, route.path)
+        return error_response(
+            409, "busy", "Another request is changing the same data right now; retry in a moment."
+        )
     if state[:2] == "23" or state in {"40001", "40P01"}:
         log.warning("database conflict in %s %s: SQLSTATE %s", route.method, route.path, state)
         return error_response(
@@ -310,4 +316,6 @@ def error_response(
 ) -> ApiResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
     extra = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
-    return ApiResponse(status, body.model_dump_json().encode(), "application/json", {**extra, **(headers or {})})
+    return ApiResponse(
+        status, body.model_dump_json().encode(), "application/json", {**extra, **(headers or {})}
+    )

@@ -25,6 +25,8 @@ from shared_code.config import Settings, get_settings
 from shared_code.db import pg8000_statements
 
 ENTRA_DB_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
+# How long a statement may wait on a row lock another transaction holds (requests and ingestion alike).
+LOCK_TIMEOUT = "3s"
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +99,21 @@ def build_engine(settings: Settings, *, credential: Any = None, **overrides: Any
     if settings.database_auth == "entra":
         _use_entra_tokens(engine, credential or _default_credential())
     event.listen(engine, "connect", lambda *_: database_outage.up())
+    event.listen(engine, "connect", _wait_briefly_for_row_locks)
     logging.getLogger(f"sqlalchemy.pool.impl.{type(engine.pool).__name__}").addFilter(
         _not_a_dead_connection_closing
     )
     return engine
+
+
+def _wait_briefly_for_row_locks(dbapi_connection: Any, _record: Any) -> None:
+    """A statement that would wait on a row another transaction holds gives up after
+    ``LOCK_TIMEOUT`` (SQLSTATE 55P03, which the HTTP layer answers 409 ``busy``), well before the
+    driver's socket timeout would break the connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    cursor.close()
+    dbapi_connection.commit()  # a session setting, kept across the pool's rollbacks
 
 
 def _default_credential() -> Any:

@@ -239,9 +239,9 @@ def get_mail(session: Session, mail_id: int) -> MailView:
 # --- acting -------------------------------------------------------------------------------------------
 
 
-def _inbox_mail(session: Session, mail_id: int) -> MailMessage:
-    """The mail, locked; 404 when unknown, 409 when it is not (or no longer) in the Inbox."""
-    mail = session.get(MailMessage, mail_id, with_for_update=True)
+def _inbox_mail(session: Session, mail_id: int, *, lock: bool = True) -> MailMessage:
+    """The mail, locked (as it is now); 404 when unknown, 409 when it is not (or no longer) in the Inbox."""
+    mail = session.get(MailMessage, mail_id, with_for_update=lock, populate_existing=lock)
     if mail is None:
         raise NotFound(f"no such mail: {mail_id}")
     if mail.job_id is not None or not mail.live or mail.location != "inbox":
@@ -329,13 +329,16 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
     """Run today's parsers on the stored mail; a result for a known job is booked at once."""
     from shared_code.parsers.registry import parse_mail
 
-    mail = _inbox_mail(session, mail_id)
+    _inbox_mail(session, mail_id, lock=False)
     content = session.get(MailContent, mail_id)
     if content is None:
         raise Conflict(
             f"mail {mail_id} was stored without its raw content and cannot be re-parsed", code="no_content"
         )
+    # Parsing may take seconds: no row lock is held meanwhile, so a delete or another re-parse of
+    # this mail waits only for the short write below (and the mail is checked again once locked).
     outcome = parse_mail(content.mime, get_settings().parse_budget_seconds)
+    mail = _inbox_mail(session, mail_id)
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)
     session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))

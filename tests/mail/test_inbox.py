@@ -19,6 +19,23 @@ def arrive(name: str) -> int:
     return ingested.mail_id
 
 
+def stale_report(db: Session, name: str) -> int:
+    """A report of a known job that an older parser could not read: in the Inbox as unparsed,
+    its raw content kept."""
+    mail_id = arrive(name)
+    db.execute(update(JobRun).where(JobRun.mail_id == mail_id).values(mail_id=None, missed=True))
+    db.execute(
+        update(MailMessage)
+        .where(MailMessage.id == mail_id)
+        .values(
+            parse_status="unparsed", parser_name=None, job_id=None, location="inbox", backup_software=None
+        )
+    )
+    db.execute(MailObject.__table__.delete().where(MailObject.mail_id == mail_id))
+    db.commit()
+    return mail_id
+
+
 def runs_of(db: Session, job_id: int) -> list[JobRun]:
     db.expire_all()
     return list(db.scalars(select(JobRun).where(JobRun.job_id == job_id).order_by(JobRun.run_at)))
@@ -134,18 +151,7 @@ def test_reparse_applies_todays_parsers_and_books_a_known_job(db, api) -> None:
         "mail": api.get("/api/inbox").json()["items"][0],
         "run_id": None,
     }
-    # a mail an older parser could not read: stored as unparsed, its raw content kept
-    stale = arrive(VEEAM)
-    db.execute(update(JobRun).where(JobRun.mail_id == stale).values(mail_id=None, missed=True))
-    db.execute(
-        update(MailMessage)
-        .where(MailMessage.id == stale)
-        .values(
-            parse_status="unparsed", parser_name=None, job_id=None, location="inbox", backup_software=None
-        )
-    )
-    db.execute(MailObject.__table__.delete().where(MailObject.mail_id == stale))
-    db.commit()
+    stale = stale_report(db, VEEAM)
     result = api.post(f"/api/inbox/{stale}/reparse", role="Operator").json()
     assert result["mail"]["parse_status"] == "parsed"
     assert result["mail"]["object_count"] == len(expected(VEEAM)["objects"])
