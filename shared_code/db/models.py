@@ -350,6 +350,17 @@ class _NoteRunLink:
 
 class Ticket(_Note, Base):
     __tablename__ = "tickets"
+    __table_args__ = (
+        # One open internal ticket per hand-entered Autotask number (no Autotask id to poll).
+        Index(
+            "uq_tickets_open_manual_number",
+            "autotask_ticket_number",
+            unique=True,
+            postgresql_where=text(
+                "resolved_at IS NULL AND autotask_ticket_id IS NULL AND autotask_ticket_number IS NOT NULL"
+            ),
+        ),
+    )
 
     ticket_code: Mapped[str] = mapped_column(String(32), unique=True)  # T20250123.0001
     # Set when the ticket mirrors an Autotask ticket; kept as history when a replacement is made.

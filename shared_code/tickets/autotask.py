@@ -325,18 +325,7 @@ def link_run_ticket(session: Session, run_id: int, body: TicketLink, actor: str)
 
 
 def _keep_manual_number(session: Session, run: JobRun, number: str, actor: str) -> RunTicketResult:
-    note = session.scalars(
-        select(Ticket)
-        .join(TicketScope, TicketScope.note_id == Ticket.id)
-        .where(
-            TicketScope.job_id == run.job_id,
-            Ticket.autotask_ticket_number == number,
-            Ticket.resolved_at.is_(None),
-        )
-        .limit(1)
-    ).first() or _new_internal_ticket(
-        session, run, actor, f"Autotask ticket {number} (entered by hand)", number=number
-    )
+    note = _open_ticket_numbered(session, number) or _new_manual_ticket(session, run, number, actor)
     _link(session, note, run)
     audit.record(
         session, actor, "link_manual", "job_run", run.id, {"ticket_number": number, "ticket_id": note.id}
@@ -351,6 +340,41 @@ def _keep_manual_number(session: Session, run: JobRun, number: str, actor: str) 
         manual=True,
         found_after_lost_answer=False,
     )
+
+
+def _open_ticket_numbered(session: Session, number: str) -> Ticket | None:
+    return session.scalars(
+        select(Ticket)
+        .where(Ticket.autotask_ticket_number == number, Ticket.resolved_at.is_(None))
+        .order_by(Ticket.id)
+        .limit(1)
+    ).first()
+
+
+def _new_manual_ticket(session: Session, run: JobRun, number: str, actor: str) -> Ticket:
+    """The open internal ticket of a hand-entered number: inserted unless a parallel request's
+    insert won (the unique index uq_tickets_open_manual_number), then that one."""
+    now = datetime.now(UTC)
+    inserted = session.execute(
+        insert(Ticket)
+        .values(
+            description=f"Autotask ticket {number} (entered by hand)",
+            created_by=actor,
+            created_at=now,
+            ticket_code=next_ticket_code(session, now, ui_zone(load_app_settings(session))),
+            autotask_ticket_number=number,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[Ticket.autotask_ticket_number],
+            index_where=Ticket.resolved_at.is_(None)
+            & Ticket.autotask_ticket_id.is_(None)
+            & Ticket.autotask_ticket_number.is_not(None),
+        )
+        .returning(Ticket.id)
+    ).scalar()
+    note = session.get(Ticket, inserted) if inserted is not None else _open_ticket_numbered(session, number)
+    assert note is not None  # inserted, or the parallel request's committed one
+    return note
 
 
 # --- storing a ticket on the run ------------------------------------------------------------------------
@@ -392,7 +416,7 @@ def _store(
     note = session.scalars(
         select(Ticket).where(Ticket.autotask_ticket_id == ticket.id, Ticket.resolved_at.is_(None)).limit(1)
     ).first() or _new_internal_ticket(
-        session, run, actor, ticket.title or f"Autotask ticket {number}", number=number
+        session, run, actor, ticket.title or f"Autotask ticket {number}", number=number, ticket_id=ticket.id
     )
     note.autotask_ticket_id, note.autotask_ticket_url = ticket.id, ticket.web_url
     _link(session, note, run)
@@ -423,7 +447,7 @@ def _store(
 
 
 def _new_internal_ticket(
-    session: Session, run: JobRun, actor: str, description: str, *, number: str
+    session: Session, run: JobRun, actor: str, description: str, *, number: str, ticket_id: int
 ) -> Ticket:
     now = datetime.now(UTC)
     note = Ticket(
@@ -432,6 +456,7 @@ def _new_internal_ticket(
         created_at=now,
         ticket_code=next_ticket_code(session, now, ui_zone(load_app_settings(session))),
         autotask_ticket_number=number,
+        autotask_ticket_id=ticket_id,
     )
     session.add(note)
     session.flush()

@@ -1,0 +1,67 @@
+"""Data integrity: one open internal ticket per hand-entered Autotask ticket number
+
+Revision ID: 0008
+Revises: 0007
+
+Linking the same manual ticket number to a run from parallel requests made one internal ticket
+per request. The unique index makes it one: an open ticket without an Autotask ticket id (a
+number typed by hand) is unique by its number. Duplicates made before are merged into the
+oldest one (their job scopes and run links move to it) before the index is built.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0008"
+down_revision: str | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+_OPEN_MANUAL = "resolved_at IS NULL AND autotask_ticket_id IS NULL AND autotask_ticket_number IS NOT NULL"
+
+
+def upgrade() -> None:
+    _merge_duplicate_manual_tickets()
+    op.create_index(
+        "uq_tickets_open_manual_number",
+        "tickets",
+        ["autotask_ticket_number"],
+        unique=True,
+        postgresql_where=sa.text(_OPEN_MANUAL),
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("uq_tickets_open_manual_number", table_name="tickets")
+
+
+def _merge_duplicate_manual_tickets() -> None:
+    op.execute(
+        """
+        CREATE TEMPORARY TABLE ticket_merges AS
+        SELECT id AS duplicate, min(id) OVER (PARTITION BY autotask_ticket_number) AS keeper
+        FROM tickets
+        WHERE resolved_at IS NULL AND autotask_ticket_id IS NULL AND autotask_ticket_number IS NOT NULL
+        """
+    )
+    op.execute("DELETE FROM ticket_merges WHERE duplicate = keeper")
+    op.execute(
+        """
+        INSERT INTO ticket_scopes (ticket_id, job_id, created_at, resolved_at)
+        SELECT m.keeper, s.job_id, s.created_at, s.resolved_at
+        FROM ticket_scopes s JOIN ticket_merges m ON m.duplicate = s.ticket_id
+        ON CONFLICT DO NOTHING
+        """
+    )
+    op.execute(
+        """
+        INSERT INTO ticket_job_runs (ticket_id, job_run_id, linked_at)
+        SELECT m.keeper, r.job_run_id, r.linked_at
+        FROM ticket_job_runs r JOIN ticket_merges m ON m.duplicate = r.ticket_id
+        ON CONFLICT DO NOTHING
+        """
+    )
+    op.execute("DELETE FROM tickets WHERE id IN (SELECT duplicate FROM ticket_merges)")
+    op.execute("DROP TABLE ticket_merges")
