@@ -154,13 +154,22 @@ class MailMessage(CreatedAt, SoftDelete, Base):
             "received_at",
             postgresql_where=text("job_id IS NULL AND deleted_at IS NULL"),
         ),
+        # The same mail delivered twice is one mail; a different mail reusing a Message-ID is another.
+        Index("uq_mail_messages_message_id_digest", "internet_message_id", "message_digest", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     graph_message_id: Mapped[str | None] = mapped_column(Text, unique=True)
-    internet_message_id: Mapped[str | None] = mapped_column(Text, unique=True)
+    internet_message_id: Mapped[str | None] = mapped_column(Text)
     content_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A digest of what the mail says (sender, subject, bodies): with the Message-ID, the identity of
+    # one mail delivered twice whatever transport headers it gained (mail.ingest.message_digest).
+    message_digest: Mapped[str | None] = mapped_column(String(64))
+    # The earlier, different mail that used the same Message-ID (both are kept; see the audit log).
+    message_id_collision_of: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("mail_messages.id", ondelete="SET NULL")
+    )
     from_address: Mapped[str | None] = mapped_column(Text)
     subject: Mapped[str | None] = mapped_column(Text)
     text_body: Mapped[str | None] = mapped_column(Text)

@@ -1,7 +1,8 @@
 """Importing a folder of ``.eml`` files through the pipeline (local runs, backfilling an archive).
 
-Mail already stored is recognised by its Internet message id, else by its content hash, so an
-import can be repeated or resumed. A file that cannot be read is recorded as a failed ingestion.
+Mail already stored is recognised by its Message-ID with a digest of what it says (so an export
+that added a header is the same mail), else by its content hash, so an import can be repeated or
+resumed; a different mail reusing a Message-ID is stored and marked as a collision. A file that cannot be read is recorded as a failed ingestion.
 An archive can be booked as history: the runs it creates are marked reviewed by ``import``
 (audited as any review), so a year of old mail does not flood Run Checks.
 """

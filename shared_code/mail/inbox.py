@@ -48,6 +48,9 @@ class InboxItem(ResponseModel):
     )
     informational: bool
     object_count: int
+    message_id_collision_of: int | None = Field(
+        description="An earlier, different mail that used this mail's Message-ID (both are kept)."
+    )
 
 
 class InboxPage(BaseModel):

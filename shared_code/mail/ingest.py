@@ -1,7 +1,8 @@
 """The one pipeline every mail goes through, whatever its source: decode, parse, store, book.
 
 Idempotent without check-then-insert: the mail row is inserted with ON CONFLICT DO NOTHING on
-its unique keys (Graph message id, Internet message id, content hash; ``store``), and only the
+its unique keys (Graph message id, Message-ID with the digest of what the mail says, content hash;
+``store``), and only the
 transaction whose insert created the row books it, in that same transaction. The same mail delivered any
 number of times, concurrently too, gives one mail and at most one run; a second delivery waits on
 the first one's row and then finds it (job_runs.mail_id is unique as a backstop).
@@ -98,17 +99,29 @@ def clean(text: str | None) -> str | None:
 
 def _mail_row(raw: RawMail, decoded: DecodedMail, outcome: ParseOutcome) -> dict[str, Any]:
     """The mail_messages row of a new mail, in the Inbox until it is booked."""
+    said = {
+        "from_address": clean(decoded.from_address),
+        "subject": clean(decoded.subject),
+        "text_body": clean(decoded.text_body),
+        "html_body": clean(decoded.html_body),
+    }
     return {
         "source": raw.source,
         "graph_message_id": raw.graph_message_id,
         "internet_message_id": clean(decoded.internet_message_id),
         "content_hash": hashlib.sha256(raw.mime).hexdigest(),
-        "from_address": clean(decoded.from_address),
-        "subject": clean(decoded.subject),
-        "text_body": clean(decoded.text_body),
-        "html_body": clean(decoded.html_body),
+        "message_digest": message_digest(*said.values()),
+        **said,
         "received_at": decoded.received_at or datetime.now(UTC),
         "location": "inbox",
         "job_id": None,
         **parse_fields(outcome),
     }
+
+
+def message_digest(from_address: str | None, subject: str | None, text: str | None, html: str | None) -> str:
+    """What the mail says, hashed: the same for one mail however it was relayed or exported (transport
+    headers differ), different for another mail that reuses its Message-ID. Migration 0008 computes
+    the same digest in SQL for mail stored before."""
+    said = "\x1f".join(part or "" for part in (from_address, subject, text, html))
+    return hashlib.sha256(said.encode("utf-8", errors="surrogatepass")).hexdigest()

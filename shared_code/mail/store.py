@@ -2,9 +2,10 @@
 (if an earlier attempt left one) resolved, and, when its job is known, its run (``new_run``: the
 run, the job's open Autotask ticket copied, its links to the job's open tickets and remarks).
 
-The row is inserted with ON CONFLICT DO NOTHING on every unique key (Graph message id, Internet
-message id, content hash); when it conflicts, nothing but the failure record is written and no id
-comes back. One statement instead of one per table matters here: every statement through pg8000 and
+The row is inserted with ON CONFLICT DO NOTHING on every unique key (Graph message id, Message-ID
+with the message digest, content hash); a different mail under a used Message-ID is stored, points
+at the earlier one and is audited as a collision. When it conflicts, nothing but the failure record
+is written and no id comes back. One statement instead of one per table matters here: every statement through pg8000 and
 SQLAlchemy costs more than PostgreSQL takes to run it, and ingestion throughput is counted in them.
 Both statements (with and without a run) are built once; SQLAlchemy reuses their compiled form.
 """
@@ -23,9 +24,11 @@ from sqlalchemy import (
     Text,
     TextualSelect,
     bindparam,
+    cast,
     false,
     func,
     insert,
+    literal,
     null,
     select,
     text,
@@ -33,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import MailContent, MailMessage, MailObject
+from shared_code.db.models import AuditLog, MailContent, MailMessage, MailObject
 from shared_code.runs.creation import new_run
 from shared_code.runs.overrides import ObjectResult
 
@@ -43,6 +46,7 @@ MAIL_COLUMNS = (
     "graph_message_id",
     "internet_message_id",
     "content_hash",
+    "message_digest",
     "from_address",
     "subject",
     "text_body",
@@ -95,7 +99,7 @@ def store_mail(
 @functools.cache
 def _store(*, booked: bool) -> Select[tuple[int, int | None]]:
     stored = _insert_unless_stored().cte("stored")
-    writes = [_content(stored), _objects(stored), _failure_resolved()]
+    writes = [_content(stored), _objects(stored), _failure_resolved(), _collision_audited(stored)]
     run_id: Any = null()
     if booked:
         run, links = new_run(stored.c.id, false(), stored)
@@ -110,11 +114,35 @@ def _insert_unless_stored() -> TextualSelect:
     Written out, because SQLAlchemy compiles its PostgreSQL insert construct anew on every call."""
     mails = MailMessage.__table__
     statement = text(
-        f"INSERT INTO mail_messages ({', '.join(MAIL_COLUMNS)}) "  # noqa: S608 (constant column names)
-        f"VALUES ({', '.join(':' + name for name in MAIL_COLUMNS)}) ON CONFLICT DO NOTHING RETURNING id"
+        f"INSERT INTO mail_messages ({', '.join(MAIL_COLUMNS)}, message_id_collision_of) "  # noqa: S608 (constant column names)
+        f"VALUES ({', '.join(':' + name for name in MAIL_COLUMNS)}, ({_EARLIER_MAIL_WITH_ITS_MESSAGE_ID})) "
+        "ON CONFLICT DO NOTHING RETURNING id, message_id_collision_of, internet_message_id"
     )
     typed = statement.bindparams(*(bindparam(name, type_=mails.c[name].type) for name in MAIL_COLUMNS))
-    return typed.columns(mails.c.id)
+    return typed.columns(mails.c.id, mails.c.message_id_collision_of, mails.c.internet_message_id)
+
+
+# A new mail whose Message-ID an earlier, different mail used (the same mail would have conflicted).
+_EARLIER_MAIL_WITH_ITS_MESSAGE_ID = (
+    "SELECT min(id) FROM mail_messages WHERE internet_message_id = :internet_message_id"
+)
+
+
+def _collision_audited(stored: CTE) -> CTE:
+    """A Message-ID collision is written to the audit log with the mail, by ingestion."""
+    audit = AuditLog.__table__
+    details = func.jsonb_build_object(
+        "message_id", stored.c.internet_message_id, "earlier_mail_id", stored.c.message_id_collision_of
+    )
+    rows = select(
+        literal("ingestion"),
+        literal("message_id_collision"),
+        literal("mail"),
+        cast(stored.c.id, Text),
+        details,
+    ).where(stored.c.message_id_collision_of.is_not(None))
+    columns = ["actor", "action", "entity_type", "entity_id", "details"]
+    return insert(audit).from_select(columns, rows).cte("collision_audited")
 
 
 def _content(stored: CTE) -> CTE:

@@ -221,3 +221,21 @@ def test_waiting_mail_is_grouped_by_the_job_it_would_create_with_a_suggested_cus
     assert (nakivo["mail_count"], nakivo["newest_mail_id"], nakivo["suggested_customer"]) == (1, other, None)
     assert answer["unparsed"] == 1
     assert first < second
+
+
+def test_a_different_mail_reusing_a_message_id_is_kept_and_marked_as_a_collision(db, api) -> None:
+    first = ingest(RawMail("directory", "/a.eml", mime(VEEAM, message_id="<reused@example.test>")))
+    other = mime(NEWSLETTER, message_id="<reused@example.test>")  # another sender, subject and body
+
+    second = ingest(RawMail("directory", "/b.eml", other))
+    again = ingest(
+        RawMail("directory", "/c.eml", other.replace(b"Subject:", b"X-Relayed-By: mx2\r\nSubject:"))
+    )
+
+    assert second.mail_id is not None and second.mail_id != first.mail_id
+    assert again.duplicate  # the same mail relayed once more, with one more transport header
+    (item,) = [i for i in api.get("/api/inbox").json()["items"] if i["id"] == second.mail_id]
+    assert item["message_id_collision_of"] == first.mail_id
+    entry = db.scalars(select(AuditLog).where(AuditLog.action == "message_id_collision")).one()
+    assert (entry.actor, entry.entity_type, entry.entity_id) == ("ingestion", "mail", str(second.mail_id))
+    assert entry.details == {"message_id": "<reused@example.test>", "earlier_mail_id": first.mail_id}

@@ -1,7 +1,14 @@
-"""Data integrity: one open internal ticket per hand-entered Autotask ticket number
+"""Data integrity: distinct mails sharing a Message-ID are both kept; one open internal ticket
+per hand-entered Autotask ticket number
 
 Revision ID: 0008
 Revises: 0007
+
+A second mail reusing a Message-ID with another sender, subject or body was dropped as a
+duplicate. The Message-ID is no longer unique on its own: with a digest of what the mail says
+(sender, subject, bodies) it identifies one mail delivered twice; a different mail under a used
+Message-ID is stored and points at the earlier one. Existing rows get their digest here, computed
+as ingestion computes it (shared_code.mail.ingest.message_digest).
 
 Linking the same manual ticket number to a run from parallel requests made one internal ticket
 per request. The unique index makes it one: an open ticket without an Autotask ticket id (a
@@ -23,6 +30,30 @@ _OPEN_MANUAL = "resolved_at IS NULL AND autotask_ticket_id IS NULL AND autotask_
 
 
 def upgrade() -> None:
+    op.add_column("mail_messages", sa.Column("message_digest", sa.String(length=64), nullable=True))
+    op.add_column("mail_messages", sa.Column("message_id_collision_of", sa.BigInteger(), nullable=True))
+    op.create_foreign_key(
+        op.f("fk_mail_messages_message_id_collision_of_mail_messages"),
+        "mail_messages",
+        "mail_messages",
+        ["message_id_collision_of"],
+        ["id"],
+        ondelete="SET NULL",
+    )
+    op.execute(
+        """
+        UPDATE mail_messages SET message_digest = encode(sha256(convert_to(concat_ws(
+            E'\\x1f', coalesce(from_address, ''), coalesce(subject, ''), coalesce(text_body, ''),
+            coalesce(html_body, '')), 'UTF8')), 'hex')
+        """
+    )
+    op.drop_constraint("uq_mail_messages_internet_message_id", "mail_messages", type_="unique")
+    op.create_index(
+        "uq_mail_messages_message_id_digest",
+        "mail_messages",
+        ["internet_message_id", "message_digest"],
+        unique=True,
+    )
     _merge_duplicate_manual_tickets()
     op.create_index(
         "uq_tickets_open_manual_number",
@@ -35,6 +66,19 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("uq_tickets_open_manual_number", table_name="tickets")
+    # Only the first mail of each Message-ID can keep it under the old unique constraint.
+    op.execute(
+        "UPDATE mail_messages SET internet_message_id = NULL WHERE message_id_collision_of IS NOT NULL"
+    )
+    op.drop_index("uq_mail_messages_message_id_digest", table_name="mail_messages")
+    op.create_unique_constraint(
+        "uq_mail_messages_internet_message_id", "mail_messages", ["internet_message_id"]
+    )
+    op.drop_constraint(
+        op.f("fk_mail_messages_message_id_collision_of_mail_messages"), "mail_messages", type_="foreignkey"
+    )
+    op.drop_column("mail_messages", "message_id_collision_of")
+    op.drop_column("mail_messages", "message_digest")
 
 
 def _merge_duplicate_manual_tickets() -> None:
