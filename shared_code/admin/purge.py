@@ -9,9 +9,9 @@ live run stays, and so does a deleted customer that still has live jobs."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Literal, cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import CursorResult, Delete, Update, delete, exists, select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +28,7 @@ from shared_code.db.models import (
     TicketJobRun,
     TicketScope,
 )
+from shared_code.schema.models import RequestModel
 
 # correlate(None): these stand on their own even inside a DELETE of the same table.
 PURGED_JOBS = select(Job.id).where(~Job.live).correlate(None).scalar_subquery()
@@ -80,6 +81,14 @@ STEPS: list[tuple[str, Callable[[Session], int]]] = [
     ("mails", _deleted(delete(MailMessage).where(MailMessage.id.in_(PURGED_MAILS)))),
     ("customers", _deleted(delete(Customer).where(Customer.id.in_(PURGED_CUSTOMERS)))),
 ]
+
+
+class PurgeRequest(RequestModel):
+    """A permanent delete is asked for in so many words: an empty or unreadable body purges nothing."""
+
+    confirm: Literal["purge"] = Field(
+        description='Must be "purge": rows already soft-deleted are then deleted for good.'
+    )
 
 
 class PurgeResult(BaseModel):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import from_json
 from sqlalchemy.exc import DBAPIError
 
 from shared_code import correlation, errors
@@ -235,7 +236,7 @@ def _refuse_non_json(route: Route, request: ApiRequest) -> None:
 
 
 def _refuse_repeated_params(route: Route, request: ApiRequest) -> None:
-    if route.query is None or not request.repeated_params:
+    if not request.repeated_params:  # every parameter is single-valued, read by a model or not
         return
     names = [name[:60] for name in request.repeated_params[:10]]
     raise _BadInput(
@@ -267,6 +268,13 @@ def _body(route: Route, raw: bytes) -> Any:
     The JSON parser refuses nesting deeper than any real body (instead of exhausting the stack)."""
     model = route.body_model
     if model is None:
+        # A route that takes no body still refuses one it cannot read; the anonymous webhooks
+        # read theirs themselves (and name the field that is wrong).
+        if raw.strip() and route.role is not Role.ANONYMOUS:
+            try:
+                from_json(raw)
+            except ValueError as error:
+                raise _BadInput(400, f"Request body is not valid JSON: {str(error)[:200]}") from None
         return None
     if raw.strip() in {b"", b"null"}:
         raise _BadInput(400, "Request body is required (JSON).", [{"field": "body", "message": "required"}])

@@ -26,6 +26,8 @@ from shared_code.db.models import (
 from shared_code.runs.overrides import ObjectResult
 from tests.support.factories import T0, a_customer, a_job, a_remark, a_run, a_ticket, an_override
 
+CONFIRMED = {"confirm": "purge"}
+
 
 def soft_deleted_customer_with_everything(db: Session) -> Customer:
     """A customer and job touching every foreign key the purge must respect, then soft-deleted."""
@@ -65,7 +67,7 @@ def test_purge_removes_soft_deleted_rows_and_keeps_live_ones(db: Session, api) -
     db.add(Override(scope="global", result_status="success", reason="old", created_by="op", deleted_at=T0))
     db.commit()
 
-    response = api.post("/api/admin/purge", role="Admin")
+    response = api.post("/api/admin/purge", role="Admin", body=CONFIRMED)
 
     assert response.status == 200
     assert response.json() == {
@@ -93,7 +95,7 @@ def test_purge_removes_soft_deleted_rows_and_keeps_live_ones(db: Session, api) -
         "ticket_scopes": 0,
         "remark_scopes": 0,
     }
-    assert api.post("/api/admin/purge", role="Operator").status == 403
+    assert api.post("/api/admin/purge", role="Operator", body=CONFIRMED).status == 403
 
 
 def test_a_deleted_customer_with_live_jobs_is_kept(db: Session, api) -> None:
@@ -101,7 +103,7 @@ def test_a_deleted_customer_with_live_jobs_is_kept(db: Session, api) -> None:
     a_job(db, customer)
     customer.deleted_at = T0
     db.commit()
-    assert api.post("/api/admin/purge").json()["customers"] == 0
+    assert api.post("/api/admin/purge", body=CONFIRMED).json()["customers"] == 0
 
 
 NEEDED_BEFORE = [name for name, _ in STEPS if name not in {"job_runs", "jobs", "mails", "customers"}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -11,7 +12,7 @@ import function_app  # noqa: F401  (fills the route table)
 from shared_code.api.auth import Authenticator, Role
 from shared_code.api.dispatch import ApiRequest, handle
 from shared_code.api.routing import ROUTES, Call, Route
-from shared_code.db.models import JobRun
+from shared_code.db.models import Job, JobRun
 from tests.api.test_auth_matrix import concrete_path
 from tests.support.factories import a_customer, a_job, a_run
 
@@ -60,7 +61,24 @@ def test_a_change_sent_as_anything_but_json_is_415(db: Session, api, content_typ
 
 
 def test_a_bodyless_change_without_content_type_still_works(db: Session, api) -> None:
-    assert api.post("/api/admin/purge").status == 200
+    response = api.post("/api/inbox/424242/reparse")  # reaches the handler: no such mail
+    assert (response.status, response.json()["error"]["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("body", ["{", "{}", '{"confirm": "yes"}', "null", ""])
+def test_a_purge_without_its_confirmation_or_with_bad_json_purges_nothing(
+    db: Session, api, body: str
+) -> None:
+    job = a_job(db, deleted_at=datetime.now(UTC))
+    db.commit()
+    response = api.post("/api/admin/purge", body=body, headers={"content-type": "application/json"})
+    assert response.status in {400, 422}, response.json()
+    assert db.get(Job, job.id) is not None
+
+
+def test_bad_json_is_400_on_a_route_that_takes_no_body(db: Session, api) -> None:
+    response = api.post("/api/inbox/424242/reparse", body="{", headers={"content-type": "application/json"})
+    assert (response.status, response.json()["error"]["code"]) == (400, "invalid_request")
 
 
 def test_ids_are_strict_integers_true_is_not_run_1(db: Session, api) -> None:

@@ -62,6 +62,17 @@ def test_the_validation_handshake_echoes_the_token_as_text(queues, path: str) ->
     assert response.body.decode() == TOKEN
 
 
+@pytest.mark.parametrize("path", WEBHOOKS)
+def test_a_repeated_validation_token_is_400_like_any_repeated_parameter(queues, path: str) -> None:
+    response = queues.request(
+        "POST", f"{path}?validationToken=a&validationToken=b", headers={"content-type": "text/plain"}
+    )
+    assert response.status == 400
+    assert response.json()["error"]["details"] == [
+        {"field": "query.validationToken", "message": "given more than once"}
+    ]
+
+
 def test_trusted_notifications_are_queued_and_answered_202_without_database_or_graph(
     queues, graph, sql_statements
 ) -> None:
