@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.db.models import AppSettings, Customer, Job, JobRun
-from shared_code.runs.schedules import JobSchedule
+from shared_code.runs.schedules import JobSchedule, job_beginnings
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, RunRow, fields_of, run_row
 from shared_code.schema.fields import Day, Id
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
@@ -52,11 +52,13 @@ def daily_jobs(session: Session, query: DailyJobsQuery, *, now: datetime, grace:
     day = query.date or now.astimezone(zone).date()
     start, end = local_day_bounds(day, zone)
     rows, page = page_of(list(session.execute(_active_jobs(query))), query)
-    runs = _runs_between(session, settings, [job.id for job, _ in rows], start, end)
+    job_ids = [job.id for job, _ in rows]
+    runs = _runs_between(session, settings, job_ids, start, end)
+    began = job_beginnings(session, job_ids)
     items = []
     for job, customer_name in rows:
         schedule = JobSchedule.of(job)
-        expected_at = schedule.slot(day, zone)
+        expected_at = schedule.slot(day, zone, since=began[job.id])
         own = runs[job.id]
         items.append(
             DailyJob(
@@ -64,7 +66,7 @@ def daily_jobs(session: Session, query: DailyJobsQuery, *, now: datetime, grace:
                 customer_name=customer_name,
                 job_id=job.id,
                 schedule_kind=schedule.kind,
-                expected=schedule.expected_on(day),
+                expected=schedule.expects(day, zone, since=began[job.id]),
                 expected_at=expected_at,
                 day_status=_day_status(own, expected_at, now, grace),
                 runs=own,

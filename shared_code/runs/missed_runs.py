@@ -24,7 +24,7 @@ from shared_code.config import get_settings
 from shared_code.db.models import Job, JobRun, Override
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import live_overrides
-from shared_code.runs.schedules import JobSchedule, learn_schedules, learnable_jobs
+from shared_code.runs.schedules import JobSchedule, job_beginnings, learn_schedules, learnable_jobs
 
 LOOKBACK = timedelta(days=3)
 FULFILLED_WITHIN = timedelta(hours=12)
@@ -57,7 +57,8 @@ def generate_missed_runs(
     jobs = list(
         session.scalars(learnable_jobs().where(Job.schedule_kind != "none", Job.schedule_time.is_not(None)))
     )
-    due = _due_slots(jobs, now=now, grace=grace, zone=zone)
+    began = job_beginnings(session, [job.id for job in jobs])
+    due = _due_slots(jobs, began, now=now, grace=grace, zone=zone)
     arrived = _runs_near(session, [job.id for job in jobs], now)
     overrides = live_overrides(session)
     created = [
@@ -87,8 +88,9 @@ def overdue_jobs(
             .options(selectinload(Job.customer))
         )
     )
+    began = job_beginnings(session, [job.id for job in jobs])
     latest: dict[int, tuple[Job, datetime]] = {}
-    for job, slot in _due_slots(jobs, now=now, grace=grace, zone=zone):
+    for job, slot in _due_slots(jobs, began, now=now, grace=grace, zone=zone):
         if job.id not in latest or slot > latest[job.id][1]:
             latest[job.id] = (job, slot)
     arrived = _runs_near(session, list(latest), now, reports_only=True)
@@ -97,16 +99,16 @@ def overdue_jobs(
 
 
 def _due_slots(
-    jobs: Sequence[Job], *, now: datetime, grace: timedelta, zone: ZoneInfo
+    jobs: Sequence[Job], began: dict[int, datetime], *, now: datetime, grace: timedelta, zone: ZoneInfo
 ) -> list[tuple[Job, datetime]]:
-    """Expected slots from LOOKBACK ago up to now minus the grace period."""
+    """Expected slots from LOOKBACK ago (or the job's beginning) up to now minus the grace period."""
     first_day, last_day = (now - LOOKBACK).astimezone(zone).date(), now.astimezone(zone).date()
     days = [first_day + timedelta(n) for n in range((last_day - first_day).days + 1)]
     due = []
     for job in jobs:
         schedule = JobSchedule.of(job)
         for day in days:
-            slot = schedule.slot(day, zone)
+            slot = schedule.slot(day, zone, since=began[job.id])
             if slot is not None and now - LOOKBACK <= slot <= now - grace:
                 due.append((job, slot))
     return due

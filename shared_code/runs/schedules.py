@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import Customer, Job, JobRun
@@ -55,11 +55,33 @@ class JobSchedule:
             return day.day == min(self.day_of_month, calendar.monthrange(day.year, day.month)[1])
         return False
 
-    def slot(self, day: date, zone: ZoneInfo) -> datetime | None:
-        """When a run is expected on ``day``, or None."""
+    def slot(self, day: date, zone: ZoneInfo, *, since: datetime | None = None) -> datetime | None:
+        """When a run is expected on ``day``, or None; nothing is expected before ``since`` (the job's
+        beginning, ``job_beginnings``)."""
         if self.time_of_day is None or not self.expected_on(day):
             return None
-        return datetime.combine(day, self.time_of_day, tzinfo=zone)
+        at = datetime.combine(day, self.time_of_day, tzinfo=zone)
+        return None if since is not None and at < since else at
+
+    def expects(self, day: date, zone: ZoneInfo, *, since: datetime) -> bool:
+        """Whether a run is expected on ``day`` of a job that began at ``since``."""
+        if self.time_of_day is not None:
+            return self.slot(day, zone, since=since) is not None
+        return self.expected_on(day) and day >= since.astimezone(zone).date()
+
+
+def job_beginnings(session: Session, job_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each job began: its creation or, when earlier (an imported archive), its first run.
+    A job expects no run before it began."""
+    if not job_ids:
+        return {}
+    rows = session.execute(
+        select(Job.id, func.least(Job.created_at, func.min(JobRun.run_at)))
+        .outerjoin(JobRun, JobRun.job_id == Job.id)
+        .where(Job.id.in_(job_ids))
+        .group_by(Job.id)
+    )
+    return {job_id: began for job_id, began in rows}
 
 
 UNSCHEDULED = JobSchedule("none")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import Job, JobRun
-from shared_code.runs.daily_jobs import DailyJobsQuery, daily_jobs
+from shared_code.runs.daily_jobs import DailyJob, DailyJobsQuery, daily_jobs
 from shared_code.runs.missed_runs import generate_missed_runs
 from shared_code.runs.schedules import JobSchedule, learn_schedule, learn_schedules
 from tests.support.factories import a_job, a_run
@@ -140,6 +140,32 @@ def test_daily_jobs_show_a_day_in_the_ui_timezone(db: Session) -> None:
     assert page(expected_at + timedelta(hours=1), next_day)[nightly.id].day_status == "pending"
     assert page(expected_at + GRACE, next_day)[nightly.id].day_status == "missed"
     assert page(expected_at + GRACE, next_day)[nightly.id].expected_at == expected_at
+
+
+def test_a_job_expects_nothing_before_its_first_run_or_its_creation(db: Session) -> None:
+    nightly = nightly_job(db)  # nightly runs from November 2026; the job's row was created today
+    learn_schedules(db, MONDAY + timedelta(days=22), AMSTERDAM)
+    db.commit()
+    first_run = min(db.scalars(select(JobRun.run_at).where(JobRun.job_id == nightly.id)))
+
+    def item(on: date) -> DailyJob:
+        page = daily_jobs(db, DailyJobsQuery(date=on), now=MONDAY + timedelta(days=30), grace=GRACE)
+        (found,) = [i for i in page.items if i.job_id == nightly.id]
+        return found
+
+    before, first = item(date(2000, 1, 1)), item(first_run.date())
+    assert (before.expected, before.expected_at, before.day_status) == (False, None, "not_expected")
+    assert (first.expected, first.expected_at, first.day_status) == (True, first_run, "success")
+
+
+def test_a_schedule_given_to_a_new_job_books_no_missed_runs_before_the_job_existed(db: Session) -> None:
+    job = a_job(db, schedule_kind="daily", schedule_time=time(2, 0))
+    db.commit()
+
+    # every 02:00 slot of the three days looked back on lies before the job was created
+    result = generate_missed_runs(db, now=job.created_at + timedelta(hours=1), grace=GRACE)
+
+    assert (result.missed_runs_created, missed_runs(db, job)) == (0, [])
 
 
 def test_daily_jobs_route_refuses_a_bad_date_naming_the_field(api) -> None:
