@@ -4,7 +4,7 @@ history and the Run Checks indicators, changes, soft delete."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -17,7 +17,7 @@ from shared_code.db.live import live_job, live_row, soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailMessage
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, run_row
-from shared_code.schema.fields import Id, Search
+from shared_code.schema.fields import Id, Search, TimeOfDay
 from shared_code.schema.models import RequestModel
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.kinds import REMARKS, TICKETS
@@ -39,7 +39,7 @@ class Schedule(BaseModel):
     kind: str = Field(description="daily | weekly | monthly | none (learned from the job's history).")
     weekdays: list[int] | None = Field(description="0 = Monday.")
     day_of_month: int | None
-    time_of_day: time | None = Field(description="Expected time of day, in the UI timezone.")
+    time_of_day: TimeOfDay | None = Field(description="Expected time of day, in the UI timezone (no offset).")
     learned_at: datetime | None
 
 

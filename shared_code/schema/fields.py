@@ -5,10 +5,10 @@ would be a database error into a 4xx naming the field."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, Field, WithJsonSchema
 
 from shared_code.schema.names import canonical
 
@@ -49,3 +49,11 @@ Text = Annotated[str, Field(min_length=1, max_length=4000), AfterValidator(_no_n
 Search = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
 Moment = Annotated[AwareDatetime, AfterValidator(_supported_moment)]
 Day = Annotated[date, AfterValidator(_supported_day)]
+# A wall-clock time without an offset ("15:20:00", in the UI timezone). JSON Schema's "time"
+# format is RFC 3339's full-time, which requires one, so the schema states the shape instead.
+TimeOfDay = Annotated[
+    time,
+    WithJsonSchema(
+        {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?$", "example": "15:20:00"}
+    ),
+]

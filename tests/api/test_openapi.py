@@ -25,3 +25,24 @@ def test_every_route_is_described_with_its_role_and_security(api) -> None:
                 assert response["content"]["application/json"]["schema"] == {
                     "$ref": "#/components/schemas/ErrorBody"
                 }
+
+
+def test_a_jobs_time_of_day_conforms_to_its_documented_schema(api, db) -> None:
+    # JSON Schema's "time" format (RFC 3339 full-time) needs an offset; the API sends "02:00:00".
+    from datetime import time
+
+    from jsonschema import Draft202012Validator
+
+    from tests.support.factories import a_job
+
+    job = a_job(db, schedule_kind="daily", schedule_time=time(2, 0))
+    db.commit()
+    document = api.get("/api/openapi.json", role=None).json()
+    operation = document["paths"]["/api/jobs/{job_id}"]["get"]
+    schema = {**operation["responses"]["200"]["content"]["application/json"]["schema"], **document}
+
+    body = api.get(f"/api/jobs/{job.id}", role="Viewer").json()
+
+    assert body["schedule"]["time_of_day"] == "02:00:00"
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    assert [error.message for error in validator.iter_errors(body)] == []
