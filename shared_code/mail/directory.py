@@ -31,19 +31,23 @@ class ImportSummary:
     counts: Counter[str] = field(default_factory=Counter)
 
     def line(self) -> str:
+        """Every file seen, once: the mail files by what became of them, and the others skipped."""
         return ", ".join(
-            f"{self.counts[kind]} {kind}" for kind in ("parsed", "unparsed", "errors", "duplicates")
+            f"{self.counts[kind]} {kind}"
+            for kind in ("parsed", "unparsed", "errors", "duplicates", "skipped")
         )
 
 
 def import_directory(
     root: Path, progress: Progress | None = None, *, as_reviewed: bool = False
 ) -> ImportSummary:
-    """Ingest every ``.eml`` below ``root``; the summary counts parsed, unparsed, errors, duplicates.
+    """Ingest every ``.eml`` (any case) below ``root``; the summary counts parsed, unparsed, errors,
+    duplicates and the other files skipped.
     ``as_reviewed``: the runs booked are marked reviewed by ``import`` (history, not work)."""
     source = DirectorySource(root)
     refs = list(source.refs())
     summary = ImportSummary()
+    summary.counts["skipped"] = source.others()
     booked: list[int] = []
     for done, ref in enumerate(refs, start=1):
         kind, run_id = _import_one(source, ref)

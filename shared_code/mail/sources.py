@@ -47,7 +47,7 @@ class GraphSource:
 
 
 class DirectorySource:
-    """A folder of ``.eml`` files (searched recursively, in name order)."""
+    """A folder of ``.eml`` files, the extension in any case (searched recursively, in name order)."""
 
     kind = "directory"
 
@@ -57,9 +57,17 @@ class DirectorySource:
         self.root = root
 
     def refs(self) -> Iterator[str]:
-        for path in sorted(self.root.rglob("*.eml")):
-            if not path.is_dir():  # a dangling link is a file we fail to read, and say so
+        for path in self._files():
+            if path.suffix.lower() == ".eml":
                 yield str(path)
+
+    def others(self) -> int:
+        """How many files below the folder are not mail (skipped, but counted in the summary)."""
+        return sum(1 for path in self._files() if path.suffix.lower() != ".eml")
+
+    def _files(self) -> list[Path]:
+        # a dangling link is a file too: one named .eml is one we fail to read, and say so
+        return sorted(path for path in self.root.rglob("*") if not path.is_dir())
 
     def fetch(self, ref: str) -> RawMail:
         return RawMail(self.kind, ref, Path(ref).read_bytes())

@@ -19,19 +19,26 @@ def write(folder: Path, name: str, content: bytes) -> Path:
 
 
 def test_the_sample_mailbox_imports_with_a_summary_and_again_as_duplicates(db, capsys) -> None:
-    total = len(list(SAMPLE_MAILBOX.rglob("*.eml")))
+    files = [path for path in SAMPLE_MAILBOX.rglob("*") if path.is_file()]
+    total = sum(1 for path in files if path.suffix.lower() == ".eml")
+    others = len(files) - total
     assert main(["import-mail", str(SAMPLE_MAILBOX)]) == 0
     output = capsys.readouterr()
     assert f"[{total}/{total}]" in output.err  # progress
     summary = output.out.strip()
     counts = dict(reversed(part.split(" ")) for part in summary.split(": ", 1)[1].split(", "))
-    assert set(counts) == {"parsed", "unparsed", "errors", "duplicates"}
+    assert set(counts) == {"parsed", "unparsed", "errors", "duplicates", "skipped"}
     assert int(counts["parsed"]) > 0 and int(counts["unparsed"]) > 0 and counts["duplicates"] == "0"
-    assert sum(int(n) for n in counts.values()) == total
+    assert sum(int(n) for n in counts.values()) == len(files)  # every file seen, once
+    assert counts["skipped"] == str(others)
     assert db.scalar(select(func.count()).select_from(MailMessage)) == total
 
     assert main(["import-mail", str(SAMPLE_MAILBOX)]) == 0  # idempotent, e.g. every `make run`
-    assert capsys.readouterr().out.strip().endswith(f"0 parsed, 0 unparsed, 0 errors, {total} duplicates")
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith(f"0 parsed, 0 unparsed, 0 errors, {total} duplicates, {others} skipped")
+    )
     assert db.scalar(select(func.count()).select_from(MailMessage)) == total
 
 
@@ -45,17 +52,26 @@ def test_duplicates_are_recognised_by_message_id_else_by_content(db, tmp_path, c
     write(tmp_path, "d.eml", anonymous)
     write(tmp_path, "notes.txt", b"not mail")
     assert main(["import-mail", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.strip().endswith("2 parsed, 0 unparsed, 0 errors, 2 duplicates")
+    assert capsys.readouterr().out.strip().endswith("2 parsed, 0 unparsed, 0 errors, 2 duplicates, 1 skipped")
     assert db.scalar(select(func.count()).select_from(JobRun)) == 1  # the Veeam job is known
     sources = set(db.scalars(select(MailMessage.source)))
     assert sources == {"directory"}
+
+
+def test_mail_files_are_found_whatever_the_case_of_their_extension(db, tmp_path, capsys) -> None:
+    write(tmp_path, "18_UPPER.EML", mime(VEEAM))
+    write(tmp_path, "mixed.Eml", mime(NAKIVO))
+    write(tmp_path, "notes.EMLX", b"not mail")
+    assert main(["import-mail", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith("2 parsed, 0 unparsed, 0 errors, 0 duplicates, 1 skipped")
+    assert db.scalar(select(func.count()).select_from(MailMessage)) == 2
 
 
 def test_an_unreadable_file_is_counted_and_recorded(db, tmp_path, capsys) -> None:
     write(tmp_path, "ok.eml", mime(VEEAM))
     (tmp_path / "broken.eml").symlink_to(tmp_path / "missing-target.eml")
     assert main(["import-mail", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.strip().endswith("1 parsed, 0 unparsed, 1 errors, 0 duplicates")
+    assert capsys.readouterr().out.strip().endswith("1 parsed, 0 unparsed, 1 errors, 0 duplicates, 0 skipped")
     failure = db.scalars(select(IngestionFailure)).one()
     assert (failure.source, failure.state, failure.message_ref) == (
         "directory",
@@ -83,7 +99,7 @@ def test_an_archive_booked_as_history_is_reviewed_by_import_and_leaves_run_check
     output = capsys.readouterr()
     assert "mails/s" in output.err and "s left" in output.err
     assert output.out.strip().endswith(
-        "4 parsed, 0 unparsed, 0 errors, 0 duplicates (booked as reviewed by import)"
+        "4 parsed, 0 unparsed, 0 errors, 0 duplicates, 0 skipped (booked as reviewed by import)"
     )
     runs = db.scalars(select(JobRun)).all()
     assert len(runs) == 3 and {(r.reviewed_by, r.reviewed_at is not None) for r in runs} == {("import", True)}
