@@ -17,6 +17,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from shared_code.reports.report import CustomerReport
@@ -26,6 +27,8 @@ WIDTH = A4[0] - 2 * MARGIN
 HEADER = colors.HexColor("#343a40")
 STRIPE = colors.HexColor("#f1f3f5")
 BAR = colors.HexColor("#198754")
+LABELLED_WEEKS = 12  # more weeks than this and the chart names only some
+CELL_PADDING = 12  # a table cell's left and right padding (6 pt each)
 
 
 def percent(value: float | None) -> str:
@@ -152,15 +155,19 @@ def _weekly_chart(report: CustomerReport) -> Drawing:
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 30, 18, WIDTH - 40, height - 26
     chart.data = [[round((w.success_rate or 0) * 100, 1) for w in report.weeks]]
-    chart.categoryAxis.categoryNames = [f"wk {w.week_start.strftime('%d %b')}" for w in report.weeks]
+    every = -(-len(report.weeks) // LABELLED_WEEKS)  # a year's 53 weeks: every fifth is named
+    chart.categoryAxis.categoryNames = [
+        w.week_start.strftime("%d %b") if n % every == 0 else "" for n, w in enumerate(report.weeks)
+    ]
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = "%d %%"
     chart.bars[0].fillColor = BAR
-    chart.barLabelFormat = "%.0f"
-    chart.barLabels.fontSize = 6
-    chart.barLabels.nudge = 5
+    if len(report.weeks) <= LABELLED_WEEKS:
+        chart.barLabelFormat = "%.0f"
+        chart.barLabels.fontSize = 6
+        chart.barLabels.nudge = 5
     drawing.add(chart)
     return drawing
 
@@ -175,13 +182,16 @@ def _jobs_table(report: CustomerReport, styles: _Styles) -> Table:
             job.runs.failed,
             job.runs.missed,
             "–" if job.informational else percent(job.success_rate),
-            f"{s.days} d ({s.first_day.isoformat()} to {s.last_day.isoformat()})"
+            (
+                f"{s.days} d, {s.first_day.isoformat()}"
+                + (f" to {s.last_day.isoformat()}" if s.days > 1 else "")
+            )
             if (s := job.longest_failing_streak)
             else "",
         ]
         for job in report.jobs
     ]
-    return _table(head, rows, styles, (0.28, 0.09, 0.09, 0.09, 0.09, 0.12, 0.24))
+    return _table(head, rows, styles, (0.25, 0.1, 0.1, 0.1, 0.1, 0.11, 0.24))
 
 
 def _section(
@@ -193,12 +203,16 @@ def _section(
 
 
 def _table(head: list[str], rows: list[list[Any]], styles: _Styles, widths: tuple[float, ...]) -> Table:
+    columns = [w * WIDTH for w in widths]
     cells = [[Paragraph(escape(h), styles.head) for h in head]]
-    cells += [[Paragraph(escape(str(value)), styles.cell) for value in row] for row in rows]
-    table = Table(cells, colWidths=[w * WIDTH for w in widths], repeatRows=1)
+    cells += [
+        [_cell(str(value), width, styles) for value, width in zip(row, columns, strict=True)] for row in rows
+    ]
+    table = Table(cells, colWidths=columns, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 1), (-1, -1), styles.cell.fontName, styles.cell.fontSize, styles.cell.leading),
                 ("BACKGROUND", (0, 0), (-1, 0), HEADER),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, STRIPE]),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -207,6 +221,17 @@ def _table(head: list[str], rows: list[list[Any]], styles: _Styles, widths: tupl
         )
     )
     return table
+
+
+def _cell(text: str, width: float, styles: _Styles) -> Any:
+    """Text that fits its column as it is; a wrapping paragraph only when it must (paragraphs cost
+    a line-breaking pass each, and a year's report has a thousand rows)."""
+    if (
+        "\n" not in text
+        and stringWidth(text, styles.cell.fontName, styles.cell.fontSize) <= width - CELL_PADDING
+    ):
+        return text
+    return Paragraph(escape(text), styles.cell)
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
