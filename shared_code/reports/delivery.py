@@ -14,6 +14,7 @@ the mail may have gone: it is shown on the status banner, and an operator may "s
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
@@ -48,9 +49,10 @@ MailboxFactory = Callable[[], GraphMailbox]
 
 def _month(value: object) -> object:
     """'YYYY-MM' as the month's first day."""
-    if isinstance(value, str) and len(value) == 7:
-        return f"{value}-01"
-    return value
+    if not isinstance(value, str) or not re.fullmatch(r"20\d\d-\d\d", value):
+        raise ValueError("must be a month from 2000-01 to 2099-12, YYYY-MM")
+    year, month = (int(part) for part in value.split("-"))
+    return date(year, month, 1)  # a month outside 1..12 raises ValueError, a 4xx naming the field
 
 
 Month = Annotated[date, BeforeValidator(_month)]

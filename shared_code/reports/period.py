@@ -35,8 +35,10 @@ class PeriodQuery(RequestModel):
 
 
 class Period(BaseModel):
-    first_day: date = Field(serialization_alias="from")
-    last_day: date = Field(serialization_alias="to")
+    model_config = ConfigDict(populate_by_name=True)
+
+    first_day: date = Field(alias="from")
+    last_day: date = Field(alias="to")
     timezone: str
 
     def bounds(self) -> tuple[datetime, datetime]:

@@ -293,7 +293,9 @@ class FakeGraph:
             return _error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
         if len(body) > MAX_SEND_MAIL_BYTES:
             return _error(413, "RequestEntityTooLarge", "The request is larger than 4 MB.")
-        message = json.loads(body or b"{}").get("message") or {}
+        # action parameters are case-insensitive; the SDK sends Message and SaveToSentItems
+        parameters = {k.lower(): v for k, v in json.loads(body or b"{}").items()}
+        message = parameters.get("message") or {}
         to = [r.get("emailAddress", {}).get("address", "") for r in message.get("toRecipients") or []]
         if not to or not all("@" in address for address in to):
             return _error(400, "ErrorInvalidRecipients", "At least one recipient is not valid.")
