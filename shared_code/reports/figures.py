@@ -51,16 +51,18 @@ class Rate(BaseModel):
     expected_runs: int = Field(description="Runs that came or were missed (informational jobs apart).")
     successful_runs: int = Field(description="Expected runs whose effective status is success or warning.")
     success_rate: float | None = Field(
-        description="successful_runs / expected_runs (0..1); null when nothing was expected."
+        description="successful_runs / expected_runs (0..1); null when nothing was expected and for "
+        "informational jobs."
     )
 
     @classmethod
-    def of(cls, counts: RunCounts) -> Rate:
+    def of(cls, counts: RunCounts, *, rated: bool = True) -> Rate:
+        """``rated=False`` for informational jobs: counted, but no rate."""
         return cls(
             runs=counts,
             expected_runs=counts.expected,
             successful_runs=counts.successful,
-            success_rate=rate(counts.successful, counts.expected),
+            success_rate=rate(counts.successful, counts.expected) if rated else None,
         )
 
 
@@ -161,7 +163,7 @@ def job_figures(session: Session, customer_id: int, window: Window) -> list[JobF
     )
     return [
         JobFigures(
-            **Rate.of(_counts(row)).model_dump(),
+            **Rate.of(_counts(row), rated=not row.informational).model_dump(),
             job_id=row.id,
             job_name=row.job_name,
             backup_software=row.backup_software,
