@@ -18,6 +18,7 @@ from functions import (
     missed_runs,
     overrides,
     parsers,
+    reports,
     run_checks,
     runs,
     system,
@@ -44,5 +45,6 @@ for blueprint in (
     graph.bp,
     mail.bp,
     inbox.bp,
+    reports.bp,
 ):
     app.register_functions(blueprint)

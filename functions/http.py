@@ -35,6 +35,7 @@ def api_route(
     response: ModelRef | None = None,
     status: int = 200,
     raw_content_type: str | None = None,
+    also_serves: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
     queue_output: str | None = None,
 ) -> Callable[[Handler], Handler]:
@@ -59,6 +60,7 @@ def api_route(
                 response=response,
                 status=status,
                 raw_content_type=raw_content_type,
+                also_serves=also_serves,
                 errors=errors,
             )
         )

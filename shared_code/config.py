@@ -223,6 +223,24 @@ class Settings(BaseSettings):
         json_schema_extra=not_deployed("default fits"),
     )
 
+    # --- customer reports ----------------------------------------------------------------------------
+    report_msp_name: str = Field(
+        "Backupchecks",
+        alias="REPORT_MSP_NAME",
+        min_length=1,
+        max_length=200,
+        description="The MSP's name, on every customer report and in the mails that send them.",
+        json_schema_extra=not_deployed("optional: set it on the Function App to show the MSP's name"),
+    )
+    report_send_hour: int = Field(
+        7,
+        alias="REPORT_SEND_HOUR",
+        ge=0,
+        le=23,
+        description="Hour of the 1st of each month (UI timezone) from which last month's reports are mailed.",
+        json_schema_extra=not_deployed("default fits"),
+    )
+
     # --- platform markers (set by Azure, never by us) -----------------------------------------------------
     website_instance_id: str | None = Field(
         None, alias="WEBSITE_INSTANCE_ID", json_schema_extra=not_deployed("set by the platform")

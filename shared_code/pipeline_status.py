@@ -18,7 +18,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared_code.config import get_settings
-from shared_code.db.models import GraphSubscription, IngestionFailure, MailMessage, PipelineEvent
+from shared_code.db.models import (
+    GraphSubscription,
+    IngestionFailure,
+    MailMessage,
+    PipelineEvent,
+    ReportDelivery,
+)
 from shared_code.runs.missed_runs import overdue_jobs
 
 log = logging.getLogger(__name__)
@@ -30,6 +36,7 @@ MIN_SILENCE = timedelta(hours=6)  # never call a quiet night an outage
 GAP_SAMPLE = 500  # newest mails whose gaps say what "usual" is
 WAITING_STATES = ("failing", "poisoned", "permanent", "retrying")
 OVERDUE_LISTED = 20
+REPORT_SENDS_WINDOW = timedelta(days=45)  # last month's report mails, until next month's are due
 
 
 class SubscriptionState(BaseModel):
@@ -73,6 +80,7 @@ class Attention(BaseModel):
         "catch_up_stale",
         "failures_waiting",
         "jobs_overdue",
+        "report_sends_failed",
     ]
     severity: Literal["warning", "danger"]
     message: str
@@ -86,6 +94,9 @@ class PipelineStatus(BaseModel):
     failures_waiting: int
     jobs_overdue: int
     overdue: list[OverdueJob] = Field(description=f"The first {OVERDUE_LISTED} overdue jobs.")
+    report_sends_failed: int = Field(
+        0, description="Monthly report mails of the last 45 days that failed or whose outcome is unknown."
+    )
     attention: list[Attention] = Field(description="What needs attention now; empty when all is well.")
 
 
@@ -106,6 +117,17 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
         or 0
     )
     overdue = overdue_jobs(session, now=now)
+    report_sends_failed = (
+        session.scalar(
+            select(func.count())
+            .select_from(ReportDelivery)
+            .where(
+                ReportDelivery.state.in_(("failed", "unknown")),
+                ReportDelivery.created_at >= now - REPORT_SENDS_WINDOW,
+            )
+        )
+        or 0
+    )
     status = PipelineStatus(
         checked_at=now,
         subscription=subscription,
@@ -119,6 +141,7 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
             )
             for job, slot in overdue[:OVERDUE_LISTED]
         ],
+        report_sends_failed=report_sends_failed,
         attention=[],
     )
     status.attention = needs_attention(status, now)
@@ -185,6 +208,15 @@ def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
                 code="jobs_overdue",
                 severity="warning",
                 message=f"{status.jobs_overdue} job(s) are overdue by their learned schedule.",
+            )
+        )
+    if status.report_sends_failed:
+        found.append(
+            Attention(
+                code="report_sends_failed",
+                severity="warning",
+                message=f"{status.report_sends_failed} monthly report mail(s) could not be sent "
+                "(or their outcome is unknown); see Reports.",
             )
         )
     return found

@@ -76,6 +76,7 @@ def test_importing_the_app_does_not_import_heavy_libraries() -> None:
         "alembic",
         "selectolax",
         "cryptography",
+        "reportlab",
     ]
     code = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     result = run_python(code, **VALID)
@@ -103,6 +104,7 @@ SERVICES = (
     "shared_code.jobs",
     "shared_code.pipeline_status",
     "shared_code.psa",
+    "shared_code.reports",
     "shared_code.runs",
     "shared_code.tickets",
 )

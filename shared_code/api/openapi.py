@@ -128,6 +128,8 @@ def _responses(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]
             {"type": "object"} if route.raw_content_type == "application/json" else {"type": "string"}
         )
         success["content"] = {route.raw_content_type: {"schema": raw_schema}}
+    for media_type in route.also_serves:
+        success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     responses[str(_success_status(route))] = success
     for status in _error_statuses(route):
         responses[str(status)] = {

@@ -91,6 +91,8 @@ class Route:
     response: ModelRef | None = None
     status: int = 200
     raw_content_type: str | None = None  # for RawResponse routes: the success body's media type
+    # Other media types a JSON route's success may come as (e.g. a ``format`` query parameter's CSV)
+    also_serves: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()  # statuses beyond the ones every route can answer
 
     @functools.cached_property

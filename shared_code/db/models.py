@@ -537,3 +537,60 @@ class PipelineEvent(Base):
     at: Mapped[datetime] = mapped_column(server_default=func.now())
     outcome: Mapped[str] = mapped_column(Text)  # catch_up: ok | failed; lifecycle: the event's name
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+# --- customer reports (SPEC §7a) ----------------------------------------------------------------------
+
+DeliveryState = Literal["pending", "sending", "sent", "failed", "unknown"]
+AttemptOutcome = Literal["sent", "failed", "unknown"]
+
+
+class ReportRecipients(Base):
+    """Who receives a customer's monthly report (addresses validated when an operator sets them)."""
+
+    __tablename__ = "report_recipients"
+
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    addresses: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    updated_by: Mapped[str] = mapped_column(Text)
+
+
+class ReportDelivery(Base):
+    """A customer's monthly report mail: one row per customer and month, claimed before Graph is
+    called, so that a timer running twice or a retried send cannot mail a customer twice."""
+
+    __tablename__ = "report_deliveries"
+    __table_args__ = (
+        one_of("state", DeliveryState),
+        CheckConstraint("EXTRACT(DAY FROM month) = 1", name="month_first_day"),
+        Index("uq_report_deliveries_customer_month", "customer_id", "month", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    month: Mapped[date]  # the first day of the reported month
+    state: Mapped[str] = mapped_column(String(16), server_default="pending")
+    recipients: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    claimed_at: Mapped[datetime | None]  # when the current attempt started (state 'sending')
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_by: Mapped[str] = mapped_column(Text)
+
+
+class ReportDeliveryAttempt(Base):
+    """Each try to send a delivery through Graph, whatever came of it."""
+
+    __tablename__ = "report_delivery_attempts"
+    __table_args__ = (one_of("outcome", AttemptOutcome),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(
+        ForeignKey("report_deliveries.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(server_default=func.now())
+    actor: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)

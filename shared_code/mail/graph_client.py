@@ -64,6 +64,13 @@ class DeltaPage:
 
 
 @dataclass(frozen=True)
+class MailAttachment:
+    name: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class SubscriptionInfo:
     id: str
     expires_at: datetime
@@ -146,6 +153,35 @@ class GraphMailbox:
             next_link=response.odata_next_link if response is not None else None,
             delta_link=response.odata_delta_link if response is not None else None,
         )
+
+    def send_mail(self, to: list[str], subject: str, text: str, attachment: MailAttachment) -> None:
+        """Send a mail from the mailbox (``sendMail``: Graph answers 202 and saves it in Sent Items).
+        Needs the Mail.Send application permission, scoped to this mailbox."""
+        from msgraph.generated.models.body_type import BodyType
+        from msgraph.generated.models.email_address import EmailAddress
+        from msgraph.generated.models.file_attachment import FileAttachment
+        from msgraph.generated.models.item_body import ItemBody
+        from msgraph.generated.models.message import Message
+        from msgraph.generated.models.recipient import Recipient
+        from msgraph.generated.users.item.send_mail.send_mail_post_request_body import (
+            SendMailPostRequestBody,
+        )
+
+        message = Message(
+            subject=subject,
+            body=ItemBody(content_type=BodyType.Text, content=text),
+            to_recipients=[Recipient(email_address=EmailAddress(address=address)) for address in to],
+            attachments=[
+                FileAttachment(
+                    odata_type="#microsoft.graph.fileAttachment",
+                    name=attachment.name,
+                    content_type=attachment.content_type,
+                    content_bytes=attachment.content,
+                )
+            ],
+        )
+        body = SendMailPostRequestBody(message=message, save_to_sent_items=True)
+        self._call(lambda: self._client.users.by_user_id(self.mailbox).send_mail.post(body))
 
     # --- subscriptions -------------------------------------------------------------------------------
 

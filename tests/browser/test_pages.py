@@ -138,6 +138,7 @@ PAGES = [
     "#/tickets",
     "#/remarks",
     "#/parsers",
+    "#/reports",
     "#/audit-log",
     "#/settings/autotask",
 ]

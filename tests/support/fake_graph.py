@@ -8,7 +8,10 @@ It serves what the mail pipeline uses, shaped like the real service:
   ``@odata.nextLink`` and a final ``@odata.deltaLink``; ``@removed`` entries; 410
   ``syncStateNotFound`` for a token from before ``expire_delta_tokens()``;
 - ``POST /v1.0/users/{mailbox}/messages/{id}/move`` (the message gets a new id, as in Graph);
-- ``POST /v1.0/subscriptions``, ``GET/PATCH/DELETE /v1.0/subscriptions/{id}`` (4,230-minute limit).
+- ``POST /v1.0/subscriptions``, ``GET/PATCH/DELETE /v1.0/subscriptions/{id}`` (4,230-minute limit);
+- ``POST /v1.0/users/{mailbox}/sendMail``: 202 with no body, the mail kept in ``sent`` (and Sent
+  Items); 400 for a message without recipients or with an attachment that is not base64, 413
+  above Graph's 4 MB request limit, 403 for another mailbox (Mail.Send scoped to the mailbox).
 
 Faults are injected per method and path (``fail``): 429 with Retry-After, 5xx, 404. Every
 request is counted (``requests``), so tests can assert that something made no Graph call.
@@ -16,6 +19,7 @@ request is counted (``requests``), so tests can assert that something made no Gr
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import re
@@ -44,6 +48,8 @@ _MESSAGE = re.compile(r"/v1\.0/users/(?P<user>[^/]+)/messages/(?P<id>[^/]+)(?P<r
 _DELTA = re.compile(
     r"/v1\.0/users/(?P<user>[^/]+)/mailFolders(?:/(?P<plain>[^/(]+)|\('(?P<quoted>[^']+)'\))/messages/delta(?:\(\))?$"
 )
+_SEND_MAIL = re.compile(r"/v1\.0/users/(?P<user>[^/]+)/sendMail$")
+MAX_SEND_MAIL_BYTES = 4 * 1024 * 1024
 _SUBSCRIPTION = re.compile(r"/v1\.0/subscriptions(?:/(?P<id>[^/]+))?$")
 
 
@@ -62,6 +68,14 @@ class FakeMessage:
     id: str
     mime: bytes
     folder: str
+
+
+@dataclass
+class SentMail:
+    to: list[str]
+    subject: str
+    text: str
+    attachments: dict[str, bytes]  # name -> content
 
 
 @dataclass
@@ -131,6 +145,7 @@ class FakeGraph:
             self.messages: dict[str, FakeMessage] = {}
             self.changes: list[tuple[str, str, str]] = []  # (message id, created|removed, folder)
             self.subscriptions: dict[str, dict[str, Any]] = {}
+            self.sent: list[SentMail] = []
             self.requests: list[tuple[str, str]] = []
             self.faults: list[Fault] = []
             self.generation = 1
@@ -254,6 +269,8 @@ class FakeGraph:
             return self._delta(match["user"], folder, query, headers)
         if match := _SUBSCRIPTION.match(path):
             return self._subscription(method, match["id"], body)
+        if (match := _SEND_MAIL.match(path)) and method == "POST":
+            return self._send_mail(match["user"], body)
         return _error(404, "ResourceNotFound", f"no route for {method} {path}")
 
     def _message(self, method: str, message_id: str, rest: str, body: bytes) -> Response:
@@ -270,6 +287,34 @@ class FakeGraph:
             new_id = self.add_message(message.mime, destination)
             return _json(201, {"id": new_id, "parentFolderId": destination})
         return _error(405, "MethodNotAllowed", method)
+
+    def _send_mail(self, user: str, body: bytes) -> Response:
+        if user.lower() != MAILBOX:
+            return _error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        if len(body) > MAX_SEND_MAIL_BYTES:
+            return _error(413, "RequestEntityTooLarge", "The request is larger than 4 MB.")
+        # action parameters are case-insensitive; the SDK sends Message and SaveToSentItems
+        parameters = {k.lower(): v for k, v in json.loads(body or b"{}").items()}
+        message = parameters.get("message") or {}
+        to = [r.get("emailAddress", {}).get("address", "") for r in message.get("toRecipients") or []]
+        if not to or not all("@" in address for address in to):
+            return _error(400, "ErrorInvalidRecipients", "At least one recipient is not valid.")
+        try:
+            attachments = {
+                a["name"]: base64.b64decode(a["contentBytes"], validate=True)
+                for a in message.get("attachments") or []
+                if a.get("@odata.type") == "#microsoft.graph.fileAttachment"
+            }
+        except (KeyError, ValueError):
+            return _error(
+                400, "ErrorInvalidRequest", "A file attachment needs a name and base64 contentBytes."
+            )
+        self.sent.append(
+            SentMail(
+                to, message.get("subject", ""), (message.get("body") or {}).get("content", ""), attachments
+            )
+        )
+        return Response(202)
 
     # --- delta ----------------------------------------------------------------------------------------
 

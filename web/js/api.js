@@ -83,6 +83,21 @@ export async function api(method, path, body, { signal } = {}) {
   return response.json();
 }
 
+// A file the API makes (a report's PDF or CSV): fetched with the token, saved under its own name.
+export async function fetchFile(path) {
+  const token = await accessToken();
+  const response = await fetch(apiBase + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!response.ok) throw await errorFrom(response);
+  const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name ? name[1] : "report";
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+}
+
 export const get = (path, options) => api("GET", path, undefined, options);
 export const post = (path, body = {}, options) => api("POST", path, body, options);
 export const put = (path, body, options) => api("PUT", path, body, options);

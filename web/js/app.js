@@ -7,6 +7,7 @@ import * as format from "./format.js";
 import { runChecks } from "./pages/run-checks.js";
 import { runDetail } from "./pages/run-detail.js";
 import { auditLog, customers, dailyJobs, inbox, jobDetail, jobs, mailView, notes, overrides, parsers } from "./pages/lists.js";
+import { reports } from "./pages/reports.js";
 import { autotaskSettings } from "./pages/settings.js";
 import { parseHash } from "./router.js";
 
@@ -100,6 +101,7 @@ async function start() {
   Alpine.data("parsers", parsers);
   Alpine.data("auditLog", auditLog);
   Alpine.data("autotaskSettings", autotaskSettings);
+  Alpine.data("reports", reports);
 
   const sessionStore = Alpine.store("session");
   sessionStore.ready = sessionStore.load(); // menus fill in when it answers; pages do not wait

@@ -15,6 +15,7 @@ const PAGES = [
   [/^\/remarks$/, "remarks"],
   [/^\/parsers$/, "parsers"],
   [/^\/audit-log$/, "audit-log"],
+  [/^\/reports$/, "reports"],
   [/^\/settings\/autotask$/, "settings-autotask"],
 ];
 
