@@ -75,6 +75,40 @@ _ENTRIES: tuple[_Entry, ...] = (
     ),
     _Entry(
         ParserDoc(
+            name="kopia",
+            products=["Kopia snapshot reports and error notifications (0.18 to 0.21, HTML)"],
+            sample_subject="Successfully created a snapshot of /srv/data on srv01",
+            description="Snapshot report: one object per source row with its status code (success / ok, "
+            "warnings / error, incomplete, fatal), the run is the worst source; the host at the end of "
+            "the subject is the job. An error notification ('… error during Maintenance on <host>') is a "
+            "failed run with the 'Message:' paragraph as its message.",
+        ),
+        "shared_code.parsers.kopia:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="urbackup",
+            products=["UrBackup Server file and image backup reports"],
+            sample_subject='UrBackup: Incremental file backup of "PC-ACC01" - success',
+            description="Report: the subject says success or failed, the counter line's warnings and "
+            "errors make a success a warning; the client is the job and the one object, its "
+            "'(warning)' / '(error)' log lines the message.",
+        ),
+        "shared_code.parsers.urbackup:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="bareos_bacula",
+            products=["Bareos job reports (Director)", "Bacula community job reports (Director)"],
+            sample_subject="Bareos: Backup OK of srv01-fd Incremental",
+            description="Job report: the 'Termination:' line states the result and the job type (the "
+            "subject is the site's template, a last fallback); job 'Job:' without its run suffix, the "
+            "'Client:' is the one object, the log's error, warning and not-saved lines its message.",
+        ),
+        "shared_code.parsers.bareos_bacula:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
             name="veeam",
             products=[
                 "Veeam Backup & Replication (backup, backup copy, replication, configuration backup, agent jobs)",
