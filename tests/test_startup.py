@@ -76,6 +76,7 @@ def test_importing_the_app_does_not_import_heavy_libraries() -> None:
         "alembic",
         "selectolax",
         "cryptography",
+        "re2",
     ]
     code = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     result = run_python(code, **VALID)

@@ -19,6 +19,7 @@ from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessag
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.mail.booking import JobIdentity, book_if_known, book_into, job_with_identity
 from shared_code.mail.ingest import parse_fields, parsed_objects
+from shared_code.mail.rule_parsing import apply_rules
 from shared_code.runs.overrides import live_overrides, objects_of_mails
 from shared_code.schema.fields import DisplayName, Id, IdList
 from shared_code.schema.models import RequestModel, ResponseModel
@@ -326,6 +327,7 @@ def delete_mails(session: Session, mail_ids: list[int], actor: str) -> Deletion:
 
 def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
     """Run today's parsers on the stored mail; a result for a known job is booked at once."""
+    from shared_code.parsers.mime import decode_mail
     from shared_code.parsers.registry import parse_mail
 
     mail = _inbox_mail(session, mail_id)
@@ -334,7 +336,8 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
         raise Conflict(
             f"mail {mail_id} was stored without its raw content and cannot be re-parsed", code="no_content"
         )
-    outcome = parse_mail(content.mime)
+    decoded = decode_mail(content.mime)
+    outcome = apply_rules(session, decoded, parse_mail(decoded))
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)
     session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))

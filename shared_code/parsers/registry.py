@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shared_code.parsers.mime import DecodedMail
 
 _MAX_ERROR = 500
+NOT_RECOGNISED = "no parser recognised it"
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,12 @@ def parse_mail(mail: bytes | DecodedMail) -> ParseOutcome:
         if result is not None:
             return ParseOutcome(kind="parsed", parser_name=entry.doc.name, result=result)
     seen = f"from {decoded.from_address or 'no sender'!r}, subject {decoded.subject[:120]!r}"
-    return ParseOutcome(kind="unparsed", reason=f"no parser recognised it ({seen})")
+    return ParseOutcome(kind="unparsed", reason=f"{NOT_RECOGNISED} ({seen})")
+
+
+def recognised_by_none(outcome: ParseOutcome) -> bool:
+    """No built-in parser took the mail and it is no noise: an operator's parsing rule may read it."""
+    return outcome.kind == "unparsed" and (outcome.reason or "").startswith(NOT_RECOGNISED)
 
 
 @cache
