@@ -1,8 +1,9 @@
 """The mail pipeline's own state (GET /api/status), so that "no failures" never means "nothing
 arrived": the Graph subscription, the newest mail, the last catch-up, failed ingestions waiting
-and jobs overdue by their learned schedule, each judged into a short list of what needs attention.
+and jobs overdue by their learned schedule, and senders whose mail format drifted, each judged into a
+short list of what needs attention.
 
-Five small reads; the judgement is plain functions of what was read and the time, so tests pin it.
+Six small reads; the judgement is plain functions of what was read and the time, so tests pin it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.config import get_settings
 from shared_code.db.models import GraphSubscription, IngestionFailure, MailMessage, PipelineEvent
+from shared_code.runs.format_drift import FormatDrift, format_drifts
 from shared_code.runs.missed_runs import overdue_jobs
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ MIN_SILENCE = timedelta(hours=6)  # never call a quiet night an outage
 GAP_SAMPLE = 500  # newest mails whose gaps say what "usual" is
 WAITING_STATES = ("failing", "poisoned", "permanent", "retrying")
 OVERDUE_LISTED = 20
+DRIFT_LISTED = 3  # drifts named in the banner's one line
 
 
 class SubscriptionState(BaseModel):
@@ -73,6 +76,7 @@ class Attention(BaseModel):
         "catch_up_stale",
         "failures_waiting",
         "jobs_overdue",
+        "format_drift",
     ]
     severity: Literal["warning", "danger"]
     message: str
@@ -86,6 +90,9 @@ class PipelineStatus(BaseModel):
     failures_waiting: int
     jobs_overdue: int
     overdue: list[OverdueJob] = Field(description=f"The first {OVERDUE_LISTED} overdue jobs.")
+    format_drift: list[FormatDrift] = Field(
+        description="Senders and jobs whose mail parses with less, or stopped parsing."
+    )
     attention: list[Attention] = Field(description="What needs attention now; empty when all is well.")
 
 
@@ -119,6 +126,7 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
             )
             for job, slot in overdue[:OVERDUE_LISTED]
         ],
+        format_drift=format_drifts(session, now=now),
         attention=[],
     )
     status.attention = needs_attention(status, now)
@@ -185,6 +193,21 @@ def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
                 code="jobs_overdue",
                 severity="warning",
                 message=f"{status.jobs_overdue} job(s) are overdue by their learned schedule.",
+            )
+        )
+    if status.format_drift:
+        found.append(
+            Attention(
+                code="format_drift",
+                severity="warning",
+                message="Format drift: "
+                + "; ".join(drift.message for drift in status.format_drift[:DRIFT_LISTED])
+                + (
+                    f"; and {len(status.format_drift) - DRIFT_LISTED} more"
+                    if len(status.format_drift) > DRIFT_LISTED
+                    else ""
+                )
+                + ".",
             )
         )
     return found

@@ -78,3 +78,32 @@ def test_a_pattern_re2_refuses_is_named_at_its_field(db: Session, open_site) -> 
 
     expect(page.locator(".invalid-feedback:visible")).to_contain_text("not a pattern RE2 accepts")
     assert page.errors == []
+
+
+def test_a_sender_that_stopped_parsing_is_named_on_its_job_page(
+    db: Session, open_site, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared_code.db.models import Job
+    from shared_code.mail.inbox import ApproveBody, approve
+    from shared_code.mail.ingest import ingest
+    from shared_code.mail.sources import RawMail
+    from shared_code.sample_morning import redated
+    from tests.mail.mails import VEEAM, mime
+    from tests.parsers.mails import build_mail
+
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    first = ingest(RawMail("directory", "/a/1.eml", mime(VEEAM, received=yesterday - timedelta(days=1))))
+    approval = approve(db, first.mail_id, ApproveBody(customer_name="Customer A"), "test")
+    db.commit()
+    sender = db.get(Job, approval.job_id).from_address
+    changed = build_mail("Job report", text="Backup session finished. Result: OK", sender=sender)
+    ingest(RawMail("directory", "/a/2.eml", redated(changed, yesterday, "<changed@example.test>")))
+
+    page = open_site(f"#/jobs/{approval.job_id}", role="Viewer")
+
+    expect(page.get_by_test_id("format-drift")).to_contain_text(f"Veeam mails from {sender} stopped parsing")
+    expect(page.get_by_test_id("pipeline-banner")).to_contain_text("Format drift:")
+    page.screenshot(path=str(tmp_path / "22-job-format-drift.png"), full_page=True)
+    assert page.errors == []
