@@ -2,7 +2,8 @@
 
 Kopia writes HTML by default (plain text when the profile asks for it). A snapshot report has one
 row per source, ``<tr class="snapshotstatus-<code>">`` with the path in its first cell, and below a
-source its ``Error:`` and ``Failed Entries:`` rows; the body states no overall result, so the run
+source its ``Error:`` and ``Failed Entries:`` rows (text: a ``Path:`` block per source with its
+``Status:``, ``Error:`` and ``- <entry>: <error>`` lines); the body states no overall result, so the run
 is the worst source. Status codes changed in 0.19 (``ok`` / ``error`` became ``success`` /
 ``warnings``; 0.18's ``error`` is an ignored error, a warning). The subject names no status that
 can be trusted (``Successfully created …`` stays when a source warns) but ends in the host, which
@@ -39,6 +40,8 @@ _CODES: dict[str, Status] = {
     "fatal": FAILED,
 }
 _ERROR_LABEL = "Error: "
+_TEXT_PATH = "Path: "
+_TEXT_STATUS = "Status: "
 _ENTRIES_LABEL = "Failed Entries:"
 
 
@@ -51,7 +54,7 @@ class KopiaParser(SubjectParser):
         host = subject.group("host")
         if subject.group("error"):
             return _error_notification(mail, subject.group("operation"), host)
-        objects = _html_sources(mail)  # the text format's snapshot report is not read (no sample of it)
+        objects = _html_sources(mail) if mail.html_body else _text_sources(mail)
         status = worst(item.status for item in objects)
         if status is None:
             return None
@@ -98,6 +101,28 @@ def _html_sources(mail: DecodedMail) -> list[ParsedObject]:
     return [
         ParsedObject(name=name, status=status, message=message_or_none(" ".join(parts)))
         for name, status, parts in sources
+    ]
+
+
+def _text_sources(mail: DecodedMail) -> list[ParsedObject]:
+    """The text format: a ``Path:`` block per source, its ``Status:``, ``Error:`` and ``- `` failed entries."""
+    sources: list[tuple[str, Status, list[str]]] = []
+    for line in mail.document.lines:
+        if line.startswith(_TEXT_PATH):
+            sources.append((line.removeprefix(_TEXT_PATH).strip(), FAILED, []))
+        elif not sources or line.startswith("Generated at "):
+            continue
+        elif line.startswith(_TEXT_STATUS):
+            name, _, parts = sources[-1]
+            sources[-1] = (name, _CODES.get(line.removeprefix(_TEXT_STATUS).strip().casefold(), FAILED), parts)
+        elif line.startswith(_ERROR_LABEL):
+            sources[-1][2].append(_unlabelled(line))
+        elif line.startswith("- "):
+            sources[-1][2].append(line.removeprefix("- "))
+    return [
+        ParsedObject(name=name, status=status, message=message_or_none(" ".join(parts)))
+        for name, status, parts in sources
+        if name
     ]
 
 

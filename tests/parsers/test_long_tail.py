@@ -143,3 +143,108 @@ def test_urbackup_alert_mails_are_not_runs() -> None:
     )
 
     assert result == {"parsed": False}
+
+
+KOPIA_TEXT_REPORT = """Path: /srv/app
+
+  Status:      fatal
+  Start:       Thu, 12 Jun 2025 23:30:03 +0200
+  Duration:    17m48.9s
+  Size:        112.4 GB (+97.5 MB)
+  Files:       402117 (+155)
+  Directories: 9884 (+4)
+  Error:       Found 1 fatal error(s) while snapshotting backup@srv02:/srv/app.
+
+  Failed Entries:
+
+  - data/db/store.db: unable to open file: permission denied
+
+Path: /etc
+
+  Status:      warnings
+  Start:       Thu, 12 Jun 2025 23:30:01 +0200
+  Duration:    2.4s
+  Size:        5.2 MB (+2.4 KB)
+  Files:       2118
+  Directories: 271
+
+Generated at Thu, 12 Jun 2025 23:47:52 +0200 by Kopia 0.21.1.
+
+https://kopia.io/"""
+
+
+def test_kopia_text_format_snapshot_report() -> None:
+    from tests.parsers.mails import build_mail
+
+    raw = build_mail(
+        "Failed to create 1 of 2 snapshots on srv02", text=KOPIA_TEXT_REPORT, sender="kopia@srv02.example"
+    )
+
+    result = parse_mail(raw).corpus_result()
+
+    assert (result["job_name"], result["status"]) == ("srv02", "failed")
+    assert result["objects"] == [
+        {
+            "name": "/srv/app",
+            "status": "failed",
+            "message": "Found 1 fatal error(s) while snapshotting backup@srv02:/srv/app. "
+            "data/db/store.db: unable to open file: permission denied",
+        },
+        {"name": "/etc", "status": "warning", "message": None},
+    ]
+
+
+def test_kopia_text_format_error_notification_takes_the_first_line_of_the_details() -> None:
+    from tests.parsers.mails import build_mail
+
+    text = (
+        "Operation: Snapshot Create\nStarted:   Thu, 12 Jun 2025 23:30:00 +0200\n"
+        "Finished:  Thu, 12 Jun 2025 23:30:01 +0200 (1s)\n\n"
+        "unable to open repository: repository not connected\nsecond line\n\n"
+        "Generated at Thu, 12 Jun 2025 23:30:01 +0200 by Kopia 0.21.1.\n\nhttps://kopia.io/"
+    )
+    raw = build_mail(
+        "Kopia has encountered an error during Snapshot Create on srv03", text=text, sender="k@srv03.example"
+    )
+
+    result = parse_mail(raw).corpus_result()
+
+    assert (result["backup_type"], result["status"]) == ("Error Notification", "failed")
+    assert result["objects"] == [
+        {
+            "name": "srv03",
+            "status": "failed",
+            "message": "unable to open repository: repository not connected",
+        }
+    ]
+
+
+def test_a_bareos_admin_report_has_its_own_first_line_and_no_client() -> None:
+    from tests.parsers.mails import build_mail
+
+    text = (
+        "12-Jun 21:00 bareos-dir JobId 4900: Start Admin JobId 4900, Job=catalog-cleanup.2025-06-12_21.00.00_40\n"
+        "12-Jun 21:00 bareos-dir JobId 4900: BAREOS 24.0.3 (19May25): 12-Jun-2025 21:00:01\n"
+        "  JobId:                  4900\n"
+        "  Job:                    catalog-cleanup.2025-06-12_21.00.00_40\n"
+        "  Scheduled time:         12-Jun-2025 21:00:00\n"
+        "  Start time:             12-Jun-2025 21:00:01\n"
+        "  End time:               12-Jun-2025 21:00:01\n"
+        "  Bareos binary info:     Bareos community build (UNSUPPORTED)\n"
+        "  Job triggered by:       Scheduler\n"
+        "  Termination:            Admin OK\n\n"
+    )
+    raw = build_mail(
+        "Bareos: Admin OK of bareos-fd Full", text=text, sender="(Bareos) <bareos@backup01.example>"
+    )
+
+    result = parse_mail(raw).corpus_result()
+
+    assert result == {
+        "software": "Bareos",
+        "backup_type": "Admin",
+        "job_name": "catalog-cleanup",
+        "status": "success",
+        "informational": False,
+        "objects": [],
+    }
