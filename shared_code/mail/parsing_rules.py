@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -43,7 +43,9 @@ class RuleChange(RequestModel):
 
 
 class RuleTestBody(RequestModel):
-    mail_id: Id = Field(description="The Inbox mail the rule is written from.")
+    mail_id: Id | None = Field(
+        None, description="The mail the rule is written from; without it, the sender's waiting mail only."
+    )
     spec: RuleSpec
 
 
@@ -128,18 +130,22 @@ def _rule(session: Session, rule_id: int, *, lock: bool = False) -> ParsingRule:
 
 
 def test_rule(session: Session, body: RuleTestBody) -> RuleTest:
-    """The rule against the given mail and every mail waiting from the same sender, nothing saved."""
+    """The rule against the given mail and every mail waiting from the same sender (without a mail:
+    every mail waiting from the senders the rule takes), nothing saved."""
     from shared_code.db.models import MailContent, MailMessage
     from shared_code.parsers.mime import decode_mail
     from shared_code.parsers.rule_engine import RuleMiss, evaluate
 
-    first = session.get(MailMessage, body.mail_id)
-    if first is None or not first.live:
-        raise NotFound(f"no such mail: {body.mail_id}")
-    mails = [
-        first,
-        *(mail for mail in waiting_mails(session, first.from_address or "") if mail.id != first.id),
-    ]
+    if body.mail_id is not None:
+        first = session.get(MailMessage, body.mail_id)
+        if first is None or not first.live:
+            raise NotFound(f"no such mail: {body.mail_id}")
+        others = waiting_mails(session, first.from_address or "")
+        mails = [first, *(mail for mail in others if mail.id != first.id)]
+    else:
+        mails = [
+            mail for address in senders_taken(session, body.spec) for mail in waiting_mails(session, address)
+        ]
     tried: list[MailTried] = []
     for mail in mails:
         content = session.get(MailContent, mail.id)
@@ -245,10 +251,7 @@ def _saved(session: Session, rule: ParsingRule, actor: str, action: str) -> Rule
     reparsed = parsed = booked = 0
     spec = stored_spec(rule)
     if rule.enabled and spec is not None:
-        senders = {address for (address,) in _waiting_senders(session, rule)}
-        for address in sorted(senders):
-            if not spec.match.takes(address):
-                continue
+        for address in senders_taken(session, spec):
             for mail in waiting_mails(session, address):
                 try:
                     done = reparse(session, mail.id, actor)
@@ -261,14 +264,15 @@ def _saved(session: Session, rule: ParsingRule, actor: str, action: str) -> Rule
     return RuleSaved(rule=view(rule), reparsed=reparsed, parsed=parsed, booked=booked)
 
 
-def _waiting_senders(session: Session, rule: ParsingRule) -> Any:
-    """Senders of waiting mail the rule's sender can take: its address, or any in its domain."""
+def senders_taken(session: Session, spec: RuleSpec) -> list[str]:
+    """Senders of Inbox mail the rule takes: its address, or any address in its domain."""
     from shared_code.db.models import MailMessage
 
-    sender = rule.sender.removeprefix("@")
-    address = func.lower(func.btrim(MailMessage.from_address))
+    sender = spec.match.sender.removeprefix("@")
+    address = ci_key(MailMessage.from_address)
     condition = address == sender if "@" in sender else address.endswith(sender)
-    return session.execute(select(MailMessage.from_address).where(*IN_INBOX, condition).distinct())
+    found = session.scalars(select(address).where(*IN_INBOX, condition).distinct().order_by(address))
+    return [each for each in found if spec.match.takes(each)]
 
 
 def _keep_version(session: Session, rule: ParsingRule, actor: str) -> None:

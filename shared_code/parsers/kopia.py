@@ -114,7 +114,11 @@ def _text_sources(mail: DecodedMail) -> list[ParsedObject]:
             continue
         elif line.startswith(_TEXT_STATUS):
             name, _, parts = sources[-1]
-            sources[-1] = (name, _CODES.get(line.removeprefix(_TEXT_STATUS).strip().casefold(), FAILED), parts)
+            sources[-1] = (
+                name,
+                _CODES.get(line.removeprefix(_TEXT_STATUS).strip().casefold(), FAILED),
+                parts,
+            )
         elif line.startswith(_ERROR_LABEL):
             sources[-1][2].append(_unlabelled(line))
         elif line.startswith("- "):

@@ -168,6 +168,22 @@ class RuleSpec(_Spec):
     status: StatusWords
     objects: ObjectLines | None = None
 
+    @model_validator(mode="after")
+    def _storable(self) -> RuleSpec:
+        if _holds_nul(self.model_dump()):  # PostgreSQL text and JSON cannot hold NUL
+            raise ValueError("a rule cannot contain NUL characters")
+        return self
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
+
 
 def evaluate(spec: RuleSpec, mail: DecodedMail) -> ParseResult:
     """The run this rule reads from the mail; ``RuleMiss`` with the reason when it reads none."""

@@ -175,6 +175,7 @@ def test_a_taken_name_is_a_conflict(db, api) -> None:
         ({"objects": {"pattern": "(?P<status>ok)"}}, "body.spec.objects"),
         ({"status": {"where": "body"}}, "body.spec.status"),
         ({"match": {"sender": "not a sender"}}, "body.spec.match"),
+        ({"software": "Back\u0000up"}, "body.spec"),
     ],
 )
 def test_a_rule_that_cannot_work_is_refused_naming_the_field(
@@ -245,3 +246,13 @@ def test_built_in_parsers_come_first(db, api) -> None:
 
     db.expire_all()
     assert db.get(MailMessage, ingested.mail_id).parser_name == "veeam"
+
+
+def test_without_a_mail_the_test_reads_what_waits_from_the_senders_the_rule_takes(db, api) -> None:
+    arrive("backup4all_success")
+    arrive("backup4all_warning")
+    by_domain = backup4all_rule(match={"sender": "@example.test"})
+
+    tested = api.post("/api/parsing-rules/test", role="Operator", body={"spec": by_domain}).json()
+
+    assert (tested["parsed"], tested["total"]) == (2, 2)

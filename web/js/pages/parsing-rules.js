@@ -1,6 +1,6 @@
 // The parsing-rule editor: opened from an Inbox mail ("Teach a parser"), or on a saved rule. The rule
 // is tested live (POST /parsing-rules/test) against that mail and every mail waiting from its sender
-// while the operator types; saving re-parses the waiting mail, which then waits for approval.
+// (on a saved rule: the mail waiting from the senders it takes) while the operator types; saving re-parses the waiting mail, which then waits for approval.
 import { get, patch, post } from "../api.js";
 
 const TEST_DELAY_MS = 400;
@@ -109,10 +109,10 @@ export function ruleEditor() {
       this.timer = setTimeout(() => this.runTest(), TEST_DELAY_MS);
     },
     async runTest() {
-      if (!this.mail) return;
       this.testing = true;
       try {
-        this.test = await post("/parsing-rules/test", { mail_id: this.mail.id, spec: this.spec() });
+        const body = this.mail ? { mail_id: this.mail.id, spec: this.spec() } : { spec: this.spec() };
+        this.test = await post("/parsing-rules/test", body);
         this.testError = "";
         this.fields = {};
       } catch (error) {
