@@ -22,6 +22,7 @@ from shared_code.db.models import Job, MailMessage, MailObject, ci_key
 from shared_code.parsers.registry import NOT_RECOGNISED
 
 WINDOW = timedelta(days=30)  # mail older than this says nothing about today's format
+NEWEST_COMPARED = 10  # a job's newest mails read for "no objects where there were some"
 # Waiting in the Inbox (as mail.inbox has it; that package sits above this one).
 IN_INBOX = (MailMessage.job_id.is_(None), MailMessage.live, MailMessage.location == "inbox")
 
@@ -85,17 +86,11 @@ def _stopped_parsing(session: Session, since: datetime) -> list[FormatDrift]:
 
 def _fewer_objects(session: Session, since: datetime) -> list[FormatDrift]:
     """Jobs whose newest mails have no objects, right after a mail that had some."""
-    objects = (
-        select(func.count())
-        .where(MailObject.mail_id == MailMessage.id)
-        .correlate(MailMessage)
-        .scalar_subquery()
-    )
     recent = (
         select(
+            MailMessage.id,
             MailMessage.job_id,
             MailMessage.received_at,
-            objects.label("objects"),
             func.row_number()
             .over(
                 partition_by=MailMessage.job_id,
@@ -106,9 +101,13 @@ def _fewer_objects(session: Session, since: datetime) -> list[FormatDrift]:
         .where(MailMessage.live, MailMessage.job_id.is_not(None), MailMessage.received_at >= since)
         .subquery()
     )
+    # Objects are counted for each job's newest mails only.
+    objects = (
+        select(func.count()).where(MailObject.mail_id == recent.c.id).correlate(recent).scalar_subquery()
+    )
     rows = session.execute(
-        select(recent.c.job_id, recent.c.received_at, recent.c.objects)
-        .where(recent.c.newest <= 10)
+        select(recent.c.job_id, recent.c.received_at, objects)
+        .where(recent.c.newest <= NEWEST_COMPARED)
         .order_by(recent.c.job_id, recent.c.newest)
     ).all()
     by_job: dict[int, list[tuple[datetime, int]]] = {}
