@@ -64,6 +64,7 @@ def test_a_rule_written_beside_its_live_test_parses_the_waiting_mail(
     expect(
         page.get_by_role("heading", name="Parsing rule: Backup4all on WS-OFFICE01 (version 1)")
     ).to_be_visible()
+    expect(page.get_by_test_id("rule-test-summary")).to_have_text("Parses 2 of 2")  # the mail still waiting
     page.screenshot(path=str(tmp_path / "22-rule-editor-saved-phone.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
     assert page.errors == []
