@@ -18,6 +18,7 @@ from functions import (
     missed_runs,
     overrides,
     parsers,
+    parsing_rules,
     reports,
     run_checks,
     runs,
@@ -32,6 +33,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 for blueprint in (
     system.bp,
     parsers.bp,
+    parsing_rules.bp,
     run_checks.bp,
     runs.bp,
     daily_jobs.bp,

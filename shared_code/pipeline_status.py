@@ -1,8 +1,9 @@
 """The mail pipeline's own state (GET /api/status), so that "no failures" never means "nothing
 arrived": the Graph subscription, the newest mail, the last catch-up, failed ingestions waiting
-and jobs overdue by their learned schedule, each judged into a short list of what needs attention.
+and jobs overdue by their learned schedule, and senders whose mail format drifted, each judged into a
+short list of what needs attention.
 
-Five small reads; the judgement is plain functions of what was read and the time, so tests pin it.
+Six small reads; the judgement is plain functions of what was read and the time, so tests pin it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shared_code.db.models import (
     PipelineEvent,
     ReportDelivery,
 )
+from shared_code.runs.format_drift import FormatDrift, format_drifts
 from shared_code.runs.missed_runs import overdue_jobs
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ GAP_SAMPLE = 500  # newest mails whose gaps say what "usual" is
 WAITING_STATES = ("failing", "poisoned", "permanent", "retrying")
 OVERDUE_LISTED = 20
 REPORT_SENDS_WINDOW = timedelta(days=45)  # last month's report mails, until next month's are due
+DRIFT_LISTED = 3  # drifts named in the banner's one line
 
 
 class SubscriptionState(BaseModel):
@@ -81,6 +84,7 @@ class Attention(BaseModel):
         "failures_waiting",
         "jobs_overdue",
         "report_sends_failed",
+        "format_drift",
     ]
     severity: Literal["warning", "danger"]
     message: str
@@ -96,6 +100,9 @@ class PipelineStatus(BaseModel):
     overdue: list[OverdueJob] = Field(description=f"The first {OVERDUE_LISTED} overdue jobs.")
     report_sends_failed: int = Field(
         0, description="Monthly report mails of the last 45 days that failed or whose outcome is unknown."
+    )
+    format_drift: list[FormatDrift] = Field(
+        description="Senders and jobs whose mail parses with less, or stopped parsing."
     )
     attention: list[Attention] = Field(description="What needs attention now; empty when all is well.")
 
@@ -142,6 +149,7 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
             for job, slot in overdue[:OVERDUE_LISTED]
         ],
         report_sends_failed=report_sends_failed,
+        format_drift=format_drifts(session, now=now),
         attention=[],
     )
     status.attention = needs_attention(status, now)
@@ -217,6 +225,21 @@ def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
                 severity="warning",
                 message=f"{status.report_sends_failed} monthly report mail(s) could not be sent "
                 "(or their outcome is unknown); see Reports.",
+            )
+        )
+    if status.format_drift:
+        found.append(
+            Attention(
+                code="format_drift",
+                severity="warning",
+                message="Format drift: "
+                + "; ".join(drift.message for drift in status.format_drift[:DRIFT_LISTED])
+                + (
+                    f"; and {len(status.format_drift) - DRIFT_LISTED} more"
+                    if len(status.format_drift) > DRIFT_LISTED
+                    else ""
+                )
+                + ".",
             )
         )
     return found

@@ -118,6 +118,17 @@ def _cast() -> dict[str, Part]:
         # Adatum
         "vb365_long_242_mailboxes": job("Adatum", 6.1),
         "proxmox_vzdump_storage_offline": job("Adatum", 7.1),
+        # Adatum's Linux servers (Bareos, Kopia) and Litware's backup server (Bacula, UrBackup).
+        "bareos_backup_success": job("Adatum", 7.0),
+        "bareos_backup_warning": job("Adatum", 6.8),
+        "kopia_snapshot_success": job("Adatum", 5.9),
+        "kopia_snapshot_failed": job("Adatum", 4.2),
+        "kopia_maintenance_error": job("Adatum", 2.0),
+        "bacula_backup_success": job("Litware", 4.9),
+        "bacula_backup_failed": job("Litware", 4.8),
+        "urbackup_file_incremental_success": job("Litware", 8.9),
+        "urbackup_file_incremental_failed": job("Litware", 8.7),
+        "urbackup_image_full_success": job("Litware", 6.9),
         # Waiting in the Inbox: a known sender's new job (a customer is suggested), new senders, noise.
         "synology_hyperbackup_partial_en": waiting(5.1),
         "duplicati_backup_success": waiting(3.2),
@@ -186,7 +197,11 @@ def stage(mailbox: Path, now: datetime | None = None, progress: Progress | None 
     latest: dict[str, int] = {}
     for done, copy in enumerate(copies, start=1):
         ingested = ingest(
-            RawMail("directory", f"{mailbox / copy.stem}.eml", redated(samples[copy.stem], copy.at, copy.message_id()))
+            RawMail(
+                "directory",
+                f"{mailbox / copy.stem}.eml",
+                redated(samples[copy.stem], copy.at, copy.message_id()),
+            )
         )
         if ingested.mail_id is not None:
             latest[copy.stem] = ingested.mail_id

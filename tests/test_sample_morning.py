@@ -171,6 +171,7 @@ def test_the_pipeline_sees_recent_mail(morning: Session) -> None:
 
     status = pipeline_status(morning, now=WEDNESDAY_MORNING)
     assert "no_recent_mail" not in {attention.code for attention in status.attention}
+    assert status.format_drift == []  # the noise in the Inbox is no drift of a known sender
 
 
 def test_a_copy_is_redated_without_the_headers_that_would_date_it() -> None:

@@ -77,6 +77,7 @@ def test_importing_the_app_does_not_import_heavy_libraries() -> None:
         "selectolax",
         "cryptography",
         "reportlab",
+        "re2",
     ]
     code = f"import sys, function_app; print([m for m in {heavy!r} if m in sys.modules])"
     result = run_python(code, **VALID)

@@ -594,3 +594,37 @@ class ReportDeliveryAttempt(Base):
     actor: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- parsing rules (issue 22) ---------------------------------------------------------------------------
+
+
+class ParsingRule(Timestamps, Base):
+    """An operator's parsing rule for a sender no built-in parser knows. ``spec`` is the current
+    version (``parsers.rule_engine.RuleSpec`` as JSON); every version is kept in
+    ``parsing_rule_versions``. Disabled, never deleted: mails it parsed keep naming it."""
+
+    __tablename__ = "parsing_rules"
+    __table_args__ = (Index("uq_parsing_rules_name", ci_key(text("name")), unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    sender: Mapped[str] = mapped_column(Text, index=True)  # spec.match.sender, for the sender's lookups
+    enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    version: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(Text)
+
+
+class ParsingRuleVersion(CreatedAt, Base):
+    """One saved version of a rule, as it was written."""
+
+    __tablename__ = "parsing_rule_versions"
+
+    rule_id: Mapped[int] = mapped_column(ForeignKey("parsing_rules.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(Text)

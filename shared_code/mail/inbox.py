@@ -20,6 +20,7 @@ from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessag
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.mail.booking import JobIdentity, book_if_known, book_into, job_with_identity
 from shared_code.mail.ingest import parse_fields, parsed_objects
+from shared_code.mail.rule_parsing import apply_rules
 from shared_code.runs.overrides import live_overrides, objects_of_mails
 from shared_code.schema.fields import DisplayName, Id, IdList
 from shared_code.schema.models import RequestModel, ResponseModel
@@ -330,6 +331,7 @@ def delete_mails(session: Session, mail_ids: list[int], actor: str) -> Deletion:
 
 def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
     """Run today's parsers on the stored mail; a result for a known job is booked at once."""
+    from shared_code.parsers.mime import decode_mail
     from shared_code.parsers.registry import parse_mail
 
     _inbox_mail(session, mail_id, lock=False)
@@ -340,7 +342,8 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
         )
     # Parsing may take seconds: no row lock is held meanwhile, so a delete or another re-parse of
     # this mail waits only for the short write below (and the mail is checked again once locked).
-    outcome = parse_mail(content.mime, get_settings().parse_budget_seconds)
+    decoded = decode_mail(content.mime)
+    outcome = apply_rules(session, decoded, parse_mail(decoded, get_settings().parse_budget_seconds))
     mail = _inbox_mail(session, mail_id)
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)

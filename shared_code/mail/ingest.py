@@ -19,6 +19,7 @@ from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
 from shared_code.mail.booking import JobIdentity, job_to_book
 from shared_code.mail.failures import failure_ref
+from shared_code.mail.rule_parsing import apply_rules
 from shared_code.mail.sources import RawMail
 from shared_code.mail.store import store_mail
 from shared_code.runs.creation import run_parameters
@@ -52,9 +53,10 @@ def ingest(raw: RawMail) -> Ingested:
     from shared_code.parsers.registry import parse_mail
 
     decoded = decode_mail(raw.mime)
-    outcome = parse_mail(decoded, get_settings().parse_budget_seconds)
-    row, objects = _mail_row(raw, decoded, outcome), parsed_objects(outcome)
+    built_in = parse_mail(decoded, get_settings().parse_budget_seconds)
     with unit_of_work() as session:
+        outcome = apply_rules(session, decoded, built_in)
+        row, objects = _mail_row(raw, decoded, outcome), parsed_objects(outcome)
         found = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None
         run = None
         if found is not None:

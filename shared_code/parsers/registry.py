@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _MAX_ERROR = 500
 TOO_LONG = "parse took too long"
+NOT_RECOGNISED = "no parser recognised it"
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,40 @@ _ENTRIES: tuple[_Entry, ...] = (
             "message = the LimitedWarnings / LimitedErrors entries or the 'Failed:' text.",
         ),
         "shared_code.parsers.duplicati:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="kopia",
+            products=["Kopia snapshot reports and error notifications (0.18 to 0.21, HTML)"],
+            sample_subject="Successfully created a snapshot of /srv/data on srv01",
+            description="Snapshot report: one object per source row with its status code (success / ok, "
+            "warnings / error, incomplete, fatal), the run is the worst source; the host at the end of "
+            "the subject is the job. An error notification ('… error during Maintenance on <host>') is a "
+            "failed run with the 'Message:' paragraph as its message.",
+        ),
+        "shared_code.parsers.kopia:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="urbackup",
+            products=["UrBackup Server file and image backup reports"],
+            sample_subject='UrBackup: Incremental file backup of "PC-ACC01" - success',
+            description="Report: the subject says success or failed, the counter line's warnings and "
+            "errors make a success a warning; the client is the job and the one object, its "
+            "'(warning)' / '(error)' log lines the message.",
+        ),
+        "shared_code.parsers.urbackup:PARSER",
+    ),
+    _Entry(
+        ParserDoc(
+            name="bareos_bacula",
+            products=["Bareos job reports (Director)", "Bacula community job reports (Director)"],
+            sample_subject="Bareos: Backup OK of srv01-fd Incremental",
+            description="Job report: the 'Termination:' line states the result and the job type (the "
+            "subject is the site's template, a last fallback); job 'Job:' without its run suffix, the "
+            "'Client:' is the one object, the log's error, warning and not-saved lines its message.",
+        ),
+        "shared_code.parsers.bareos_bacula:PARSER",
     ),
     _Entry(
         ParserDoc(
@@ -222,7 +257,12 @@ def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
         if result is not None:
             return ParseOutcome(kind="parsed", parser_name=entry.doc.name, result=result)
     seen = f"from {decoded.from_address or 'no sender'!r}, subject {decoded.subject[:120]!r}"
-    return ParseOutcome(kind="unparsed", reason=f"no parser recognised it ({seen})")
+    return ParseOutcome(kind="unparsed", reason=f"{NOT_RECOGNISED} ({seen})")
+
+
+def recognised_by_none(outcome: ParseOutcome) -> bool:
+    """No built-in parser took the mail and it is no noise: an operator's parsing rule may read it."""
+    return outcome.kind == "unparsed" and (outcome.reason or "").startswith(NOT_RECOGNISED)
 
 
 @cache

@@ -38,7 +38,7 @@ def test_docs_load_without_the_html_parser_or_any_parser_module() -> None:
     probe = (
         "import sys; from shared_code.parsers.registry import parser_docs; parser_docs(); "
         "loaded = [m for m in sys.modules if m.startswith('selectolax') or m.startswith('shared_code.parsers.')"
-        " and m.rsplit('.', 1)[1] in ('veeam', 'synology', 'nakivo', 'qnap', 'acronis', 'proxmox_ve', 'proxmox_backup_server', 'duplicati')]; "
+        " and m.rsplit('.', 1)[1] in ('veeam', 'synology', 'nakivo', 'qnap', 'acronis', 'proxmox_ve', 'proxmox_backup_server', 'duplicati', 'kopia', 'urbackup', 'bareos_bacula')]; "
         "print(loaded)"
     )
 

@@ -8,6 +8,7 @@ import { runChecks } from "./pages/run-checks.js";
 import { runDetail } from "./pages/run-detail.js";
 import { auditLog, customers, dailyJobs, inbox, jobDetail, jobs, mailView, notes, overrides, parsers } from "./pages/lists.js";
 import { reports } from "./pages/reports.js";
+import { ruleEditor } from "./pages/parsing-rules.js";
 import { autotaskSettings } from "./pages/settings.js";
 import { parseHash } from "./router.js";
 
@@ -82,7 +83,7 @@ async function start() {
   Alpine.store("pipeline", pipeline());
   Alpine.store("fmt", { ...format });
   window.addEventListener("hashchange", () => {
-    Object.assign(Alpine.store("route"), { runId: undefined, jobId: undefined, mailId: undefined }, parseHash(location.hash));
+    Object.assign(Alpine.store("route"), { runId: undefined, jobId: undefined, mailId: undefined, ruleId: undefined }, parseHash(location.hash));
     document.getElementById("main")?.focus({ preventScroll: true });
     window.scrollTo(0, 0);
     document.querySelector(".navbar-collapse.show")?.classList.remove("show");
@@ -99,6 +100,7 @@ async function start() {
   Alpine.data("overrides", overrides);
   Alpine.data("notes", notes);
   Alpine.data("parsers", parsers);
+  Alpine.data("ruleEditor", ruleEditor);
   Alpine.data("auditLog", auditLog);
   Alpine.data("autotaskSettings", autotaskSettings);
   Alpine.data("reports", reports);

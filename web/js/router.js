@@ -14,6 +14,8 @@ const PAGES = [
   [/^\/tickets$/, "tickets"],
   [/^\/remarks$/, "remarks"],
   [/^\/parsers$/, "parsers"],
+  [/^\/parsing-rules\/new$/, "rule-editor"],
+  [/^\/parsing-rules\/(\d+)$/, "rule-editor", ["ruleId"]],
   [/^\/audit-log$/, "audit-log"],
   [/^\/reports$/, "reports"],
   [/^\/settings\/autotask$/, "settings-autotask"],

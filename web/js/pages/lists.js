@@ -381,8 +381,10 @@ export function notes(kind) {
 
 export function parsers() {
   return listing({
-    init() {
-      this.fetchPage("/parsers");
+    rules: [],
+    async init() {
+      const data = await this.fetchPage("/parsers");
+      this.rules = (data && data.rules) || [];
     },
   });
 }
