@@ -11,6 +11,7 @@ from functions import (
     autotask,
     customers,
     daily_jobs,
+    feedback,
     graph,
     inbox,
     jobs,
@@ -44,5 +45,6 @@ for blueprint in (
     graph.bp,
     mail.bp,
     inbox.bp,
+    feedback.bp,
 ):
     app.register_functions(blueprint)

@@ -533,6 +533,9 @@ class _Authored:
     author_subject: Mapped[str] = mapped_column(Text)
     author_name: Mapped[str] = mapped_column(Text)
 
+    def written_by(self, subject: str) -> bool:
+        return self.author_subject == subject
+
 
 class FeedbackItem(_Authored, Timestamps, SoftDelete, Base):
     """A problem or wish about the tool itself, reported by an operator."""
