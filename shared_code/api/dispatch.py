@@ -317,7 +317,7 @@ def _files(route: Route, request: ApiRequest) -> list[UploadedFile]:
         raise _BadInput(400, f"The multipart body cannot be read: {str(error)[:200]}") from None
     unexpected = [*fields, *(name for name in files if name != field)]
     if unexpected:
-        names = [name[:60] for name in unexpected[:10]]
+        names = [(name or "(unnamed)")[:60] for name in unexpected[:10]]
         raise _BadInput(
             400,
             f"Unexpected form field: {', '.join(names)} (send files under '{field}').",
