@@ -169,7 +169,7 @@ def feedback_item_upload(call: Call) -> UploadResult:
 @api_route(
     bp,
     "POST",
-    "feedback/replies/{reply_id:int}/attachments",
+    "feedback/{item_id:int}/replies/{reply_id:int}/attachments",
     role=Role.OPERATOR,
     tag="feedback",
     upload=SCREENSHOTS,
@@ -180,13 +180,13 @@ def feedback_reply_upload(call: Call) -> UploadResult:
     """Add screenshots to your reply (multipart, field 'files'): all are stored, or none."""
     from shared_code.feedback.attachments import upload_to_reply
 
-    return upload_to_reply(call.db, call.path["reply_id"], call.files, caller(call))
+    return upload_to_reply(call.db, call.path["item_id"], call.path["reply_id"], call.files, caller(call))
 
 
 @api_route(
     bp,
     "GET",
-    "feedback/attachments/{attachment_id:int}",
+    "feedback/{item_id:int}/attachments/{attachment_id:int}",
     role=Role.VIEWER,
     tag="feedback",
     raw_content_type=IMAGE_TYPES,
@@ -195,14 +195,16 @@ def feedback_download(call: Call) -> RawResponse:
     """A screenshot as uploaded, with its checked type; shown, never run."""
     from shared_code.feedback.attachments import stored_file
 
-    stored = stored_file(call.db, call.path["attachment_id"], caller(call), thumbnail=False)
+    stored = stored_file(
+        call.db, call.path["item_id"], call.path["attachment_id"], caller(call), thumbnail=False
+    )
     return file_response(stored.data, stored.content_type, stored.file_name)
 
 
 @api_route(
     bp,
     "GET",
-    "feedback/attachments/{attachment_id:int}/thumbnail",
+    "feedback/{item_id:int}/attachments/{attachment_id:int}/thumbnail",
     role=Role.VIEWER,
     tag="feedback",
     raw_content_type="image/png",
@@ -211,27 +213,29 @@ def feedback_thumbnail(call: Call) -> RawResponse:
     """A screenshot's thumbnail (PNG, at most 400×300), made when it was uploaded."""
     from shared_code.feedback.attachments import stored_file
 
-    stored = stored_file(call.db, call.path["attachment_id"], caller(call), thumbnail=True)
+    stored = stored_file(
+        call.db, call.path["item_id"], call.path["attachment_id"], caller(call), thumbnail=True
+    )
     return file_response(stored.data, stored.content_type, stored.file_name)
 
 
-def declare_deletion_routes(kind: Kind, noun: str, path: str) -> None:
+def declare_deletion_routes(kind: Kind, noun: str, path: str, row_id: str) -> None:
     """Soft delete, its undo, and the permanent delete of what is already soft-deleted (Admin)."""
 
     def delete_handler(call: Call) -> None:
         from shared_code.feedback.deletion import soft_delete
 
-        soft_delete(call.db, kind, next(iter(call.path.values())), caller(call))
+        soft_delete(call.db, kind, call.path["item_id"], call.path[row_id], caller(call))
 
     def restore_handler(call: Call) -> None:
         from shared_code.feedback.deletion import restore
 
-        restore(call.db, kind, next(iter(call.path.values())), caller(call))
+        restore(call.db, kind, call.path["item_id"], call.path[row_id], caller(call))
 
     def permanent_handler(call: Call) -> RemovedFeedback:
         from shared_code.feedback.deletion import delete_permanently
 
-        return delete_permanently(call.db, kind, next(iter(call.path.values())), caller(call))
+        return delete_permanently(call.db, kind, call.path["item_id"], call.path[row_id], caller(call))
 
     api_route(bp, "DELETE", path, role=Role.ADMIN, tag="feedback")(
         named(f"feedback_{kind}_delete", f"Delete a {noun} (soft: it can be restored).", delete_handler)
@@ -250,12 +254,16 @@ def declare_deletion_routes(kind: Kind, noun: str, path: str) -> None:
     )(
         named(
             f"feedback_{kind}_delete_permanently",
-            f"Delete a deleted {noun} for good, with its replies, votes and screenshots (bytes included).",
+            f"Delete a deleted {noun} for good, with what hangs under it (screenshot bytes included).",
             permanent_handler,
         )
     )
 
 
-declare_deletion_routes("item", "feedback item", "feedback/{item_id:int}")
-declare_deletion_routes("reply", "reply", "feedback/replies/{reply_id:int}")
-declare_deletion_routes("attachment", "screenshot", "feedback/attachments/{attachment_id:int}")
+# Replies and screenshots live under their item's path: one shape of path per method can match a URL.
+ITEM = "feedback/{item_id:int}"
+declare_deletion_routes("item", "feedback item", ITEM, "item_id")
+declare_deletion_routes("reply", "reply", f"{ITEM}/replies/{{reply_id:int}}", "reply_id")
+declare_deletion_routes(
+    "attachment", "screenshot", f"{ITEM}/attachments/{{attachment_id:int}}", "attachment_id"
+)

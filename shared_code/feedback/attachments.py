@@ -56,13 +56,13 @@ def upload_to_item(
 
 
 def upload_to_reply(
-    session: Session, reply_id: int, files: Sequence[UploadedFile], caller: Caller
+    session: Session, item_id: int, reply_id: int, files: Sequence[UploadedFile], caller: Caller
 ) -> UploadResult:
+    live_item(session, item_id)
     reply = session.scalars(
         select(FeedbackReply)
-        .join(FeedbackItem, FeedbackItem.id == FeedbackReply.item_id)
-        .where(FeedbackReply.id == reply_id, FeedbackReply.live, FeedbackItem.live)
-        .with_for_update(of=FeedbackReply)
+        .where(FeedbackReply.id == reply_id, FeedbackReply.item_id == item_id, FeedbackReply.live)
+        .with_for_update()
     ).first()
     if reply is None:
         raise NotFound(f"no such reply: {reply_id}")
@@ -169,7 +169,9 @@ def _add(
     return AttachmentView.model_validate(attachment)
 
 
-def stored_file(session: Session, attachment_id: int, caller: Caller, *, thumbnail: bool) -> StoredFile:
+def stored_file(
+    session: Session, item_id: int, attachment_id: int, caller: Caller, *, thumbnail: bool
+) -> StoredFile:
     """A screenshot's bytes (or its thumbnail's) if the caller may see what it belongs to: everything
     live, or anything for an Admin (who sees soft-deleted rows to restore or remove them)."""
     column = FeedbackAttachmentContent.thumbnail if thumbnail else FeedbackAttachmentContent.content
@@ -179,7 +181,7 @@ def stored_file(session: Session, attachment_id: int, caller: Caller, *, thumbna
         .join(FeedbackAttachmentContent, FeedbackAttachmentContent.attachment_id == FeedbackAttachment.id)
         .outerjoin(FeedbackReply, FeedbackReply.id == FeedbackAttachment.reply_id)
         .join(FeedbackItem, FeedbackItem.id == owner_item)
-        .where(FeedbackAttachment.id == attachment_id)
+        .where(FeedbackAttachment.id == attachment_id, FeedbackItem.id == item_id)
     )
     if not caller.admin:
         statement = statement.where(

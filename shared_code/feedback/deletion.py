@@ -22,7 +22,7 @@ from shared_code.db.models import (
     FeedbackVote,
 )
 from shared_code.errors import Conflict, NotFound
-from shared_code.feedback.items import Caller
+from shared_code.feedback.items import Caller, attachment_of
 
 Kind = Literal["item", "reply", "attachment"]
 
@@ -51,34 +51,43 @@ class RemovedFeedback(BaseModel):
     feedback_attachment_bytes: int
 
 
-def _row(session: Session, kind: Kind, row_id: int) -> Any:
+def _row(session: Session, kind: Kind, item_id: int, row_id: int) -> Any:
+    """The row, soft-deleted or not, if it belongs to the item (an item belongs to itself)."""
     deletable = KINDS[kind]
-    row = session.scalars(
-        select(deletable.model).where(deletable.model.id == row_id).with_for_update()
-    ).first()
+    model = deletable.model
+    statement = select(model).where(model.id == row_id)
+    if kind == "reply":
+        statement = statement.where(FeedbackReply.item_id == item_id)
+    elif kind == "attachment":
+        statement = statement.where(attachment_of(item_id))
+    elif row_id != item_id:
+        raise NotFound(f"no such {deletable.noun}: {row_id}")
+    row = session.scalars(statement.with_for_update()).first()
     if row is None:
         raise NotFound(f"no such {deletable.noun}: {row_id}")
     return row
 
 
-def soft_delete(session: Session, kind: Kind, row_id: int, caller: Caller) -> None:
+def soft_delete(session: Session, kind: Kind, item_id: int, row_id: int, caller: Caller) -> None:
     """Hide it (and what hangs under it); idempotent."""
-    row = _row(session, kind, row_id)
+    row = _row(session, kind, item_id, row_id)
     if row.deleted_at is None:
         row.deleted_at = datetime.now(UTC)
         audit.record(session, caller.name, "delete", KINDS[kind].entity_type, row_id)
 
 
-def restore(session: Session, kind: Kind, row_id: int, caller: Caller) -> None:
+def restore(session: Session, kind: Kind, item_id: int, row_id: int, caller: Caller) -> None:
     """Undo a soft delete; idempotent."""
-    row = _row(session, kind, row_id)
+    row = _row(session, kind, item_id, row_id)
     if row.deleted_at is not None:
         row.deleted_at = None
         audit.record(session, caller.name, "restore", KINDS[kind].entity_type, row_id)
 
 
-def delete_permanently(session: Session, kind: Kind, row_id: int, caller: Caller) -> RemovedFeedback:
-    row = _row(session, kind, row_id)
+def delete_permanently(
+    session: Session, kind: Kind, item_id: int, row_id: int, caller: Caller
+) -> RemovedFeedback:
+    row = _row(session, kind, item_id, row_id)
     noun = KINDS[kind].noun
     if row.deleted_at is None:
         raise Conflict(f"the {noun} {row_id} is not deleted; delete it first, then delete it permanently")

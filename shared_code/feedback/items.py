@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -154,6 +154,12 @@ def live_item(session: Session, item_id: int, *, lock: bool = False) -> Feedback
     return item
 
 
+def attachment_of(item_id: int) -> ColumnElement[bool]:
+    """An attachment belongs to an item when it is the item's or one of its replies'."""
+    replies = select(FeedbackReply.id).where(FeedbackReply.item_id == item_id)
+    return (FeedbackAttachment.item_id == item_id) | FeedbackAttachment.reply_id.in_(replies)
+
+
 def _vote_count() -> Any:
     return (
         select(func.count())
@@ -235,7 +241,7 @@ def item_detail(session: Session, item_id: int, caller: Caller) -> ItemDetail:
             .order_by(FeedbackReply.created_at, FeedbackReply.id)
         )
     )
-    attachments = _attachments_of(session, item_id, [reply.id for reply in replies], caller)
+    attachments = _attachments_of(session, item_id, caller)
     return ItemDetail.model_validate(
         {
             **_summary(row, caller),
@@ -247,13 +253,10 @@ def item_detail(session: Session, item_id: int, caller: Caller) -> ItemDetail:
 
 
 def _attachments_of(
-    session: Session, item_id: int, reply_ids: list[int], caller: Caller
+    session: Session, item_id: int, caller: Caller
 ) -> dict[tuple[str, int], list[AttachmentView]]:
     """The attachments of an item and of its replies, by owner; the bytes stay in their own table."""
-    owned = FeedbackAttachment.item_id == item_id
-    if reply_ids:
-        owned = owned | FeedbackAttachment.reply_id.in_(reply_ids)
-    statement = select(FeedbackAttachment).where(owned).order_by(FeedbackAttachment.id)
+    statement = select(FeedbackAttachment).where(attachment_of(item_id)).order_by(FeedbackAttachment.id)
     if not caller.admin:
         statement = statement.where(FeedbackAttachment.live)
     found: dict[tuple[str, int], list[AttachmentView]] = defaultdict(list)

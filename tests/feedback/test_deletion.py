@@ -27,7 +27,10 @@ def item_with_everything(api, people) -> dict:
         f"/api/feedback/{item['id']}/replies", role=None, headers=bob, body={"body": "Seen it"}
     ).json()
     upload(
-        api, f"/api/feedback/replies/{reply['id']}/attachments", bob, ("c.webp", image("WEBP"), "image/webp")
+        api,
+        f"/api/feedback/{item['id']}/replies/{reply['id']}/attachments",
+        bob,
+        ("c.webp", image("WEBP"), "image/webp"),
     )
     return item
 
@@ -43,8 +46,10 @@ def test_soft_delete_hides_an_item_from_everyone_but_admins_and_restore_undoes_i
     assert api.get("/api/feedback", role="Operator").json()["items"] == []
     assert api.put(f"{path}/vote", role="Viewer").status == 404
     shot = api.get(path, role="Admin").json()["attachment_list"][0]["id"]
-    assert api.get(f"/api/feedback/attachments/{shot}", role="Viewer").status == 404  # hidden with its item
-    assert api.get(f"/api/feedback/attachments/{shot}", role="Admin").status == 200
+    assert (
+        api.get(f"/api/feedback/{item['id']}/attachments/{shot}", role="Viewer").status == 404
+    )  # hidden with its item
+    assert api.get(f"/api/feedback/{item['id']}/attachments/{shot}", role="Admin").status == 200
     assert api.get("/api/feedback?deleted=true", role="Operator").status == 403
     assert [i["id"] for i in api.get("/api/feedback?deleted=true", role="Admin").json()["items"]] == [
         item["id"]
@@ -111,20 +116,25 @@ def test_a_reply_and_a_screenshot_are_deleted_on_their_own(db: Session, api, peo
     item = item_with_everything(api, people)
     detail = api.get(f"/api/feedback/{item['id']}", role="Admin").json()
     reply, shot = detail["reply_list"][0], detail["attachment_list"][0]
-    assert api.delete(f"/api/feedback/attachments/{shot['id']}/permanent", role="Admin").status == 409
-    assert api.delete(f"/api/feedback/attachments/{shot['id']}", role="Admin").status == 204
-    assert api.delete(f"/api/feedback/replies/{reply['id']}", role="Admin").status == 204
+    assert (
+        api.delete(f"/api/feedback/{item['id']}/attachments/{shot['id']}/permanent", role="Admin").status
+        == 409
+    )
+    assert api.delete(f"/api/feedback/{item['id']}/attachments/{shot['id']}", role="Admin").status == 204
+    assert api.delete(f"/api/feedback/{item['id']}/replies/{reply['id']}", role="Admin").status == 204
     seen = api.get(f"/api/feedback/{item['id']}", role="Operator").json()
     assert (seen["attachments"], seen["replies"], seen["reply_list"]) == (1, 0, [])
     as_admin = api.get(f"/api/feedback/{item['id']}", role="Admin").json()
     assert as_admin["reply_list"][0]["deleted_at"] is not None  # shown to admins, to undo or remove
-    removed = api.delete(f"/api/feedback/replies/{reply['id']}/permanent", role="Admin").json()
+    removed = api.delete(f"/api/feedback/{item['id']}/replies/{reply['id']}/permanent", role="Admin").json()
     assert (removed["feedback_replies"], removed["feedback_attachments"], removed["feedback_items"]) == (
         1,
         1,
         0,
     )
-    removed = api.delete(f"/api/feedback/attachments/{shot['id']}/permanent", role="Admin").json()
+    removed = api.delete(
+        f"/api/feedback/{item['id']}/attachments/{shot['id']}/permanent", role="Admin"
+    ).json()
     assert removed["feedback_attachments"] == 1
     assert stored(db)["feedback_attachment_contents"] == 1
 

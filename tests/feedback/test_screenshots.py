@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared_code.db.models import AuditLog
 from shared_code.feedback.images import THUMBNAIL_BOX
 from tests.feedback.conftest import post_item, stored, upload
 from tests.feedback.images import HTML_PAGE, SVG_WITH_SCRIPT, TEXT, image, multipart, noisy_png, polyglot_png
@@ -37,7 +39,7 @@ def test_two_screenshots_are_stored_with_thumbnails_and_served_as_images_only(
     assert [a["id"] for a in detail["attachment_list"]] == [s["id"] for s in shots]
     assert detail["attachments"] == 2
 
-    full = api.get(f"/api/feedback/attachments/{shots[1]['id']}", role="Viewer")
+    full = api.get(f"/api/feedback/{item['id']}/attachments/{shots[1]['id']}", role="Viewer")
     assert full.status == 200
     assert full.headers["content-type"].startswith("image/jpeg")
     assert full.headers["X-Content-Type-Options"] == "nosniff"
@@ -47,7 +49,7 @@ def test_two_screenshots_are_stored_with_thumbnails_and_served_as_images_only(
     )
     assert Image.open(io.BytesIO(full.body)).size == (800, 600)
 
-    thumbnail = api.get(f"/api/feedback/attachments/{shots[0]['id']}/thumbnail", role="Viewer")
+    thumbnail = api.get(f"/api/feedback/{item['id']}/attachments/{shots[0]['id']}/thumbnail", role="Viewer")
     assert thumbnail.headers["content-type"].startswith("image/png")
     assert thumbnail.headers["X-Content-Type-Options"] == "nosniff"
     small = Image.open(io.BytesIO(thumbnail.body))
@@ -178,7 +180,7 @@ def test_a_polyglot_that_passes_the_byte_check_is_served_as_an_image_only(db: Se
     )
     assert response.status == 201, response.body
     [shot] = response.json()["attachments"]
-    served = api.get(f"/api/feedback/attachments/{shot['id']}", role="Viewer")
+    served = api.get(f"/api/feedback/{item['id']}/attachments/{shot['id']}", role="Viewer")
     assert served.body == polyglot_png()
     assert served.headers["content-type"].startswith("image/png")  # never the declared text/html
     assert served.headers["X-Content-Type-Options"] == "nosniff"
@@ -193,7 +195,7 @@ def test_a_file_name_cannot_break_out_of_the_content_disposition(db: Session, ap
     response = upload(api, f"/api/feedback/{item['id']}/attachments", alice, (name, image(), "image/png"))
     [shot] = response.json()["attachments"]
     assert shot["file_name"] == "ship; it=gnp.html é.png"  # the folder and the control character gone
-    served = api.get(f"/api/feedback/attachments/{shot['id']}", role="Viewer")
+    served = api.get(f"/api/feedback/{item['id']}/attachments/{shot['id']}", role="Viewer")
     assert served.headers["Content-Disposition"] == (
         "inline; filename=\"ship_ it_gnp.html _.png\"; filename*=UTF-8''ship%3B%20it%3Dgnp.html%20%C3%A9.png"
     )
@@ -214,7 +216,10 @@ def test_screenshots_on_a_reply(db: Session, api, people) -> None:
         f"/api/feedback/{item['id']}/replies", role=None, headers=bob, body={"body": "Same here"}
     ).json()
     response = upload(
-        api, f"/api/feedback/replies/{reply['id']}/attachments", bob, ("mine.png", image(), "image/png")
+        api,
+        f"/api/feedback/{item['id']}/replies/{reply['id']}/attachments",
+        bob,
+        ("mine.png", image(), "image/png"),
     )
     assert response.status == 201, response.body
     detail = api.get(f"/api/feedback/{item['id']}", role="Viewer").json()
@@ -222,7 +227,10 @@ def test_screenshots_on_a_reply(db: Session, api, people) -> None:
     assert [a["file_name"] for a in detail["reply_list"][0]["attachments"]] == ["mine.png"]
     assert (
         upload(
-            api, f"/api/feedback/replies/{reply['id']}/attachments", alice, ("x.png", image(), "image/png")
+            api,
+            f"/api/feedback/{item['id']}/replies/{reply['id']}/attachments",
+            alice,
+            ("x.png", image(), "image/png"),
         ).status
         == 403
     )
@@ -260,3 +268,28 @@ def test_an_upload_larger_than_every_screenshot_together_is_413(db: Session, api
         f"/api/feedback/{item['id']}/attachments", role=None, headers={**alice, **headers}, body=body
     )
     assert response.status == 413
+
+
+def test_a_screenshot_is_found_under_its_own_item_only_and_its_upload_is_audited(
+    db: Session, api, people
+) -> None:
+    alice = people("alice")
+    item, other = post_item(api, alice), post_item(api, alice)
+    [shot] = upload(
+        api, f"/api/feedback/{item['id']}/attachments", alice, ("a.png", image(), "image/png")
+    ).json()["attachments"]
+    assert api.get(f"/api/feedback/{item['id']}/attachments/{shot['id']}", role="Viewer").status == 200
+    assert api.get(f"/api/feedback/{other['id']}/attachments/{shot['id']}", role="Viewer").status == 404
+    assert api.delete(f"/api/feedback/{other['id']}/attachments/{shot['id']}", role="Admin").status == 404
+    entry = db.scalars(select(AuditLog).where(AuditLog.action == "upload")).one()
+    assert (entry.entity_type, entry.entity_id, entry.actor) == (
+        "feedback_attachment",
+        str(shot["id"]),
+        "alice@example.test",
+    )
+    assert entry.details == {
+        "item_id": item["id"],
+        "file_name": "a.png",
+        "content_type": "image/png",
+        "size_bytes": shot["size_bytes"],
+    }
