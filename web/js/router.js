@@ -16,6 +16,8 @@ const PAGES = [
   [/^\/parsers$/, "parsers"],
   [/^\/audit-log$/, "audit-log"],
   [/^\/settings\/autotask$/, "settings-autotask"],
+  [/^\/feedback$/, "feedback"],
+  [/^\/feedback\/(\d+)$/, "feedback-item", ["feedbackId"]],
 ];
 
 export function parseHash(hash) {
