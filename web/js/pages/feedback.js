@@ -49,6 +49,9 @@ function screenshotPicker() {
       const [gone] = this.chosen.splice(index, 1);
       if (gone && gone.url) URL.revokeObjectURL(gone.url);
     },
+    files() {
+      return this.chosen.map((item) => item.file);
+    },
     clearPicked() {
       for (const item of this.chosen) if (item.url) URL.revokeObjectURL(item.url);
       this.chosen = [];
@@ -64,7 +67,7 @@ function screenshotPicker() {
 
 export function feedbackList() {
   return {
-    ...screenshotPicker(),
+    picker: screenshotPicker(),
     KINDS,
     STATES,
     kindWord,
@@ -98,7 +101,8 @@ export function feedbackList() {
       this.loading = true;
       this.error = "";
       try {
-        const data = await get(`/feedback${query({ ...this.filters, deleted: this.filters.deleted || "", limit: 200 })}`);
+        // times show in the UI timezone, which the session's /me names
+        const [data] = await Promise.all([get(`/feedback${query({ ...this.filters, deleted: this.filters.deleted || "", limit: 200 })}`), this.$store.session.ready]);
         this.items = data.items;
       } catch (error) {
         this.error = error.message;
@@ -115,14 +119,14 @@ export function feedbackList() {
       }
     },
     async create() {
-      this.formError = this.pickProblem();
+      this.formError = this.picker.pickProblem();
       if (this.formError) return;
       this.busy = true;
       let item = null;
       try {
         item = await post("/feedback", { ...this.form, title: this.form.title.trim(), description: this.form.description.trim() });
-        if (this.chosen.length) await upload(`/feedback/${item.id}/attachments`, this.chosen.map((c) => c.file));
-        this.clearPicked();
+        if (this.picker.chosen.length) await upload(`/feedback/${item.id}/attachments`, this.picker.files());
+        this.picker.clearPicked();
         this.form = { kind: "bug", title: "", description: "" };
         navigate(`/feedback/${item.id}`);
       } catch (error) {
@@ -160,7 +164,8 @@ export function feedbackList() {
 
 export function feedbackItem() {
   return {
-    ...screenshotPicker(),
+    replyPicker: screenshotPicker(), // screenshots for a reply
+    addPicker: screenshotPicker(), // screenshots added to the item later
     KINDS,
     STATES,
     kindWord,
@@ -185,7 +190,8 @@ export function feedbackItem() {
     },
     destroy() {
       this.dropImages();
-      this.clearPicked();
+      this.replyPicker.clearPicked();
+      this.addPicker.clearPicked();
     },
     path(suffix = "") {
       return `/feedback/${this.$store.route.feedbackId}${suffix}`;
@@ -194,7 +200,7 @@ export function feedbackItem() {
       this.loading = !this.item || this.item.id !== this.$store.route.feedbackId;
       this.error = "";
       try {
-        this.item = await get(this.path());
+        [this.item] = await Promise.all([get(this.path()), this.$store.session.ready]);
         this.loadThumbnails();
       } catch (error) {
         this.error = error.message;
@@ -258,15 +264,15 @@ export function feedbackItem() {
       if (saved !== null) this.editing = false;
     },
     async sendReply() {
-      this.replyError = this.pickProblem();
+      this.replyError = this.replyPicker.pickProblem();
       if (this.replyError) return;
       this.busy = true;
       let reply = null;
       try {
         reply = await post(this.path("/replies"), { body: this.reply.trim() });
-        if (this.chosen.length) await upload(this.path(`/replies/${reply.id}/attachments`), this.chosen.map((c) => c.file));
+        if (this.replyPicker.chosen.length) await upload(this.path(`/replies/${reply.id}/attachments`), this.replyPicker.files());
         this.reply = "";
-        this.clearPicked();
+        this.replyPicker.clearPicked();
       } catch (error) {
         this.replyError = reply ? `The reply was posted, but its screenshots were not: ${error.message}` : error.message;
       } finally {
@@ -275,10 +281,10 @@ export function feedbackItem() {
       }
     },
     async addScreenshots() {
-      this.addError = this.pickProblem();
-      if (this.addError || !this.chosen.length) return;
-      const sent = await this.act(() => upload(this.path("/attachments"), this.chosen.map((c) => c.file)), (r) => `${r.attachments.length} screenshot(s) added.`);
-      if (sent !== null) this.clearPicked();
+      this.addError = this.addPicker.pickProblem();
+      if (this.addError || !this.addPicker.chosen.length) return;
+      const sent = await this.act(() => upload(this.path("/attachments"), this.addPicker.files()), (r) => `${r.attachments.length} screenshot(s) added.`);
+      if (sent !== null) this.addPicker.clearPicked();
       else this.addError = this.error;
     },
     // Soft delete (Admin): the notice offers the undo; an admin still sees what is deleted.
