@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -69,3 +71,15 @@ def post_item(api: Any, headers: dict[str, str], **fields: Any) -> dict[str, Any
 def upload(api: Any, path: str, headers: dict[str, str], *files: tuple[str, bytes, str]) -> Any:
     body, content_type = multipart(*files)
     return api.post(path, role=None, headers={**headers, **content_type}, body=body)
+
+
+def concurrently(requests: list) -> list:
+    """Send the requests at the same moment, one thread each."""
+    start = threading.Barrier(len(requests))
+
+    def send(request):
+        start.wait()
+        return request()
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        return list(pool.map(send, requests))

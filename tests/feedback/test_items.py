@@ -3,14 +3,11 @@ vote per person even when sent at once, and every change in the audit log."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import AuditLog
-from tests.feedback.conftest import post_item, stored
+from tests.feedback.conftest import concurrently, post_item, stored
 
 
 def test_an_operator_posts_and_everyone_reads_it_with_its_author(db: Session, api, people) -> None:
@@ -101,18 +98,6 @@ def test_voting_again_changes_nothing_and_a_vote_can_be_taken_back(db: Session, 
     assert api.delete(path, role=None, headers=vera).json() == {"voted": False, "votes": 0}
     actions = db.scalars(select(AuditLog.action).where(AuditLog.action.in_(["vote", "unvote"]))).all()
     assert actions == ["vote", "unvote"]
-
-
-def concurrently(requests: list) -> list:
-    """Send the requests at the same moment, one thread each."""
-    start = threading.Barrier(len(requests))
-
-    def send(request):
-        start.wait()
-        return request()
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(send, requests))
 
 
 def test_20_concurrent_votes_by_one_person_are_one_vote_and_by_20_people_20(db: Session, api, people) -> None:

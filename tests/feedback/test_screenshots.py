@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.db.models import AuditLog
 from shared_code.feedback.images import THUMBNAIL_BOX
-from tests.feedback.conftest import post_item, stored, upload
+from tests.feedback.conftest import concurrently, post_item, stored, upload
 from tests.feedback.images import HTML_PAGE, SVG_WITH_SCRIPT, TEXT, image, multipart, noisy_png, polyglot_png
 
 MB = 1024 * 1024
@@ -293,3 +293,20 @@ def test_a_screenshot_is_found_under_its_own_item_only_and_its_upload_is_audited
         "content_type": "image/png",
         "size_bytes": shot["size_bytes"],
     }
+
+
+def test_two_uploads_at_once_cannot_pass_the_limit_together(db: Session, api, people) -> None:
+    """The item's row is locked while an upload counts its screenshots: of two uploads of six sent
+    at the same moment, one is stored and the other refused whole."""
+    alice = people("alice")
+    item = post_item(api, alice)
+    path = f"/api/feedback/{item['id']}/attachments"
+
+    def six(batch: str):
+        files = [(f"{batch}-{n}.png", image(color=(n * 30, 0, 0)), "image/png") for n in range(6)]
+        return lambda: upload(api, path, alice, *files)
+
+    responses = concurrently([six("first"), six("second")])
+    assert sorted(r.status for r in responses) == [201, 422]
+    counts = stored(db)
+    assert counts["feedback_attachments"] == counts["feedback_attachment_contents"] == 6
