@@ -11,6 +11,7 @@ from functions import (
     autotask,
     customers,
     daily_jobs,
+    feedback,
     graph,
     inbox,
     jobs,
@@ -48,5 +49,6 @@ for blueprint in (
     mail.bp,
     inbox.bp,
     reports.bp,
+    feedback.bp,
 ):
     app.register_functions(blueprint)

@@ -18,7 +18,7 @@ import azure.functions as func
 
 from shared_code.api.auth import Role
 from shared_code.api.dispatch import ApiRequest, ApiResponse, handle, query_params
-from shared_code.api.routing import Handler, ModelRef, Route, declare
+from shared_code.api.routing import Handler, ModelRef, Route, Upload, declare
 
 QUEUE_CONNECTION = "AzureWebJobsStorage"
 
@@ -34,15 +34,17 @@ def api_route(
     body: ModelRef | None = None,
     response: ModelRef | None = None,
     status: int = 200,
-    raw_content_type: str | None = None,
+    raw_content_type: str | tuple[str, ...] | None = None,
     also_serves: tuple[str, ...] = (),
     errors: tuple[int, ...] = (),
     queue_output: str | None = None,
+    upload: Upload | None = None,
 ) -> Callable[[Handler], Handler]:
     """Declare a route. Models are best named as "module:Class" and the services imported inside
     the handler, so that start-up loads neither (``tests/test_startup.py``). ``queue_output`` names
     a Storage queue the handler may put messages on (``call.outbox``); they are written by the
-    host's output binding after the handler returns."""
+    host's output binding after the handler returns. ``upload`` makes it a multipart/form-data
+    route: the files arrive as ``call.files``."""
 
     def decorate(handler: Handler) -> Handler:
         summary = (handler.__doc__ or handler.__name__).strip().splitlines()[0]
@@ -62,6 +64,7 @@ def api_route(
                 raw_content_type=raw_content_type,
                 also_serves=also_serves,
                 errors=errors,
+                upload=upload,
             )
         )
         trigger = _trigger(route)
@@ -75,6 +78,13 @@ def api_route(
         return handler
 
     return decorate
+
+
+def named(name: str, doc: str, handler: Handler) -> Handler:
+    """For routes declared in a loop: route names and summaries come from the handler, so each
+    declared route gets its own."""
+    handler.__name__, handler.__doc__ = name, doc
+    return handler
 
 
 def _trigger(route: Route) -> Callable[..., func.HttpResponse]:

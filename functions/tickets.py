@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import api_route
+from functions.http import api_route, named
 from shared_code.api.auth import Role
-from shared_code.api.routing import Call, Handler
+from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -18,12 +18,6 @@ if TYPE_CHECKING:
 
 bp = func.Blueprint()
 NOTES = "shared_code.tickets.notes"
-
-
-def _named(name: str, doc: str, handler: Handler) -> Handler:
-    """Route names and summaries come from the handler; each kind gets its own."""
-    handler.__name__, handler.__doc__ = name, doc
-    return handler
 
 
 def declare_note_routes(name: str, plural: str) -> None:
@@ -60,11 +54,11 @@ def declare_note_routes(name: str, plural: str) -> None:
         return link_note(call.db, kind(), call.path["note_id"], call.body, call.actor)
 
     api_route(bp, "GET", path, role=Role.VIEWER, tag=tag, query=f"{NOTES}:NoteListQuery", response=listing)(
-        _named(f"list_{plural}", f"{plural.capitalize()}, newest first; open ones by default.", list_handler)
+        named(f"list_{plural}", f"{plural.capitalize()}, newest first; open ones by default.", list_handler)
     )
     api_route(
         bp, "POST", path, role=Role.OPERATOR, tag=tag, body=f"{NOTES}:NoteCreate", response=view, status=201
-    )(_named(f"create_{name}", f"Create a {name} scoped to jobs, optionally linked to runs.", create_handler))
+    )(named(f"create_{name}", f"Create a {name} scoped to jobs, optionally linked to runs.", create_handler))
     api_route(
         bp,
         "POST",
@@ -74,7 +68,7 @@ def declare_note_routes(name: str, plural: str) -> None:
         response=view,
         errors=(409,),
     )(
-        _named(
+        named(
             f"resolve_{name}", f"Resolve a {name}: it stops propagating to new runs at once.", resolve_handler
         )
     )
@@ -87,7 +81,7 @@ def declare_note_routes(name: str, plural: str) -> None:
         body=f"{NOTES}:NoteLinks",
         response=f"{NOTES}:LinkResult",
         errors=(409,),
-    )(_named(f"link_{name}", f"Link a {name} to runs (idempotent).", link_handler))
+    )(named(f"link_{name}", f"Link a {name} to runs (idempotent).", link_handler))
 
 
 declare_note_routes("ticket", "tickets")

@@ -241,6 +241,32 @@ class Settings(BaseSettings):
         json_schema_extra=not_deployed("default fits"),
     )
 
+    # --- feedback screenshots ----------------------------------------------------------------------------
+    feedback_max_screenshot_bytes: int = Field(
+        5 * 1024 * 1024,
+        alias="FEEDBACK_MAX_SCREENSHOT_BYTES",
+        ge=1024,
+        le=20 * 1024 * 1024,
+        description="Largest screenshot accepted, in bytes (each file of an upload).",
+        json_schema_extra=not_deployed("default fits"),
+    )
+    feedback_max_screenshots: int = Field(
+        10,
+        alias="FEEDBACK_MAX_SCREENSHOTS",
+        ge=1,
+        le=20,
+        description="Most screenshots one feedback item or reply may have.",
+        json_schema_extra=not_deployed("default fits"),
+    )
+    feedback_max_image_pixels: int = Field(
+        40_000_000,
+        alias="FEEDBACK_MAX_IMAGE_PIXELS",
+        ge=10_000,
+        le=100_000_000,
+        description="Largest screenshot accepted, in pixels (width x height), read from the image itself.",
+        json_schema_extra=not_deployed("default fits"),
+    )
+
     # --- platform markers (set by Azure, never by us) -----------------------------------------------------
     website_instance_id: str | None = Field(
         None, alias="WEBSITE_INSTANCE_ID", json_schema_extra=not_deployed("set by the platform")

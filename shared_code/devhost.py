@@ -34,6 +34,7 @@ from azure.functions.timer import TimerRequest
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
+FUNCTIONS_HOST_MAX_BODY_BYTES = 100 * 1024 * 1024  # the Functions host's default request size limit
 
 
 @dataclass
@@ -342,13 +343,14 @@ class DevHost:
         """A waitress server for this host, bound and ready for ``run()`` (and ``close()``)."""
         from waitress import create_server
 
-        # Bodies above the API's limit are refused by the dispatcher; waitress stops a little after.
+        # Bodies above a route's limit are refused by the dispatcher; waitress stops where the
+        # Functions host does (100 MB), above the largest route limit (a screenshot upload).
         return create_server(
             self,
             host=host,
             port=port,
             threads=threads,
-            max_request_body_size=4 * 1024 * 1024,
+            max_request_body_size=FUNCTIONS_HOST_MAX_BODY_BYTES,
             backlog=1024,
             ident="backupchecks-devhost",
             clear_untrusted_proxy_headers=True,

@@ -34,6 +34,12 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class NotAllowed(AppError):
+    """The caller's role reaches the route, but not this row or field (e.g. someone else's post)."""
+
+    code = "forbidden"
+
+
 class Conflict(AppError):
     code = "conflict"
 

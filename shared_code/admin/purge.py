@@ -28,6 +28,7 @@ from shared_code.db.models import (
     TicketJobRun,
     TicketScope,
 )
+from shared_code.feedback.deletion import RemovedFeedback, remove_soft_deleted
 from shared_code.schema.models import RequestModel
 
 # correlate(None): these stand on their own even inside a DELETE of the same table.
@@ -87,7 +88,8 @@ class PurgeRequest(RequestModel):
 
 
 class PurgeResult(BaseModel):
-    """Rows removed (or, for mails_unlinked, updated) per table, in the order they were touched."""
+    """Rows removed (or, for mails_unlinked, updated) per table, in the order they were touched; then
+    the soft-deleted feedback, with what hangs under it."""
 
     ticket_job_runs: int
     remark_job_runs: int
@@ -100,10 +102,12 @@ class PurgeResult(BaseModel):
     jobs: int
     mails: int
     customers: int
+    feedback: RemovedFeedback
 
 
 def purge(session: Session, actor: str) -> PurgeResult:
-    counts = {name: step(session) for name, step in STEPS}
-    result = PurgeResult(**counts)
+    counts: dict[str, Any] = {name: step(session) for name, step in STEPS}
+    counts["feedback"] = remove_soft_deleted(session).model_dump()
+    result = PurgeResult.model_validate(counts)
     audit.record(session, actor, "purge", "database", None, counts)
     return result

@@ -8,6 +8,7 @@ unexpected exception a 500 with the correlation id and nothing else (logged in f
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ from shared_code.api.auth import LOCAL_ADMIN, Authenticator, Forbidden, Principa
 from shared_code.api.models import ErrorBody, ErrorDetail
 from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route
 from shared_code.db.engine import UnitOfWork, database_outage
+from shared_code.schema.uploads import UploadedFile
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -34,6 +36,7 @@ STATUS_OF: dict[type[errors.AppError], int] = {
     errors.BadRequest: 400,
     errors.InvalidInput: 422,
     errors.NotFound: 404,
+    errors.NotAllowed: 403,
     errors.Conflict: 409,
     errors.UpstreamError: 502,
     errors.Unavailable: 503,
@@ -42,6 +45,8 @@ STATUS_OF: dict[type[errors.AppError], int] = {
 # KB, and a Graph notification batch holds a few hundred notifications of about a KB each.
 MAX_BODY_BYTES = 1024 * 1024
 JSON_MEDIA_TYPE = "application/json"
+MULTIPART_MEDIA_TYPE = "multipart/form-data"
+MAX_MULTIPART_PARTS = 100  # far above any real upload (the settings allow 20 files at most)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_AFTER_SECONDS = 5  # what a 503 asks clients to wait
 LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock wait given up (the connection's lock_timeout)
@@ -112,18 +117,19 @@ def _respond(
 ) -> ApiResponse:
     work = UnitOfWork(session_factory)
     try:
-        _refuse_oversized(request)
+        _refuse_oversized(route, request)
         principal = (authenticator or default_authenticator()).principal(
             request.headers.get("authorization"), route.role
         )
         _refuse_cross_site(route, request, principal)
-        _refuse_non_json(route, request)
+        _refuse_wrong_media_type(route, request)
         _refuse_repeated_params(route, request)
         call = Call(
             principal=principal,
             path=_path_params(route, request.route_params),
             query=_validated(route.query_model, dict(request.params), "query"),
             body=_body(route, request.body),
+            files=_files(route, request),
             correlation_id=correlation_id,
             headers=dict(request.headers),
             outbox=outbox if outbox is not None else [],
@@ -201,9 +207,15 @@ class _BadInput(Exception):
         self.status, self.message, self.details, self.code = status, message, details, code
 
 
-def _refuse_oversized(request: ApiRequest) -> None:
-    if len(request.body) > MAX_BODY_BYTES:
-        raise _BadInput(413, f"Request body is larger than {MAX_BODY_BYTES} bytes.", code="payload_too_large")
+def body_limit(route: Route) -> int:
+    """The largest body a route takes: an upload route's own limit, else the API's."""
+    return route.upload.max_body_bytes() if route.upload is not None else MAX_BODY_BYTES
+
+
+def _refuse_oversized(route: Route, request: ApiRequest) -> None:
+    limit = body_limit(route)
+    if len(request.body) > limit:
+        raise _BadInput(413, f"Request body is larger than {limit} bytes.", code="payload_too_large")
 
 
 def _refuse_cross_site(route: Route, request: ApiRequest, principal: Principal) -> None:
@@ -217,20 +229,23 @@ def _refuse_cross_site(route: Route, request: ApiRequest, principal: Principal) 
         raise Forbidden("cross-site requests are refused while authentication is off")
 
 
-def _refuse_non_json(route: Route, request: ApiRequest) -> None:
+def _refuse_wrong_media_type(route: Route, request: ApiRequest) -> None:
     """A change is sent as JSON: any other media type (a form, text/plain) is what a page on
-    another site can send without a CORS preflight."""
+    another site can send without a CORS preflight. Upload routes take multipart/form-data only,
+    which a page on another site could send too: the bearer token (or, with auth off,
+    ``_refuse_cross_site``) is what stops that."""
     if request.method in SAFE_METHODS or route.role is Role.ANONYMOUS:
         return
     content_type = request.headers.get("content-type")
-    if content_type is None and route.body is None and not request.body:
+    if content_type is None and route.body is None and route.upload is None and not request.body:
         return
     media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type != JSON_MEDIA_TYPE:
+    expected = MULTIPART_MEDIA_TYPE if route.upload is not None else JSON_MEDIA_TYPE
+    if media_type != expected:
         raise _BadInput(
             415,
-            f"Request body must be sent as {JSON_MEDIA_TYPE} (content-type: {media_type[:60] or 'none'}).",
-            [{"field": "header.content-type", "message": f"must be {JSON_MEDIA_TYPE}"}],
+            f"Request body must be sent as {expected} (content-type: {media_type[:60] or 'none'}).",
+            [{"field": "header.content-type", "message": f"must be {expected}"}],
             code="unsupported_media_type",
         )
 
@@ -285,6 +300,47 @@ def _body(route: Route, raw: bytes) -> Any:
         if unreadable:
             raise _BadInput(400, f"Request body is not valid JSON: {unreadable[0]['msg']}") from None
         raise _invalid(error, "body") from None
+
+
+def _files(route: Route, request: ApiRequest) -> list[UploadedFile]:
+    """An upload route's files, from its multipart body (read whole: the size check came first).
+    Every part must be a file under the route's field; anything else is refused by name."""
+    if route.upload is None:
+        return []
+    from werkzeug.exceptions import RequestEntityTooLarge
+    from werkzeug.formparser import MultiPartParser
+    from werkzeug.http import parse_options_header
+
+    field = route.upload.field
+    _, options = parse_options_header(request.headers.get("content-type"))
+    boundary = options.get("boundary", "")
+    if not boundary or not boundary.isascii():
+        raise _BadInput(
+            400,
+            "A multipart/form-data body needs the boundary in its content-type.",
+            [{"field": "header.content-type", "message": "boundary missing"}],
+        )
+    parser = MultiPartParser(
+        stream_factory=lambda *_args, **_kwargs: io.BytesIO(),
+        max_form_memory_size=MAX_BODY_BYTES,
+        max_form_parts=MAX_MULTIPART_PARTS,
+    )
+    try:
+        fields, files = parser.parse(io.BytesIO(request.body), boundary.encode(), len(request.body))
+    except (ValueError, RequestEntityTooLarge) as error:
+        raise _BadInput(400, f"The multipart body cannot be read: {str(error)[:200]}") from None
+    unexpected = [*fields, *(name for name in files if name != field)]
+    if unexpected:
+        names = [(name or "(unnamed)")[:60] for name in unexpected[:10]]
+        raise _BadInput(
+            400,
+            f"Unexpected form field: {', '.join(names)} (send files under '{field}').",
+            [{"field": f"body.{name}", "message": "unexpected field"} for name in names],
+        )
+    return [
+        UploadedFile(name=part.filename or "", declared_type=part.content_type or "", data=part.stream.read())
+        for part in files.getlist(field)
+    ]
 
 
 def _validated(model: type[BaseModel] | None, data: Any, where: str) -> Any:

@@ -18,8 +18,8 @@ ERROR_TEXT = {
     403: "The token lacks the role this operation needs.",
     404: "No such resource.",
     409: "Conflicts with the resource's current state.",
-    413: "Request body larger than 1 MiB.",
-    415: "A request that changes something must send application/json.",
+    413: "Request body larger than 1 MiB (an upload route: than its files may be together).",
+    415: "A request that changes something must send application/json (an upload: multipart/form-data).",
     422: "Invalid request body (the field is named).",
     500: "Unexpected error; the body carries the correlation id.",
     502: "An upstream service (Autotask, Graph) failed.",
@@ -92,6 +92,8 @@ def _operation(route: Route, refs: dict[type[BaseModel], Any], schemas: dict[str
             "required": True,
             "content": {"application/json": {"schema": refs[body]}},
         }
+    elif route.upload is not None:
+        operation["requestBody"] = _upload_body(route)
     return operation
 
 
@@ -128,10 +130,9 @@ def _responses(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]
     if (response := route.response_model) is not None:
         success["content"] = {"application/json": {"schema": refs[response]}}
     elif route.raw_content_type is not None:
-        raw_schema = (
-            {"type": "object"} if route.raw_content_type == "application/json" else {"type": "string"}
-        )
-        success["content"] = {route.raw_content_type: {"schema": raw_schema}}
+        raw = route.raw_content_type
+        media_types = (raw,) if isinstance(raw, str) else raw
+        success["content"] = {media_type: {"schema": _raw_schema(media_type)} for media_type in media_types}
     for media_type in route.also_serves:
         success.setdefault("content", {})[media_type] = {"schema": {"type": "string"}}
     responses[str(_success_status(route))] = success
@@ -144,6 +145,35 @@ def _responses(route: Route, refs: dict[type[BaseModel], Any]) -> dict[str, Any]
     return responses
 
 
+def _raw_schema(media_type: str) -> dict[str, Any]:
+    if media_type == "application/json":
+        return {"type": "object"}
+    if media_type.startswith("image/"):
+        return {"type": "string", "contentMediaType": media_type}
+    return {"type": "string"}
+
+
+def _upload_body(route: Route) -> dict[str, Any]:
+    field = route.upload.field if route.upload is not None else "files"
+    return {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        field: {
+                            "type": "array",
+                            "items": {"type": "string", "contentMediaType": "application/octet-stream"},
+                        }
+                    },
+                    "required": [field],
+                }
+            }
+        },
+    }
+
+
 def _success_status(route: Route) -> int:
     if route.response is None and route.raw_content_type is None and route.status == 200:
         return 204
@@ -154,9 +184,9 @@ def _error_statuses(route: Route) -> list[int]:
     statuses = {500, 503, *route.errors}
     if route.role is not Role.ANONYMOUS:
         statuses |= {401, 403}
-    if route.query is not None or route.body is not None:
+    if route.query is not None or route.body is not None or route.upload is not None:
         statuses.add(400)
-    if route.body is not None:
+    if route.body is not None or route.upload is not None:
         statuses.add(422)
     if route.method not in {"GET", "HEAD"}:
         statuses.add(413)

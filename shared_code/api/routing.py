@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.api.auth import Principal, Role
 from shared_code.db.engine import UnitOfWork
+from shared_code.schema.uploads import UploadedFile
 
 # Functions route templates: {name} or {name:constraint}; int and long are the typed ones we use.
 _PARAM = re.compile(r"\{(\w+)(?::(\w+))?\}")
@@ -36,6 +37,8 @@ class Call:
     correlation_id: str
     headers: dict[str, str]
     outbox: list[str] = field(default_factory=list)
+    # An upload route's files (Route.upload), as sent: only their bytes may be trusted.
+    files: list[UploadedFile] = field(default_factory=list)
     # The request as sent, for the few routes that read it themselves (Graph's webhooks).
     params: dict[str, str] = field(default_factory=dict)
     raw_body: bytes = b""
@@ -59,6 +62,16 @@ class RawResponse:
     status: int = 200
     content_type: str = "text/plain"
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A route that takes files instead of JSON: a multipart/form-data body whose parts are all
+    files under ``field``. ``max_body_bytes`` bounds the whole body; it is asked on each call, so
+    that it can come from the settings without start-up reading them."""
+
+    max_body_bytes: Callable[[], int]
+    field: str = "files"
 
 
 Handler = Callable[[Call], BaseModel | RawResponse | None]
@@ -90,9 +103,11 @@ class Route:
     body: ModelRef | None = None
     response: ModelRef | None = None
     status: int = 200
-    raw_content_type: str | None = None  # for RawResponse routes: the success body's media type
+    # for RawResponse routes: the success body's media type (or the several it may have)
+    raw_content_type: str | tuple[str, ...] | None = None
     # Other media types a JSON route's success may come as (e.g. a ``format`` query parameter's CSV)
     also_serves: tuple[str, ...] = ()
+    upload: Upload | None = None  # a multipart/form-data route (files), not JSON
     errors: tuple[int, ...] = ()  # statuses beyond the ones every route can answer
 
     @functools.cached_property

@@ -628,3 +628,86 @@ class ParsingRuleVersion(CreatedAt, Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     spec: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[str] = mapped_column(Text)
+
+
+# --- feedback (issue 26) ------------------------------------------------------------------------------
+
+FeedbackKind = Literal["bug", "feature", "question"]
+FeedbackStatus = Literal["open", "planned", "done", "declined"]
+# What an attachment's bytes were found to be (never what the upload claimed).
+ImageType = Literal["image/png", "image/jpeg", "image/gif", "image/webp"]
+
+
+class _Authored:
+    """Who wrote it, from the token: the stable subject (for "own" and votes) and a name to show."""
+
+    author_subject: Mapped[str] = mapped_column(Text)
+    author_name: Mapped[str] = mapped_column(Text)
+
+    def written_by(self, subject: str) -> bool:
+        return self.author_subject == subject
+
+
+class FeedbackItem(_Authored, Timestamps, SoftDelete, Base):
+    """A problem or wish about the tool itself, reported by an operator."""
+
+    __tablename__ = "feedback_items"
+    __table_args__ = (one_of("kind", FeedbackKind), one_of("status", FeedbackStatus))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+
+
+class FeedbackVote(Base):
+    """One vote per user per item: the primary key says so, and a second vote is ON CONFLICT DO NOTHING."""
+
+    __tablename__ = "feedback_votes"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id"), primary_key=True)
+    voter_subject: Mapped[str] = mapped_column(Text, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class FeedbackReply(_Authored, CreatedAt, SoftDelete, Base):
+    __tablename__ = "feedback_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class FeedbackAttachment(_Authored, CreatedAt, SoftDelete, Base):
+    """A screenshot's facts; its bytes and thumbnail are in ``feedback_attachment_contents``, so a
+    query over attachments never reads them."""
+
+    __tablename__ = "feedback_attachments"
+    __table_args__ = (
+        one_of("content_type", ImageType),
+        CheckConstraint("(item_id IS NULL) <> (reply_id IS NULL)", name="one_owner"),
+        CheckConstraint("size_bytes > 0 AND width > 0 AND height > 0", name="positive_sizes"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_items.id"), index=True)
+    reply_id: Mapped[int | None] = mapped_column(ForeignKey("feedback_replies.id"), index=True)
+    file_name: Mapped[str] = mapped_column(Text)  # as uploaded (cleaned of control characters)
+    content_type: Mapped[str] = mapped_column(String(16))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+
+
+class FeedbackAttachmentContent(Base):
+    """A screenshot's bytes and its thumbnail (PNG), deleted with its attachment row."""
+
+    __tablename__ = "feedback_attachment_contents"
+
+    attachment_id: Mapped[int] = mapped_column(
+        ForeignKey("feedback_attachments.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)

@@ -61,24 +61,25 @@ async function errorFrom(response) {
   return new ApiError(response.status, message, { code: error && error.code, fields, correlationId });
 }
 
-export async function api(method, path, body, { signal } = {}) {
-  const headers = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
+// One request with the token; an answer that is not OK becomes an ApiError in words.
+async function send(method, path, { body, headers = {}, signal } = {}) {
   const token = await accessToken();
   if (token) headers.authorization = `Bearer ${token}`;
   let response;
   try {
-    response = await fetch(apiBase + path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
+    response = await fetch(apiBase + path, { method, headers, body, signal });
   } catch (cause) {
     if (cause && cause.name === "AbortError") throw cause;
     throw new ApiError(0, "The API could not be reached. Check your network connection and try again.");
   }
   if (!response.ok) throw await errorFrom(response);
+  return response;
+}
+
+export async function api(method, path, body, { signal } = {}) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await send(method, path, { body: body === undefined ? undefined : JSON.stringify(body), headers, signal });
   if (response.status === 204) return null;
   return response.json();
 }
@@ -96,6 +97,18 @@ export async function fetchFile(path) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+// Files as multipart/form-data, all under one field (the browser writes the boundary); JSON back.
+export async function upload(path, files, field = "files") {
+  const form = new FormData();
+  for (const file of files) form.append(field, file, file.name);
+  const response = await send("POST", path, { body: form, headers: { accept: "application/json" } });
+  return response.json();
+}
+
+// A file the API serves (a screenshot), fetched with the token, as a Blob of the type it was served as.
+export async function fetchBlob(path, { signal } = {}) {
+  const response = await send("GET", path, { signal });
+  return response.blob();
 }
 
 export const get = (path, options) => api("GET", path, undefined, options);

@@ -10,6 +10,7 @@ import { auditLog, customers, dailyJobs, inbox, jobDetail, jobs, mailView, notes
 import { reports } from "./pages/reports.js";
 import { ruleEditor } from "./pages/parsing-rules.js";
 import { autotaskSettings } from "./pages/settings.js";
+import { feedbackItem, feedbackList } from "./pages/feedback.js";
 import { parseHash } from "./router.js";
 
 const ROLE_RANK = { Viewer: 1, Operator: 2, Admin: 3 };
@@ -104,6 +105,8 @@ async function start() {
   Alpine.data("auditLog", auditLog);
   Alpine.data("autotaskSettings", autotaskSettings);
   Alpine.data("reports", reports);
+  Alpine.data("feedbackList", feedbackList);
+  Alpine.data("feedbackItem", feedbackItem);
 
   const sessionStore = Alpine.store("session");
   sessionStore.ready = sessionStore.load(); // menus fill in when it answers; pages do not wait

@@ -19,6 +19,8 @@ const PAGES = [
   [/^\/audit-log$/, "audit-log"],
   [/^\/reports$/, "reports"],
   [/^\/settings\/autotask$/, "settings-autotask"],
+  [/^\/feedback$/, "feedback"],
+  [/^\/feedback\/(\d+)$/, "feedback-item", ["feedbackId"]],
 ];
 
 export function parseHash(hash) {
