@@ -192,6 +192,17 @@ class DevHost:
     ) -> DevResponse:
         """One HTTP request, in-process. ``path`` may carry a query string."""
         raw_path, _, query = path.partition("?")
+        return self._route(method, raw_path, query, headers=headers, body=body)
+
+    def _route(
+        self,
+        method: str,
+        raw_path: str,
+        query: str,
+        *,
+        headers: dict[str, str] | None = None,
+        body: bytes | str | dict[str, Any] | list[Any] | None = None,
+    ) -> DevResponse:
         if isinstance(body, dict | list):
             body = json.dumps(body)
             headers = {"content-type": "application/json", **(headers or {})}
@@ -331,10 +342,9 @@ class DevHost:
         }
         if environ.get("CONTENT_TYPE"):
             headers["content-type"] = environ["CONTENT_TYPE"]
-        path = environ.get("PATH_INFO", "/")
-        if environ.get("QUERY_STRING"):
-            path += "?" + environ["QUERY_STRING"]
-        response = self.request(environ["REQUEST_METHOD"], path, headers=headers, body=body)
+        # PATH_INFO is already decoded: a "?" in it came as %3F and belongs to the path, not the query.
+        path, query = environ.get("PATH_INFO", "/"), environ.get("QUERY_STRING", "")
+        response = self._route(environ["REQUEST_METHOD"], path, query, headers=headers, body=body)
         reason = _reason(response.status)
         start_response(f"{response.status} {reason}", list(response.headers.items()))
         return [response.body]

@@ -203,3 +203,18 @@ def test_a_chunked_body_reaches_the_function(served) -> None:
     )
     assert answer.split(b" ")[1] == b"200"
     assert answer.endswith(b"hello world")
+
+
+def test_a_question_mark_encoded_in_the_path_stays_in_the_path(db, entra) -> None:
+    """PATH_INFO arrives decoded: %3F in an id must not cut the path short and hit a shorter route."""
+    from werkzeug.test import Client
+
+    import function_app  # noqa: F401
+    from shared_code.devhost import DevHost
+
+    response = Client(DevHost()).post(
+        "/api/runs/1%3Fx/autotask-ticket", json={}, headers=entra.bearer("Admin")
+    )
+    # "1?x" is no run id (the API's 404), not "runs/1", which has no POST route (405)
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
