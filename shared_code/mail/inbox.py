@@ -18,8 +18,14 @@ from shared_code.customers import customer_named
 from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
-from shared_code.mail.booking import JobIdentity, book_if_known, book_into, job_with_identity
-from shared_code.mail.ingest import parse_fields, parsed_objects
+from shared_code.mail.booking import (
+    JobIdentity,
+    book_if_known,
+    book_into,
+    job_with_identity,
+    unreadable_explained,
+)
+from shared_code.mail.ingest import parse_fields, parsed_objects, unreadable
 from shared_code.runs.overrides import live_overrides, objects_of_mails
 from shared_code.schema.fields import DisplayName, Id, IdList
 from shared_code.schema.models import RequestModel, ResponseModel
@@ -344,6 +350,10 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
     mail = _inbox_mail(session, mail_id)
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)
+    if unreadable(outcome):
+        mail.parse_error = unreadable_explained(
+            session, mail.from_address, mail.subject, mail.parse_error or ""
+        )
     session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))
     objects = parsed_objects(outcome)
     if objects:
