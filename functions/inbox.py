@@ -8,13 +8,14 @@ import azure.functions as func
 
 from functions.http import api_route
 from shared_code.api.auth import Role
-from shared_code.api.routing import Call
+from shared_code.api.routing import Call, RawResponse
 
 if TYPE_CHECKING:
     from shared_code.mail.inbox import Approval, Deletion, InboxGroups, InboxPage, MailView, Reparse
 
 bp = func.Blueprint()
 INBOX = "shared_code.mail.inbox"
+RFC822 = "message/rfc822"
 
 
 @api_route(
@@ -90,9 +91,27 @@ def delete_inbox_mail(call: Call) -> Deletion:
     return delete_mails(call.db, call.body.mail_ids, call.actor)
 
 
-@api_route(bp, "GET", "mails/{mail_id:long}", role=Role.VIEWER, tag="inbox", response=f"{INBOX}:MailView")
+@api_route(
+    bp,
+    "GET",
+    "mails/{mail_id:long}",
+    role=Role.VIEWER,
+    tag="inbox",
+    query=f"{INBOX}:MailQuery",
+    response=f"{INBOX}:MailView",
+)
 def get_stored_mail(call: Call) -> MailView:
-    """A stored mail: bodies, parse result and objects, and the run it became."""
+    """A stored mail: bodies (capped), parse result, a page of its objects, and the run it became."""
     from shared_code.mail.inbox import get_mail
 
-    return get_mail(call.db, call.path["mail_id"])
+    return get_mail(call.db, call.path["mail_id"], call.query)
+
+
+@api_route(bp, "GET", "mails/{mail_id:long}/raw", role=Role.VIEWER, tag="inbox", raw_content_type=RFC822)
+def get_raw_mail(call: Call) -> RawResponse:
+    """The stored raw mail, as received (message/rfc822), whatever its size."""
+    from shared_code.mail.inbox import raw_mail
+
+    mime = raw_mail(call.db, call.path["mail_id"])
+    disposition = f'attachment; filename="mail-{call.path["mail_id"]}.eml"'
+    return RawResponse(mime, content_type=RFC822, headers={"Content-Disposition": disposition})

@@ -25,13 +25,14 @@ REVIEWS = "shared_code.runs.reviews"
     "runs/{run_id:int}",
     role=Role.VIEWER,
     tag="runs",
+    query="shared_code.runs.details:RunDetailQuery",
     response="shared_code.runs.details:RunDetail",
 )
 def get_run(call: Call) -> RunDetail:
-    """A run's objects, mail, tickets and remarks (linked or open on its job), and Autotask state."""
+    """A run's objects (a page), mail, tickets and remarks (linked or open on its job), and Autotask state."""
     from shared_code.runs.details import run_detail
 
-    return run_detail(call.db, call.path["run_id"])
+    return run_detail(call.db, call.path["run_id"], call.query)
 
 
 @api_route(

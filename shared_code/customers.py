@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shared_code import audit
 from shared_code.db.live import live_row
-from shared_code.db.models import Customer, Job, ci_key
+from shared_code.db.models import Customer, Job, ci_key, natural_key
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
 from shared_code.psa.company import CompanyMapping
@@ -79,7 +79,7 @@ def list_customers(session: Session, query: CustomerListQuery) -> CustomerList:
         statement = statement.where(Customer.active.is_(query.active))
     if query.search:
         statement = statement.where(Customer.name.icontains(query.search, autoescape=True))
-    statement = statement.order_by(func.lower(Customer.name), Customer.id)
+    statement = statement.order_by(natural_key(Customer.name), Customer.id)
     rows, page = page_of(list(session.execute(paginated(statement, query))), query)
     return CustomerList(items=[_view(customer, count) for customer, count in rows], page=page)
 

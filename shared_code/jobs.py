@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.app_settings import load_app_settings
 from shared_code.db.live import live_job, live_row, soft_delete_mails
-from shared_code.db.models import Customer, Job, JobRun, MailMessage
+from shared_code.db.models import Customer, Job, JobRun, MailMessage, natural_key
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, run_row
 from shared_code.schema.fields import Id, Search, TimeOfDay
@@ -115,7 +115,9 @@ def _view(row: Any) -> dict[str, Any]:
 
 
 def list_jobs(session: Session, query: JobListQuery) -> JobList:
-    statement = _job_rows().order_by(func.lower(Customer.name), Customer.id, func.lower(Job.job_name), Job.id)
+    statement = _job_rows().order_by(
+        natural_key(Customer.name), Customer.id, natural_key(Job.job_name), Job.id
+    )
     customer = None
     if query.customer_id is not None:
         customer = _filter_customer(session, query.customer_id)

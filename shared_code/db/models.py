@@ -54,6 +54,12 @@ def one_of(column: str, literal: Any, *, nullable: bool = False) -> CheckConstra
     return CheckConstraint(condition, name=column)
 
 
+def natural_key(value: Any) -> Any:
+    """The sort key of names people read in lists: case-insensitive, and numbers by value, so
+    "Job 9" comes before "Job 10" (the SQL function natural_sort_key, migration 0008)."""
+    return func.natural_sort_key(value)
+
+
 def ci_key(value: Any) -> Any:
     """The case-insensitive, trimmed comparison key of job identities and customer names: the
     expression the unique indexes are built on, so lookups written with it can use them."""

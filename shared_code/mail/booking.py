@@ -126,3 +126,26 @@ def book_into(
     mail.job_id = job.id
     mail.location = "processed"
     return run
+
+
+def unreadable_explained(session: Session, from_address: str | None, subject: str | None, reason: str) -> str:
+    """Why a mail no parser could read is in the Inbox: when it comes from a known job's sender and
+    its subject names that job (a truncated or mangled report), the Inbox says which job it looks like."""
+    job = _job_it_looks_like(session, from_address, subject)
+    if job is None:
+        return reason
+    return f"looks like job {job.job_name!r} ({job.backup_software}), could not be read: {reason}"
+
+
+def _job_it_looks_like(session: Session, from_address: str | None, subject: str | None) -> Job | None:
+    """The sender's live job whose name the subject carries (the longest such name)."""
+    if not from_address or not subject:
+        return None
+    senders_jobs = session.scalars(
+        select(Job).where(Job.live, ci_key(Job.from_address) == ci_key(bindparam("sender", from_address)))
+    )
+    folded = subject.casefold()
+    named = [
+        job for job in senders_jobs if job.job_name.strip() and job.job_name.strip().casefold() in folded
+    ]
+    return max(named, key=lambda job: len(job.job_name.strip()), default=None)

@@ -18,9 +18,16 @@ from shared_code.customers import customer_named
 from shared_code.db.live import soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailContent, MailMessage, MailObject, ParseStatus
 from shared_code.errors import Conflict, InvalidInput, NotFound
-from shared_code.mail.booking import JobIdentity, book_if_known, book_into, job_with_identity
-from shared_code.mail.ingest import parse_fields, parsed_objects
+from shared_code.mail.booking import (
+    JobIdentity,
+    book_if_known,
+    book_into,
+    job_with_identity,
+    unreadable_explained,
+)
+from shared_code.mail.ingest import parse_fields, parsed_objects, unreadable
 from shared_code.mail.rule_parsing import apply_rules
+from shared_code.runs.details import mail_objects_page
 from shared_code.runs.overrides import live_overrides, objects_of_mails
 from shared_code.schema.fields import DisplayName, Id, IdList
 from shared_code.schema.models import RequestModel, ResponseModel
@@ -91,6 +98,17 @@ class MailObjectView(ResponseModel):
     message: str | None
 
 
+# What one mail's answer carries at most; the rest is in the raw mail (GET /api/mails/{id}/raw)
+# and in the next pages of objects. A real report is far below both.
+MAX_BODY_CHARACTERS = 1_000_000
+
+
+class MailQuery(PageQuery):
+    """Which page of the mail's objects to answer with."""
+
+    limit: int = Field(500, ge=1, le=1000, description="Objects per page.")
+
+
 class MailView(InboxItem):
     source: str
     graph_message_id: str | None
@@ -99,9 +117,12 @@ class MailView(InboxItem):
     job_id: int | None
     run_id: int | None = Field(description="The run this mail became, if it did.")
     deleted_at: datetime | None
-    text_body: str | None
-    html_body: str | None
-    objects: list[MailObjectView]
+    text_body: str | None = Field(description=f"At most {MAX_BODY_CHARACTERS:,} characters (see truncated).")
+    html_body: str | None = Field(description=f"At most {MAX_BODY_CHARACTERS:,} characters (see truncated).")
+    truncated: bool = Field(description="A body was cut; the whole mail is at raw_url.")
+    raw_url: str = Field(description="The stored raw mail (message/rfc822).")
+    objects: list[MailObjectView] = Field(description="One page of the objects (offset, limit).")
+    objects_page: PageInfo
 
 
 class ApproveBody(RequestModel):
@@ -222,22 +243,41 @@ def _customers_by_sender(session: Session, senders: set[str]) -> dict[str, Sugge
     return found
 
 
-def get_mail(session: Session, mail_id: int) -> MailView:
+def get_mail(session: Session, mail_id: int, query: MailQuery | None = None) -> MailView:
+    query = query or MailQuery()
     mail = session.get(MailMessage, mail_id)
     if mail is None:
         raise NotFound(f"no such mail: {mail_id}")
-    objects = session.scalars(
-        select(MailObject).where(MailObject.mail_id == mail.id).order_by(MailObject.position)
-    ).all()
+    objects, page, count = mail_objects_page(session, mail.id, query)
     run_id = session.scalar(select(JobRun.id).where(JobRun.mail_id == mail.id))
+    text_body, html_body = _capped(mail.text_body), _capped(mail.html_body)
     return MailView.model_validate(
         {
             **_columns(mail, MailView),
-            "object_count": len(objects),
+            "text_body": text_body,
+            "html_body": html_body,
+            "truncated": (text_body, html_body) != (mail.text_body, mail.html_body),
+            "raw_url": f"/api/mails/{mail.id}/raw",
+            "object_count": count,
             "run_id": run_id,
             "objects": [MailObjectView.model_validate(o) for o in objects],
+            "objects_page": page,
         }
     )
+
+
+def _capped(body: str | None) -> str | None:
+    return body[:MAX_BODY_CHARACTERS] if body is not None else None
+
+
+def raw_mail(session: Session, mail_id: int) -> bytes:
+    """The stored raw RFC 5322 bytes of a mail, as received."""
+    if session.get(MailMessage, mail_id) is None:
+        raise NotFound(f"no such mail: {mail_id}")
+    content = session.get(MailContent, mail_id)
+    if content is None:
+        raise NotFound(f"mail {mail_id} was stored without its raw content", code="no_content")
+    return content.mime
 
 
 # --- acting -------------------------------------------------------------------------------------------
@@ -347,6 +387,10 @@ def reparse(session: Session, mail_id: int, actor: str) -> Reparse:
     mail = _inbox_mail(session, mail_id)
     for name, value in parse_fields(outcome).items():
         setattr(mail, name, value)
+    if unreadable(outcome):
+        mail.parse_error = unreadable_explained(
+            session, mail.from_address, mail.subject, mail.parse_error or ""
+        )
     session.execute(delete(MailObject).where(MailObject.mail_id == mail.id))
     objects = parsed_objects(outcome)
     if objects:

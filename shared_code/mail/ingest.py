@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared_code.config import get_settings
 from shared_code.db.engine import unit_of_work
-from shared_code.mail.booking import JobIdentity, job_to_book
+from shared_code.mail.booking import JobIdentity, job_to_book, unreadable_explained
 from shared_code.mail.failures import failure_ref
 from shared_code.mail.rule_parsing import apply_rules
 from shared_code.mail.sources import RawMail
@@ -57,6 +57,10 @@ def ingest(raw: RawMail) -> Ingested:
     with unit_of_work() as session:
         outcome = apply_rules(session, decoded, built_in)
         row, objects = _mail_row(raw, decoded, outcome), parsed_objects(outcome)
+        if unreadable(outcome):
+            row["parse_error"] = unreadable_explained(
+                session, row["from_address"], row["subject"], row["parse_error"]
+            )
         found = job_to_book(session, JobIdentity.of_row(row)) if outcome.result is not None else None
         run = None
         if found is not None:
@@ -71,6 +75,13 @@ def ingest(raw: RawMail) -> Ingested:
         if stored is None:
             return DUPLICATE
         return Ingested(stored.mail_id, outcome.kind, stored.run_id)
+
+
+def unreadable(outcome: ParseOutcome) -> bool:
+    """No result, and not because the mail is a person's (a reply, a forward, an auto-reply)."""
+    from shared_code.parsers.registry import NOT_A_REPORT
+
+    return outcome.result is None and not (outcome.reason or "").startswith(NOT_A_REPORT)
 
 
 def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 _MAX_ERROR = 500
 TOO_LONG = "parse took too long"
 NOT_RECOGNISED = "no parser recognised it"
+NOT_A_REPORT = "not a backup report"
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
         decoded = mail if isinstance(mail, DecodedMail) else decode_mail(mail)
         noise = noise_reason(decoded)
         if noise is not None:
-            return ParseOutcome(kind="unparsed", reason=f"not a backup report: {noise}")
+            return ParseOutcome(kind="unparsed", reason=f"{NOT_A_REPORT}: {noise}")
     except Exception as exc:  # decoding is meant never to fail; if it does, say so instead of crashing
         return ParseOutcome(kind="error", error=_reason(exc))
     for entry in _ENTRIES:

@@ -9,11 +9,11 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings, local_day_bounds, ui_zone
-from shared_code.db.models import AppSettings, Customer, Job, JobRun
+from shared_code.db.models import AppSettings, Customer, Job, JobRun, natural_key
 from shared_code.runs.schedules import JobSchedule, job_beginnings
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, RunRow, fields_of, run_row
 from shared_code.schema.fields import Day, Id
@@ -80,7 +80,7 @@ def _active_jobs(query: DailyJobsQuery) -> Any:
         select(Job, Customer.name)
         .join(Customer, Customer.id == Job.customer_id)
         .where(Job.live, Job.active, Customer.live, Customer.active)
-        .order_by(func.lower(Customer.name), Customer.id, func.lower(Job.job_name), Job.id),
+        .order_by(natural_key(Customer.name), Customer.id, natural_key(Job.job_name), Job.id),
         query,
     )
     if query.customer_id is not None:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings
-from shared_code.db.models import AppSettings, Customer, Job, JobRun
+from shared_code.db.models import AppSettings, Customer, Job, JobRun, natural_key
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
 from shared_code.schema.fields import Id, Search, comma_separated
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
@@ -95,7 +95,7 @@ def _jobs_page(query: RunChecksQuery) -> Select[Any]:
             Customer.active,
             has_unreviewed,
         )
-        .order_by(Customer.name, Customer.id, Job.job_name, Job.id)
+        .order_by(natural_key(Customer.name), Customer.id, natural_key(Job.job_name), Job.id)
     )
     if query.customer_id is not None:
         statement = statement.where(Job.customer_id == query.customer_id)

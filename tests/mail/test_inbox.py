@@ -239,3 +239,18 @@ def test_a_different_mail_reusing_a_message_id_is_kept_and_marked_as_a_collision
     entry = db.scalars(select(AuditLog).where(AuditLog.action == "message_id_collision")).one()
     assert (entry.actor, entry.entity_type, entry.entity_id) == ("ingestion", "mail", str(second.mail_id))
     assert entry.details == {"message_id": "<reused@example.test>", "earlier_mail_id": first.mail_id}
+
+
+def test_a_truncated_report_of_a_known_job_says_which_job_it_looks_like(db, api) -> None:
+    job = job_for(db, VEEAM)
+    raw = mime(VEEAM)
+    truncated = raw[: raw.index(b"\r\n\r\n") + 300] if b"\r\n\r\n" in raw else raw[: raw.index(b"\n\n") + 300]
+
+    ingested = ingest(RawMail("directory", "/archive/truncated.eml", truncated))
+    stranger = ingest(RawMail("directory", "/archive/other.eml", mime(NEWSLETTER)))
+
+    items = {item["id"]: item for item in api.get("/api/inbox").json()["items"]}
+    assert items[ingested.mail_id]["parse_error"].startswith(
+        f"looks like job {job.job_name!r} ({job.backup_software}), could not be read: "
+    )
+    assert not items[stranger.mail_id]["parse_error"].startswith("looks like job")

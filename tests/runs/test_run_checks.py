@@ -36,7 +36,8 @@ def test_unreviewed_runs_are_grouped_by_customer_and_job_newest_first(db: Sessio
 
 def test_filters_by_customer_effective_status_and_software(db: Session, api) -> None:
     customer = a_customer(db)
-    veeam, synology = a_job(db, customer), a_job(db, customer, backup_software="Synology")
+    veeam = a_job(db, customer, job_name="A nightly")  # named: no dependence on the factory's counter
+    synology = a_job(db, customer, job_name="B nightly", backup_software="Synology")
     a_run(db, veeam, status="failed")
     a_run(db, synology, status="warning")
     an_override(db, job=synology)
@@ -57,6 +58,22 @@ def test_filters_by_customer_effective_status_and_software(db: Session, api) -> 
     run = api.get("/api/run-checks?status=success").json()["customers"][0]["jobs"][0]["runs"][0]
     assert run["id"] == overridden.id
     assert (run["status"], run["effective_status"], run["overridden"]) == ("warning", "success", True)
+
+
+def test_lists_show_names_in_natural_order(db: Session, api) -> None:
+    customer = a_customer(db)
+    names = ["job 10", "Job 9", "Job 1", "job 2b", "Job 2a"]
+    jobs = {name: a_job(db, customer, job_name=name) for name in names}
+    for job in jobs.values():
+        a_run(db, job)
+    db.commit()
+    natural = ["Job 1", "Job 2a", "job 2b", "Job 9", "job 10"]
+
+    checks = api.get("/api/run-checks").json()["customers"][0]["jobs"]
+    listed = api.get(f"/api/jobs?customer_id={customer.id}").json()["items"]
+
+    assert [j["job_id"] for j in checks] == [jobs[name].id for name in natural]
+    assert [j["id"] for j in listed] == [jobs[name].id for name in natural]
 
 
 def test_bad_filters_name_the_field(api) -> None:

@@ -10,6 +10,10 @@ duplicate. The Message-ID is no longer unique on its own: with a digest of what 
 Message-ID is stored and points at the earlier one. Existing rows get their digest here, computed
 as ingestion computes it (shared_code.mail.ingest.message_digest).
 
+Lists sort names naturally ("Job 9" before "Job 10"): natural_sort_key(name) lower-cases the
+name and pads each run of digits to 20 places (plain SQL: the embedded PostgreSQL of local runs
+has no ICU collations).
+
 Linking the same manual ticket number to a run from parallel requests made one internal ticket
 per request. The unique index makes it one: an open ticket without an Autotask ticket id (a
 number typed by hand) is unique by its number. Duplicates made before are merged into the
@@ -54,6 +58,17 @@ def upgrade() -> None:
         ["internet_message_id", "message_digest"],
         unique=True,
     )
+    op.execute(
+        r"""
+        CREATE FUNCTION natural_sort_key(name text) RETURNS text
+        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+            SELECT coalesce(string_agg(
+                CASE WHEN part[1] ~ '^[0-9]' THEN lpad(part[1], greatest(20, length(part[1])), '0')
+                     ELSE lower(part[1]) END, '' ORDER BY n), '')
+            FROM regexp_matches(name, '[0-9]+|[^0-9]+', 'g') WITH ORDINALITY AS parts(part, n)
+        $$
+        """
+    )
     _merge_duplicate_manual_tickets()
     op.create_index(
         "uq_tickets_open_manual_number",
@@ -65,6 +80,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION natural_sort_key(text)")
     op.drop_index("uq_tickets_open_manual_number", table_name="tickets")
     # Only the first mail of each Message-ID can keep it under the old unique constraint.
     op.execute(
