@@ -284,11 +284,12 @@ def _send(
         with unit_of_work() as session:
             report = customer_report(session, customer_id, period)
         pdf = exported(report, "pdf")
+        sender = mailbox()
     except Exception as error:  # nothing was sent: a later attempt may succeed
         log.exception("report for customer %s, %s could not be made", customer_id, month)
         return "failed", f"the report could not be made: {type(error).__name__}: {error}"[:500]
     try:
-        mailbox().send_mail(
+        sender.send_mail(
             recipients,
             _subject(report, month),
             _text(report, month),
