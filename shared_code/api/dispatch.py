@@ -284,8 +284,8 @@ def _body(route: Route, raw: bytes) -> Any:
     model = route.body_model
     if model is None:
         # A route that takes no body still refuses one it cannot read; the anonymous webhooks
-        # read theirs themselves (and name the field that is wrong).
-        if raw.strip() and route.role is not Role.ANONYMOUS:
+        # read theirs themselves (and name the field that is wrong), upload routes are multipart.
+        if raw.strip() and route.role is not Role.ANONYMOUS and route.upload is None:
             try:
                 from_json(raw)
             except ValueError as error:

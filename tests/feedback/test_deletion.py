@@ -143,7 +143,7 @@ def test_the_admin_purge_removes_soft_deleted_feedback_too(db: Session, api, peo
     kept = item_with_everything(api, people)
     gone = item_with_everything(api, people)
     api.delete(f"/api/feedback/{gone['id']}", role="Admin")
-    result = api.post("/api/admin/purge", role="Admin").json()
+    result = api.post("/api/admin/purge", role="Admin", body={"confirm": "purge"}).json()
     assert result["feedback"]["feedback_items"] == 1
     assert result["feedback"]["feedback_attachments"] == 3
     assert stored(db)["feedback_items"] == 1

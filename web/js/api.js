@@ -86,9 +86,7 @@ export async function api(method, path, body, { signal } = {}) {
 
 // A file the API makes (a report's PDF or CSV): fetched with the token, saved under its own name.
 export async function fetchFile(path) {
-  const token = await accessToken();
-  const response = await fetch(apiBase + path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-  if (!response.ok) throw await errorFrom(response);
+  const response = await send("GET", path);
   const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") || "");
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
@@ -97,6 +95,8 @@ export async function fetchFile(path) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 60000);
+}
+
 // Files as multipart/form-data, all under one field (the browser writes the boundary); JSON back.
 export async function upload(path, files, field = "files") {
   const form = new FormData();
