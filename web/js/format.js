@@ -59,6 +59,13 @@ export const statusClass = (status) => STATUS_CLASSES[status] || "text-bg-light 
 export const statusWord = (status) => STATUS_WORDS[status] || status || "—";
 export const STATUSES = ["failed", "warning", "missed", "success"];
 
+// the API's own words for a mail no parser took ("not a backup report: an auto-reply", …)
+export function parseReason(mail) {
+  const reason = mail.parse_error ? mail.parse_error.charAt(0).toUpperCase() + mail.parse_error.slice(1) : "";
+  if (mail.parse_status === "unparsed") return reason ? `Not parsed: ${reason}.` : "No parser recognises this mail.";
+  return `Parse error: ${reason || "unknown"}`;
+}
+
 export function resolutionWord(origin) {
   if (origin === "psa") return "Resolved by PSA";
   if (origin === "backupchecks") return "Resolved by Backupchecks";

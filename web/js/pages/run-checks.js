@@ -25,11 +25,27 @@ function runRow(run, operator, cursor) {
     <td class="when"><a href="#/runs/${run.id}" tabindex="-1">${esc(label)}</a></td>
     <td class="status"><span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
       ${run.overridden ? `<span class="badge text-bg-primary" title="Parsed as ${esc(run.status)}">Override</span>` : ""}
-      <span class="reviewed-mark text-success fw-bold"${run.reviewed ? "" : " hidden"} aria-label="Reviewed" title="Reviewed">✓</span></td>
+      <span class="reviewed-mark text-success fw-bold"${run.reviewed ? "" : " hidden"} aria-label="Reviewed" title="Reviewed">✓</span>
+      ${reasonLine(run)}</td>
     <td class="autotask text-end">${ticket}
       ${at.resolution_origin ? `<span class="badge text-bg-success">${resolutionWord(at.resolution_origin)}</span>` : ""}
       ${at.ticket_deleted_in_psa ? '<span class="badge text-bg-danger">Deleted in PSA</span>' : ""}</td>
   </tr>`;
+}
+
+// why the run is in the list: its failing objects in short, the rest one click away; drift in a success
+function reasonLine(run) {
+  if (run.drift) return `<div class="reason small text-body-emphasis" data-testid="drift">${esc(run.drift.summary)}</div>`;
+  const reason = run.reason;
+  if (!reason) return "";
+  const more = reason.failing.length > 1 || reason.failing_count > reason.failing.length;
+  if (!more) return `<div class="reason small" data-testid="reason">${esc(reason.summary)}</div>`;
+  const listed = reason.failing
+    .map((o) => `<li><span class="fw-semibold">${esc(o.name)}</span>${o.message ? ` — ${esc(o.message)}` : ""}</li>`)
+    .join("");
+  const rest = reason.failing_count - reason.failing.length;
+  return `<details class="reason small" data-testid="reason"><summary>${esc(reason.summary)}</summary>
+    <ul class="mb-0 ps-3">${listed}</ul>${rest > 0 ? `<a href="#/runs/${run.id}" tabindex="-1">${rest} more in the run</a>` : ""}</details>`;
 }
 
 function jobCard(job, operator, cursor) {
