@@ -5,13 +5,14 @@ failures grouped by cause, and "success, but …" drift."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from shared_code.runs.overrides import ObjectResult
-from tests.support.factories import a_job, a_mail, a_run
+from tests.support.factories import T0, a_customer, a_job, a_mail, a_run
 
 pytestmark = pytest.mark.browser
 
@@ -64,3 +65,85 @@ def test_the_inbox_and_the_mail_page_give_the_reason_a_mail_was_not_parsed(db: S
     expect(page.locator("p.parse-reason")).to_have_text(
         "Not parsed: Not a backup report: an automatic reply."
     )
+
+
+# --- 5. pickers, never ids ------------------------------------------------------------------------------
+
+
+def test_the_approve_form_preselects_the_customer_the_api_suggests(db: Session, open_site) -> None:
+    fabrikam = a_customer(db, "Fabrikam")
+    a_job(db, fabrikam, from_address="veeam@fabrikam.test", job_name="Old job")
+    mail = a_mail(
+        db,
+        location="inbox",
+        from_address="veeam@fabrikam.test",
+        backup_software="Veeam",
+        backup_type="Backup Job",
+        job_name="New job",
+        parsed_status="failed",
+        subject="[Failed] New job",
+    )
+    db.commit()
+
+    page = open_site("#/inbox", role="Operator")
+    item = page.locator(".inbox-item", has_text="[Failed] New job")
+    item.get_by_role("button", name="Approve").click()
+    expect(item.get_by_role("combobox", name="Customer")).to_have_value("Fabrikam")
+    expect(item.get_by_text("Suggested: Fabrikam")).to_be_visible()
+    item.get_by_role("button", name="Approve job").click()
+    expect(page.get_by_role("status").filter(has_text="Job “New job” approved")).to_be_visible()
+    db.expire_all()
+    assert db.get(type(mail), mail.id).job_id is not None
+    assert page.errors == []
+
+
+def test_a_customer_picker_finds_any_of_hundreds_of_customers_on_the_server(db: Session, open_site) -> None:
+    for n in range(250):
+        a_customer(db, f"Customer {n:03d}")
+    last = a_customer(db, "Zeta Logistics")
+    a_run(db, a_job(db, last, job_name="Zeta nightly"))
+    a_run(db, a_job(db, a_customer(db, "Alpha"), job_name="Alpha nightly"))
+    db.commit()
+
+    page = open_site("#/run-checks", role="Viewer")
+    picker = page.get_by_role("combobox", name="Customer")
+    picker.fill("zeta")
+    expect(page.get_by_role("option")).to_have_text(["Zeta Logistics"])
+    picker.press("Enter")
+    expect(page).to_have_url(re.compile(f"customer_id={last.id}"))
+    expect(page.locator(".job-link")).to_have_text(["Zeta nightly"])
+    page.reload()
+    expect(page.get_by_role("combobox", name="Customer")).to_have_value("Zeta Logistics")
+
+
+def test_add_override_from_a_job_page_previews_and_changes_the_waiting_runs(db: Session, open_site) -> None:
+    job = a_job(db, a_customer(db, "Contoso"), job_name="SQL nightly")
+    waiting = [a_run(db, job, status="warning", at=T0 + timedelta(hours=h)) for h in (0, 1)]
+    db.commit()
+
+    page = open_site(f"#/jobs/{job.id}", role="Operator")
+    page.get_by_role("link", name="Add override").click()
+    expect(page.get_by_role("combobox", name="Job")).to_have_value("Contoso · SQL nightly")
+    page.get_by_label("When status is").select_option("warning")
+    expect(page.get_by_test_id("override-preview")).to_have_text(
+        "Saving it changes the status of 2 run(s) now."
+    )
+    page.get_by_label("Reason").fill("Known warning")
+    page.get_by_role("button", name="Add override").click()
+    expect(page.get_by_role("status").filter(has_text="2 run(s) changed status")).to_be_visible()
+    db.expire_all()
+    assert {db.get(type(r), r.id).effective_status for r in waiting} == {"success"}
+
+
+def test_a_ticket_names_its_jobs_through_a_picker(db: Session, open_site) -> None:
+    job = a_job(db, a_customer(db, "Northwind"), job_name="File server")
+    db.commit()
+
+    page = open_site("#/tickets", role="Operator")
+    page.get_by_label("Description").fill("NAS disk replaced")
+    page.get_by_role("combobox", name="Jobs").fill("north")
+    page.get_by_role("option", name="Northwind · File server").click()
+    expect(page.locator(".chosen-job")).to_have_text(["Northwind · File server"])
+    page.get_by_role("button", name="Add", exact=True).click()
+    expect(page.get_by_text("Ticket created.")).to_be_visible()
+    expect(page.locator(".list-group-item", has_text="NAS disk replaced")).to_contain_text(str(job.id))

@@ -8,6 +8,7 @@ import { runChecks } from "./pages/run-checks.js";
 import { runDetail } from "./pages/run-detail.js";
 import { auditLog, customers, dailyJobs, inbox, jobDetail, jobs, mailView, notes, overrides, parsers } from "./pages/lists.js";
 import { autotaskSettings } from "./pages/settings.js";
+import { pickerDirective } from "./picker.js";
 import { parseHash } from "./router.js";
 
 const ROLE_RANK = { Viewer: 1, Operator: 2, Admin: 3 };
@@ -100,6 +101,8 @@ async function start() {
   Alpine.data("parsers", parsers);
   Alpine.data("auditLog", auditLog);
   Alpine.data("autotaskSettings", autotaskSettings);
+
+  Alpine.directive("picker", pickerDirective);
 
   const sessionStore = Alpine.store("session");
   sessionStore.ready = sessionStore.load(); // menus fill in when it answers; pages do not wait

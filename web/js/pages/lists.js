@@ -144,6 +144,10 @@ export function dailyJobs() {
   });
 }
 
+// the job identity the Inbox groups by (GET /api/inbox/groups), to find a mail's suggested customer
+const identityKey = (m) =>
+  [m.from_address, m.backup_software, m.backup_type, m.job_name].map((v) => String(v || "").trim().toLowerCase()).join("\u0000");
+
 export function inbox() {
   return listing({
     selected: {},
@@ -152,7 +156,7 @@ export function inbox() {
     approveCustomerId: "",
     approveName: "",
     approveError: "",
-    customers: [],
+    suggestions: {},
     failures: [],
     failuresError: "",
     init() {
@@ -160,13 +164,24 @@ export function inbox() {
     },
     async load() {
       this.selected = {};
-      await this.fetchPage("/inbox", { limit: 100 });
+      await Promise.all([this.fetchPage("/inbox", { limit: 100 }), this.loadSuggestions()]);
       try {
         this.failures = (await get("/ingestion/failures?limit=100")).items;
         this.failuresError = "";
       } catch (error) {
         this.failuresError = error.message;
       }
+    },
+    async loadSuggestions() {
+      try {
+        const { groups } = await get("/inbox/groups");
+        this.suggestions = Object.fromEntries(groups.filter((g) => g.suggested_customer).map((g) => [identityKey(g), g.suggested_customer]));
+      } catch {
+        this.suggestions = {}; // the form still works: the operator picks the customer
+      }
+    },
+    suggestionFor(mail) {
+      return this.suggestions[identityKey(mail)] || null;
     },
     selectedIds() {
       return Object.keys(this.selected).filter((id) => this.selected[id]).map(Number);
@@ -177,18 +192,13 @@ export function inbox() {
     selectAll(on) {
       for (const mail of this.items) this.selected[mail.id] = on;
     },
-    async startApprove(mail) {
+    startApprove(mail) {
       this.approving = mail.id;
       this.approveError = "";
       this.approveName = "";
       this.approveCustomerId = "";
-      try {
-        this.customers = (await get("/customers?limit=200")).items;
-      } catch (error) {
-        this.approveError = error.message;
-      }
-      this.approveMode = this.customers.length ? "existing" : "new";
-      this.$nextTick(() => document.getElementById(`approve-${mail.id}`)?.querySelector("select, input")?.focus());
+      this.approveMode = "existing";
+      this.$nextTick(() => document.getElementById(`approve-${mail.id}`)?.querySelector("input[role=combobox]")?.focus());
     },
     async approve(mail) {
       const body =
@@ -307,20 +317,45 @@ export function customers() {
   });
 }
 
+// a page opened from a job's "add override/remark/ticket" (#/overrides?job_id=12): that job, named
+async function presetJob(route) {
+  const id = Number(route.params.job_id);
+  if (!id) return null;
+  try {
+    const job = await get(`/jobs/${id}?limit=1`);
+    return { id: job.id, name: `${job.customer_name} · ${job.job_name}` };
+  } catch {
+    return null; // the picker stays empty: the operator picks the job
+  }
+}
+
+const PREVIEW_DEBOUNCE_MS = 250;
+
 export function overrides() {
   return listing({
-    form: { scope: "job", customer_id: "", job_id: "", match_status: "", match_object_name: "", match_message: "", result_status: "success", reason: "" },
+    form: {
+      scope: "job", customer_id: "", job_id: "", match_status: "", match_object_name: "", match_message: "",
+      result_status: "success", reason: "", apply_to_unreviewed: true,
+    },
     formErrors: {},
-    init() {
+    presetJob: null,
+    ready: false,
+    preview: "",
+    previewTimer: null,
+    async init() {
       this.load();
+      this.presetJob = await presetJob(this.$store.route);
+      if (this.presetJob) this.form.job_id = String(this.presetJob.id);
+      this.ready = true;
+      this.$watch("form", () => this.schedulePreview());
+      this.schedulePreview();
     },
     load() {
       return this.fetchPage("/overrides", { limit: 100 });
     },
-    async create() {
-      this.formErrors = {};
+    body() {
       const f = this.form;
-      const body = {
+      return {
         scope: f.scope,
         result_status: f.result_status,
         reason: f.reason.trim(),
@@ -329,9 +364,30 @@ export function overrides() {
         match_status: f.match_status || null,
         match_object_name: f.match_object_name.trim() || null,
         match_message: f.match_message.trim() || null,
+        apply_to_unreviewed: f.apply_to_unreviewed,
       };
+    },
+    schedulePreview() {
+      clearTimeout(this.previewTimer);
+      this.previewTimer = setTimeout(() => this.loadPreview(), PREVIEW_DEBOUNCE_MS);
+    },
+    async loadPreview() {
+      const body = this.body();
+      if ((body.scope === "job" && !body.job_id) || (body.scope === "customer" && !body.customer_id) || !this.$store.session.can("Operator")) {
+        this.preview = "";
+        return;
+      }
       try {
-        const result = await post("/overrides", body);
+        const { runs_changed: n } = await post("/overrides/preview", { ...body, reason: body.reason || "preview" });
+        this.preview = `Saving it changes the status of ${n} run(s) now.`;
+      } catch (error) {
+        this.preview = error.message;
+      }
+    },
+    async create() {
+      this.formErrors = {};
+      try {
+        const result = await post("/overrides", this.body());
         this.notice = `Override created; ${result.runs_changed} run(s) changed status.`;
         this.form.reason = "";
         await this.load();
@@ -352,21 +408,32 @@ export function notes(kind) {
     kind,
     state: "open",
     text: "",
-    jobIds: "",
+    chosenJobs: [],
     formError: "",
-    init() {
+    ready: false,
+    async init() {
       this.load();
+      const preset = await presetJob(this.$store.route);
+      if (preset) this.chosenJobs = [preset];
+      this.ready = true;
+    },
+    addJob(picked) {
+      if (picked && !this.chosenJobs.some((j) => j.id === picked.id)) this.chosenJobs.push({ id: picked.id, name: picked.label });
     },
     load() {
       return this.fetchPage(`/${kind}`, { state: this.state, limit: 100 });
     },
     async create() {
       this.formError = "";
-      const jobIds = this.jobIds.split(/[\s,]+/).filter(Boolean).map(Number);
+      const jobIds = this.chosenJobs.map((j) => j.id);
+      if (!jobIds.length) {
+        this.formError = "Pick the job(s) it is about.";
+        return;
+      }
       try {
         await post(`/${kind}`, { description: this.text.trim(), job_ids: jobIds });
         this.text = "";
-        this.jobIds = "";
+        this.chosenJobs = [];
         this.notice = kind === "tickets" ? "Ticket created." : "Remark created.";
         await this.load();
       } catch (error) {

@@ -83,7 +83,7 @@ export function runChecks() {
     pollNotice: "",
     polling: false,
     customers: [],
-    customerOptions: [],
+    filterCustomerName: "",
     page: { offset: 0, limit: 50, has_more: false },
     selected: {},
     cursor: null,
@@ -92,11 +92,12 @@ export function runChecks() {
 
     init() {
       this.readFilters();
-      this.load().then(() => this.loadCustomerOptions()); // the filter's options after the rows
+      this.load().then(() => this.loadFilterCustomer()); // the filter's name after the rows
       this.$watch("$store.route.key", () => {
         if (this.$store.route.page !== "run-checks") return;
         this.readFilters();
         this.load();
+        this.loadFilterCustomer();
       });
     },
 
@@ -175,11 +176,13 @@ export function runChecks() {
       container.innerHTML = customers.map((c) => customerSection(c, operator, this.cursor)).join("");
     },
 
-    async loadCustomerOptions() {
+    // the customer filtered on, by name (the picker searches the rest on the server)
+    async loadFilterCustomer() {
+      const id = this.filters.customer_id;
       try {
-        this.customerOptions = (await get("/customers?limit=200")).items;
+        this.filterCustomerName = id ? (await get(`/customers/${id}`)).name : "";
       } catch {
-        this.customerOptions = []; // the filter stays usable through the URL
+        this.filterCustomerName = ""; // the filter stays usable through the URL
       }
     },
 
