@@ -5,7 +5,7 @@ failures grouped by cause, and "success, but …" drift."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -147,3 +147,21 @@ def test_a_ticket_names_its_jobs_through_a_picker(db: Session, open_site) -> Non
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_text("Ticket created.")).to_be_visible()
     expect(page.locator(".list-group-item", has_text="NAS disk replaced")).to_contain_text(str(job.id))
+
+
+# --- 6. the banner names what needs attention and links it ----------------------------------------------
+
+
+def test_the_banner_names_the_overdue_job_and_links_its_page(db: Session, open_site) -> None:
+    job = a_job(
+        db, a_customer(db, "Contoso"), job_name="Nightly", schedule_kind="daily", schedule_time=time(2, 0)
+    )
+    a_run(db, job, status="success", at=datetime.now(UTC) - timedelta(days=3))
+    db.commit()
+
+    page = open_site("#/run-checks", role="Viewer")
+    banner = page.get_by_test_id("pipeline-banner")
+    expect(banner).to_contain_text("1 job(s) are overdue by their learned schedule: Contoso · Nightly.")
+    banner.get_by_role("link", name=re.compile("Open Contoso · Nightly")).click()
+    expect(page).to_have_url(re.compile(f"#/jobs/{job.id}$"))
+    expect(page.get_by_role("heading", name="Nightly", exact=True)).to_be_visible()
