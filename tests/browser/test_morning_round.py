@@ -5,14 +5,18 @@ failures grouped by cause, and "success, but …" drift."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
+from http.server import BaseHTTPRequestHandler
+from typing import ClassVar
 
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from shared_code.runs.overrides import ObjectResult
-from tests.support.factories import T0, a_customer, a_job, a_mail, a_run
+from tests.support.factories import T0, a_customer, a_job, a_mail, a_run, a_ticket
+from tests.support.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
 
@@ -165,3 +169,88 @@ def test_the_banner_names_the_overdue_job_and_links_its_page(db: Session, open_s
     banner.get_by_role("link", name=re.compile("Open Contoso · Nightly")).click()
     expect(page).to_have_url(re.compile(f"#/jobs/{job.id}$"))
     expect(page.get_by_role("heading", name="Nightly", exact=True)).to_be_visible()
+
+
+# --- 7. privacy and the browser ------------------------------------------------------------------------
+
+
+class SenderServer(BaseHTTPRequestHandler):
+    """The sender's web server: records every request a reader's browser makes to it."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        SenderServer.seen.append(self.path)
+        self.send_response(200)
+        self.send_header("content-type", "image/gif" if self.path.endswith(".gif") else "text/css")
+        self.end_headers()
+        self.wfile.write(b"GIF89a" if self.path.endswith(".gif") else b"body{}")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def sender() -> Iterator[LoopbackServer]:
+    server = LoopbackServer(SenderServer, "sender")
+    SenderServer.seen = []
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_stored_mail_loads_nothing_remote_until_asked(db: Session, open_site, sender) -> None:
+    remote = f"http://127.0.0.1:{sender.port}"
+    mail = a_mail(
+        db,
+        location="inbox",
+        parse_status="unparsed",
+        subject="Tracked report",
+        html_body=f'<link rel="stylesheet" href="{remote}/css"><p>Report</p><img src="{remote}/pixel.gif" alt="">',
+    )
+    db.commit()
+
+    page = open_site(f"#/mails/{mail.id}", role="Viewer")
+    expect(page.frame_locator("iframe.mail-frame").get_by_text("Report")).to_be_visible()
+    page.wait_for_timeout(300)  # time for a request that must not come
+    assert SenderServer.seen == []
+    page.get_by_role("button", name="Show remote content").click()
+    expect(page.get_by_role("button", name="Show remote content")).to_be_hidden()
+    deadline = datetime.now(UTC) + timedelta(seconds=5)
+    while "/pixel.gif" not in SenderServer.seen and datetime.now(UTC) < deadline:
+        page.wait_for_timeout(50)
+    assert "/pixel.gif" in SenderServer.seen
+    assert "/css" not in SenderServer.seen  # the site's own policy never loads a stranger's styles
+
+
+def test_every_page_carries_a_csp_and_loads_without_a_console_error(db: Session, open_site) -> None:
+    a_run(db, a_job(db, job_name="Nightly"))
+    db.commit()
+    page = open_site("about:blank", role="Viewer")
+    console: list[str] = []
+    page.on("console", lambda message: message.type == "error" and console.append(message.text))
+    response = page.goto(page.url.replace("about:blank", "#/run-checks"))
+    assert "script-src 'self' 'unsafe-eval'" in response.headers["content-security-policy"]
+    expect(page.locator(".job-link")).to_have_text(["Nightly"])
+    page.get_by_role("link", name="Inbox").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    assert console == []
+    assert page.errors == []
+
+
+def test_indicators_are_icons_the_navbar_marks_the_page_and_no_autotask_create_while_disabled(
+    db: Session, open_site
+) -> None:
+    job = a_job(db, job_name="Nightly")
+    run = a_run(db, job)
+    a_ticket(db, job)
+    db.commit()
+
+    page = open_site("#/run-checks", role="Operator")
+    expect(page.locator(".job-group svg.icon use[href='#i-ticket']")).to_have_count(1)
+    assert "🎫" not in page.content()
+    expect(page.get_by_role("link", name="Run Checks")).to_have_attribute("aria-current", "page")
+    page.goto(page.url.split("#")[0] + f"#/jobs/{job.id}?run={run.id}")
+    expect(page.get_by_role("link", name="Jobs", exact=True)).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("button", name="Link existing")).to_be_visible()
+    expect(page.get_by_role("button", name="Create Autotask ticket")).to_be_hidden()

@@ -68,6 +68,9 @@ function pipeline() {
   };
 }
 
+// the skip link's handler lives here: the Content-Security-Policy allows no inline script
+document.querySelector(".skip-link")?.addEventListener("click", () => document.getElementById("main")?.focus());
+
 async function start() {
   const config = await loadConfig();
   const authOn = authEnabled(config);
@@ -77,7 +80,13 @@ async function start() {
   }
   setApiBase(config.apiBaseUrl);
 
-  Alpine.store("route", parseHash(location.hash));
+  Alpine.store("route", {
+    ...parseHash(location.hash),
+    // the navbar entry a page belongs to: a job's page is under Jobs, a run under Run Checks, …
+    section() {
+      return { job: "jobs", run: "run-checks", mail: "inbox" }[this.page] || this.page;
+    },
+  });
   Alpine.store("session", session(authOn));
   Alpine.store("pipeline", pipeline());
   Alpine.store("fmt", { ...format });

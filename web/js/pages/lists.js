@@ -240,6 +240,7 @@ export function mailView() {
     mail: null,
     loading: true,
     error: "",
+    showRemote: false,
     async init() {
       try {
         this.mail = await get(`/mails/${this.$store.route.mailId}`);

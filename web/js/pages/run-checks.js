@@ -56,8 +56,8 @@ function jobCard(job, operator, cursor) {
       <a class="fw-semibold job-link" href="#/jobs/${job.job_id}">${esc(job.job_name)}</a>
       <span class="small text-body-secondary">${esc(job.backup_software)} · ${esc(job.backup_type)}</span>
       ${job.informational ? '<span class="badge text-bg-light border">Informational</span>' : ""}
-      ${job.open_tickets ? `<span title="Open tickets" aria-label="${job.open_tickets} open ticket(s)">🎫<span class="small">${job.open_tickets}</span></span>` : ""}
-      ${job.open_remarks ? `<span title="Open remarks" aria-label="${job.open_remarks} open remark(s)">💬<span class="small">${job.open_remarks}</span></span>` : ""}
+      ${job.open_tickets ? `<span title="Open tickets" aria-label="${job.open_tickets} open ticket(s)"><svg class="icon" aria-hidden="true"><use href="#i-ticket"></use></svg><span class="small">${job.open_tickets}</span></span>` : ""}
+      ${job.open_remarks ? `<span title="Open remarks" aria-label="${job.open_remarks} open remark(s)"><svg class="icon" aria-hidden="true"><use href="#i-remark"></use></svg><span class="small">${job.open_remarks}</span></span>` : ""}
       <span class="ms-auto small text-body-secondary">${job.unreviewed_runs} unreviewed</span>
     </div>
     <table class="table table-sm table-hover mb-0 runs">
