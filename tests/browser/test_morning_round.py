@@ -226,10 +226,11 @@ def test_a_stored_mail_loads_nothing_remote_until_asked(db: Session, open_site, 
 def test_every_page_carries_a_csp_and_loads_without_a_console_error(db: Session, open_site) -> None:
     a_run(db, a_job(db, job_name="Nightly"))
     db.commit()
-    page = open_site("about:blank", role="Viewer")
+    page = open_site("#/run-checks", role="Viewer")
     console: list[str] = []
     page.on("console", lambda message: message.type == "error" and console.append(message.text))
-    response = page.goto(page.url.replace("about:blank", "#/run-checks"))
+    page.on("response", lambda response: response.status >= 400 and console.append(response.url))
+    response = page.reload()
     assert "script-src 'self' 'unsafe-eval'" in response.headers["content-security-policy"]
     expect(page.locator(".job-link")).to_have_text(["Nightly"])
     page.get_by_role("link", name="Inbox").click()
@@ -254,3 +255,32 @@ def test_indicators_are_icons_the_navbar_marks_the_page_and_no_autotask_create_w
     expect(page.get_by_role("link", name="Jobs", exact=True)).to_have_attribute("aria-current", "page")
     expect(page.get_by_role("button", name="Link existing")).to_be_visible()
     expect(page.get_by_role("button", name="Create Autotask ticket")).to_be_hidden()
+
+
+# --- 3. a history per job ------------------------------------------------------------------------------
+
+
+def test_history_strips_in_run_checks_jobs_and_the_job_page_open_the_run(db: Session, open_site) -> None:
+    job = a_job(db, a_customer(db, "Contoso"), job_name="Nightly")
+    now = datetime.now(UTC)
+    old = a_run(db, job, at=now - timedelta(days=2), objects=failed_vms(("SRV1", "Disk full")))
+    old.reviewed_at = now
+    a_run(db, job, status="warning", at=now - timedelta(minutes=5))
+    db.commit()
+
+    page = open_site("#/run-checks", role="Viewer")
+    strip = page.locator(".job-group", has_text="Nightly").get_by_test_id("strip")
+    expect(strip.locator(".day")).to_have_count(14)
+    square = strip.locator(f"a[href='#/runs/{old.id}']")
+    expect(square).to_have_class(re.compile("day-failed.*day-reviewed"))
+    assert "Failed — 1 of 1 objects failed: SRV1 — Disk full · reviewed" in square.get_attribute("title")
+    square.click()
+    expect(page).to_have_url(re.compile(f"#/runs/{old.id}$"))
+
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    row_strip = page.locator("tr", has_text="Nightly").get_by_test_id("strip")
+    expect(row_strip.locator(".day")).to_have_count(14)
+    row_strip.locator(".day-failed").click()
+    expect(page).to_have_url(re.compile(f"#/jobs/{job.id}\\?run={old.id}$"))
+    expect(page.get_by_test_id("strip").locator(".day-warning")).to_have_count(1)
+    assert page.errors == []

@@ -2,6 +2,7 @@
 import { del, get, patch, post, put, query } from "../api.js";
 import { copyText } from "../format.js";
 import { hashFor } from "../router.js";
+import { loadHistories, stripHtml } from "../strip.js";
 
 // What every list page shares: loading/error/notice states, paging, and acting with a message.
 function listing(extra) {
@@ -55,14 +56,19 @@ function listing(extra) {
 export function jobs() {
   return listing({
     customer: null,
+    histories: {},
     init() {
       this.load();
       this.$watch("$store.route.key", () => this.$store.route.page === "jobs" && this.load());
     },
     load() {
-      return this.fetchPage("/jobs", { customer_id: this.$store.route.params.customer_id }).then((data) => {
+      return this.fetchPage("/jobs", { customer_id: this.$store.route.params.customer_id }).then(async (data) => {
         this.customer = data ? data.customer : null;
+        this.histories = await loadHistories(this.items.map((job) => job.id));
       });
+    },
+    strip(job) {
+      return stripHtml(this.histories[job.id], (runId) => hashFor(`/jobs/${job.id}`, { run: runId }));
     },
   });
 }
@@ -70,6 +76,7 @@ export function jobs() {
 export function jobDetail() {
   return {
     job: null,
+    history: null,
     loading: true,
     error: "",
     notice: "",
@@ -83,7 +90,11 @@ export function jobDetail() {
       this.loading = !this.job || this.job.id !== this.$store.route.jobId;
       this.error = "";
       try {
-        this.job = await get(`/jobs/${this.$store.route.jobId}${query({ offset: this.offset || "", limit: 50 })}`);
+        const jobId = this.$store.route.jobId;
+        [this.job, this.history] = await Promise.all([
+          get(`/jobs/${jobId}${query({ offset: this.offset || "", limit: 50 })}`),
+          loadHistories([jobId]).then((found) => found[jobId] || null),
+        ]);
       } catch (error) {
         this.error = error.message;
       } finally {
@@ -96,6 +107,9 @@ export function jobDetail() {
     },
     runHref(run) {
       return hashFor(`/jobs/${run.job_id}`, { run: run.id });
+    },
+    strip() {
+      return stripHtml(this.history, (runId) => hashFor(`/jobs/${this.job.id}`, { run: runId }), { focusable: true });
     },
     async copy(run) {
       await copyText(run.autotask.ticket_number);

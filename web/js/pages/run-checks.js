@@ -5,6 +5,7 @@
 import { get, post, query } from "../api.js";
 import { copyText, resolutionWord, statusClass, statusWord, STATUSES, when } from "../format.js";
 import { hashFor } from "../router.js";
+import { loadHistories, stripHtml } from "../strip.js";
 
 const POLL_TIMEOUT_MS = 15000;
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -58,6 +59,7 @@ function jobCard(job, operator, cursor) {
       ${job.informational ? '<span class="badge text-bg-light border">Informational</span>' : ""}
       ${job.open_tickets ? `<span title="Open tickets" aria-label="${job.open_tickets} open ticket(s)"><svg class="icon" aria-hidden="true"><use href="#i-ticket"></use></svg><span class="small">${job.open_tickets}</span></span>` : ""}
       ${job.open_remarks ? `<span title="Open remarks" aria-label="${job.open_remarks} open remark(s)"><svg class="icon" aria-hidden="true"><use href="#i-remark"></use></svg><span class="small">${job.open_remarks}</span></span>` : ""}
+      <span class="strip-slot" data-job-id="${job.job_id}"></span>
       <span class="ms-auto small text-body-secondary">${job.unreviewed_runs} unreviewed</span>
     </div>
     <table class="table table-sm table-hover mb-0 runs">
@@ -162,6 +164,7 @@ export function runChecks() {
         this.render(data.customers);
         this.customers = data.customers;
         this.page = data.page;
+        this.loadStrips(data.customers.flatMap((c) => c.jobs.map((j) => j.job_id)));
       }
       this.loading = false;
       if (!quiet && data) {
@@ -177,6 +180,14 @@ export function runChecks() {
     },
 
     // the customer filtered on, by name (the picker searches the rest on the server)
+    // the 14-day strips of the jobs on screen: one call for the page, drawn into the rendered cards
+    async loadStrips(jobIds) {
+      const histories = await loadHistories(jobIds);
+      for (const slot of this.$root.querySelectorAll(".strip-slot")) {
+        slot.innerHTML = stripHtml(histories[slot.dataset.jobId], (runId) => `#/runs/${runId}`);
+      }
+    },
+
     async loadFilterCustomer() {
       const id = this.filters.customer_id;
       try {
