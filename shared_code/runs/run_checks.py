@@ -88,7 +88,7 @@ def _checked(
 
 
 def _unreviewed(query: RunChecksQuery) -> list[Any]:
-    conditions = [JobRun.reviewed_at.is_(None)]
+    conditions = [JobRun.reviewed_at.is_(None), JobRun.snoozed_at.is_(None)]
     if query.status is not None:
         conditions.append(JobRun.effective_status.in_(query.status))
     return conditions
