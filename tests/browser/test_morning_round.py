@@ -284,3 +284,99 @@ def test_history_strips_in_run_checks_jobs_and_the_job_page_open_the_run(db: Ses
     expect(page).to_have_url(re.compile(f"#/jobs/{job.id}\\?run={old.id}$"))
     expect(page.get_by_test_id("strip").locator(".day-warning")).to_have_count(1)
     assert page.errors == []
+
+
+# --- 4. a queue that ends at zero ------------------------------------------------------------------------
+
+
+def test_the_keyboard_queue_reviews_snoozes_and_ends_at_all_reviewed(db: Session, open_site) -> None:
+    job = a_job(db, job_name="Nightly")
+    newest, middle, oldest = (a_run(db, job, at=T0 + timedelta(hours=h)) for h in (3, 2, 1))
+    db.commit()
+
+    page = open_site("#/run-checks", role="Operator")
+    expect(page.locator(f"#run-row-{newest.id}")).to_be_focused()  # focus on arrival
+    page.keyboard.press("?")
+    expect(page.get_by_role("heading", name="Keys in Run Checks")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("heading", name="Keys in Run Checks")).to_be_hidden()
+
+    page.keyboard.press("r")
+    expect(page.locator(f"#run-row-{newest.id}")).to_have_attribute("data-reviewed", "true")
+    expect(page.locator(f"#run-row-{middle.id}")).to_be_focused()
+    page.keyboard.press("s")
+    page.get_by_label("Why can it wait?").fill("Disk ordered")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#run-row-{middle.id} .snoozed-mark")).to_be_visible()
+    expect(page.locator(f"#run-row-{oldest.id}")).to_be_focused()
+    page.keyboard.press("r")
+    expect(page.get_by_test_id("all-reviewed")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_test_id("queue-empty")).to_contain_text("All reviewed.")
+    page.goto(page.url.split("#")[0] + f"#/jobs/{job.id}")
+    expect(page.locator("[data-testid=snoozed]:visible")).to_contain_text("Disk ordered")
+
+
+# --- 2. failures grouped by cause, and the morning's count ------------------------------------------------
+
+
+def a_morning(db: Session) -> None:
+    """10 failures of 3 causes, 10 warnings of 2 causes and 14 successes, over 17 jobs of 4 customers."""
+    customers = [a_customer(db, name) for name in ("Contoso", "Fabrikam", "Northwind", "Tailspin")]
+    causes = [
+        ("failed", 4, "Changed block tracking reset on {vm} at 03:{n:02d}"),
+        ("failed", 3, "Repository 'Backup-{n}' is out of space (0 GB free)"),
+        ("failed", 3, "Snapshot of {vm} timed out after {n}0 seconds"),
+        ("warning", 6, "Retention policy kept {n} more restore points than configured"),
+        ("warning", 4, "VM {vm} was processed with VSS errors"),
+    ]
+    number = 0
+    for status, count, text in causes:
+        for _ in range(count):
+            number += 1
+            vm = f"VM-{number:02d}"
+            job = a_job(db, customers[number % 4], job_name=f"Job {number:02d}")
+            a_run(db, job, status=status, objects=(ObjectResult(vm, status, text.format(vm=vm, n=number)),))
+    for n in range(14):
+        a_run(db, a_job(db, customers[n % 4], job_name=f"Fine {n:02d}"), status="success")
+    db.commit()
+
+
+def test_a_morning_of_34_runs_is_reviewed_by_cause_in_7_clicks(db: Session, open_site) -> None:
+    a_morning(db)
+    page = open_site("#/run-checks", role="Operator")
+    expect(page.locator("tr[data-run-id]")).to_have_count(34)
+    clicks = 0
+
+    page.get_by_role("button", name="By cause").click()
+    clicks += 1
+    groups = page.locator(".cause-group")
+    expect(groups).to_have_count(6)
+    # largest first (a failure before a warning of the same size), each cause told by one of its runs
+    expect(groups.locator(".cause-text")).to_have_text(
+        [
+            re.compile(r"^Retention policy kept \d+ more restore points than configured$"),
+            re.compile(r"^Changed block tracking reset on VM-\d+ at 03:\d+$"),
+            re.compile(r"^VM VM-\d+ was processed with VSS errors$"),
+            re.compile(
+                r"^(Snapshot of VM-\d+ timed out after \d+0 seconds|Repository 'Backup-\d+' is out of space \(0 GB free\))$"
+            ),
+            re.compile(
+                r"^(Snapshot of VM-\d+ timed out after \d+0 seconds|Repository 'Backup-\d+' is out of space \(0 GB free\))$"
+            ),
+            "Successful",
+        ]
+    )
+    expect(groups.locator(".card-header .badge")).to_have_text(["6", "4", "4", "3", "3", "14"])
+    expect(groups.first.get_by_role("button", name="Open the runs")).to_be_visible()
+    for index in range(6):
+        groups.nth(index).get_by_role("button", name=re.compile(r"Review all \(\d+\)")).click()
+        clicks += 1
+        expect(groups.nth(index).locator("tr[data-reviewed=true]")).to_have_count(
+            groups.nth(index).locator("tr[data-run-id]").count()
+        )
+    expect(page.get_by_test_id("all-reviewed")).to_be_visible()
+    assert clicks == 7
+    page.reload()
+    expect(page.get_by_test_id("queue-empty")).to_be_visible()

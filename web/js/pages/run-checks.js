@@ -11,7 +11,7 @@ const POLL_TIMEOUT_MS = 15000;
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
-function runRow(run, operator, cursor) {
+function runRow(run, operator, cursor, context = "") {
   const at = run.autotask;
   const label = when(run.run_at);
   const ticket = at.ticket_number
@@ -19,14 +19,16 @@ function runRow(run, operator, cursor) {
        <button type="button" class="btn btn-link btn-sm p-0 copy" tabindex="-1" data-action="copy" data-run-id="${run.id}"
          aria-label="Copy ticket number ${esc(at.ticket_number)}">⧉</button></span>`
     : "";
+  const done = run.reviewed || Boolean(run.snoozed_at);
   return `<tr id="run-row-${run.id}" tabindex="${run.id === cursor ? 0 : -1}" data-run-id="${run.id}"
-      data-reviewed="${run.reviewed}" class="${run.reviewed ? "run-done" : ""}">
+      data-reviewed="${run.reviewed}" class="${done ? "run-done" : ""}">
     <td class="sel">${operator ? `<input class="form-check-input" type="checkbox" autocomplete="off" tabindex="-1"
-      data-action="select" data-run-id="${run.id}" aria-label="Select run of ${esc(label)}"${run.reviewed ? " disabled" : ""}>` : ""}</td>
+      data-action="select" data-run-id="${run.id}" aria-label="Select run of ${esc(label)}"${done ? " disabled" : ""}>` : ""}</td>
     <td class="when"><a href="#/runs/${run.id}" tabindex="-1">${esc(label)}</a></td>
-    <td class="status"><span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
+    <td class="status">${context ? `<a class="small fw-semibold me-1" href="#/jobs/${run.job_id}" tabindex="-1">${esc(context)}</a>` : ""}<span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
       ${run.overridden ? `<span class="badge text-bg-primary" title="Parsed as ${esc(run.status)}">Override</span>` : ""}
       <span class="reviewed-mark text-success fw-bold"${run.reviewed ? "" : " hidden"} aria-label="Reviewed" title="Reviewed">✓</span>
+      <span class="snoozed-mark badge text-bg-light border"${run.snoozed_at ? "" : " hidden"}>Snoozed</span>
       ${reasonLine(run)}</td>
     <td class="autotask text-end">${ticket}
       ${at.resolution_origin ? `<span class="badge text-bg-success">${resolutionWord(at.resolution_origin)}</span>` : ""}
@@ -70,6 +72,54 @@ function jobCard(job, operator, cursor) {
   </div>`;
 }
 
+// Failures grouped by cause: the page's failed, warning and missed runs by their masked error text,
+// largest group first, each with its actions; the successful runs last, as one group.
+export function causeGroups(customers) {
+  const groups = new Map();
+  for (const customer of customers) {
+    for (const job of customer.jobs) {
+      for (const run of job.runs) {
+        const key = run.effective_status === "success" || !run.reason ? "success" : `${run.effective_status}|${run.reason.cause}`;
+        if (!groups.has(key)) groups.set(key, { key, status: run.effective_status, example: run.reason, runs: [] });
+        groups.get(key).runs.push({ run, context: `${customer.customer_name} · ${job.job_name}` });
+      }
+    }
+  }
+  const severity = { failed: 0, missed: 1, warning: 2 };
+  return [...groups.values()].sort(
+    (a, b) => (a.key === "success") - (b.key === "success") || b.runs.length - a.runs.length || (severity[a.status] ?? 3) - (severity[b.status] ?? 3),
+  );
+}
+
+function causeText(group) {
+  if (group.key === "success") return "Successful";
+  const first = group.example.failing[0];
+  return first ? first.message || `${first.name} ${statusWord(first.status).toLowerCase()}` : group.example.summary;
+}
+
+function causeCard(group, index, operator, cursor, { ticketsEnabled, open }) {
+  const count = group.runs.length;
+  const jobs = new Set(group.runs.map((r) => r.context)).size;
+  const actions = operator
+    ? `<button type="button" class="btn btn-sm btn-outline-success" data-action="review-group" data-group="${index}">Review all (${count})</button>
+       ${ticketsEnabled && group.key !== "success" ? `<button type="button" class="btn btn-sm btn-outline-primary" data-action="ticket-group" data-group="${index}">One ticket per run (${count})</button>` : ""}`
+    : "";
+  return `<div class="cause-group card mb-2" data-group="${index}">
+    <div class="card-header py-1 d-flex flex-wrap align-items-center gap-2">
+      <span class="badge ${statusClass(group.status)}">${count}</span>
+      <span class="fw-semibold cause-text">${esc(causeText(group))}</span>
+      <span class="small text-body-secondary">${count} run(s) of ${jobs} job(s)</span>
+      <span class="ms-auto d-flex flex-wrap gap-1">${actions}
+        <button type="button" class="btn btn-sm btn-outline-secondary" data-action="open-group" data-group="${index}" aria-expanded="${open}">${open ? "Hide the runs" : "Open the runs"}</button></span>
+    </div>
+    <table class="table table-sm table-hover mb-0 runs"${open ? "" : " hidden"}>
+      <caption class="visually-hidden">Runs failing with: ${esc(causeText(group))}</caption>
+      <thead class="visually-hidden"><tr><th scope="col">Select</th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Autotask</th></tr></thead>
+      <tbody>${group.runs.map(({ run, context }) => runRow(run, operator, cursor, context)).join("")}</tbody>
+    </table>
+  </div>`;
+}
+
 function customerSection(customer, operator, cursor) {
   return `<section class="customer-group mb-3" aria-label="${esc(customer.customer_name)}">
     <h2 class="h6 customer-name mb-1">${esc(customer.customer_name)}</h2>
@@ -90,6 +140,11 @@ export function runChecks() {
     selected: {},
     cursor: null,
     busy: false,
+    view: "jobs",
+    groups: [],
+    openGroups: {},
+    snoozeReason: "",
+    snoozeIds: [],
     filters: { customer_id: "", status: [], software: "", informational: false, limit: 50, offset: 0 },
 
     init() {
@@ -113,6 +168,7 @@ export function runChecks() {
         limit: Number(p.limit) || 50,
         offset: Number(p.offset) || 0,
       };
+      this.view = p.view === "causes" ? "causes" : "jobs";
     },
 
     applyFilters(changes = {}) {
@@ -124,6 +180,7 @@ export function runChecks() {
         informational: f.informational ? "1" : "",
         limit: f.limit === 50 ? "" : f.limit,
         offset: f.offset || "",
+        view: (changes.view ?? this.view) === "causes" ? "causes" : "",
       });
     },
 
@@ -168,6 +225,7 @@ export function runChecks() {
       }
       this.loading = false;
       if (!quiet && data) {
+        this.focusQueue();
         // after the rows are on screen: the poll never delays them
         requestAnimationFrame(() => setTimeout(() => this.poll()));
       }
@@ -176,7 +234,36 @@ export function runChecks() {
     render(customers) {
       const operator = this.$store.session.can("Operator");
       const container = this.$root.querySelector("#rc-groups");
-      container.innerHTML = customers.map((c) => customerSection(c, operator, this.cursor)).join("");
+      if (this.view === "causes") {
+        this.groups = causeGroups(customers);
+        const ticketsEnabled = customers.some((c) => c.jobs.some((j) => j.runs.some((r) => r.autotask.resolve_blocked_reason !== "autotask_disabled")));
+        container.innerHTML = this.groups
+          .map((group, index) => causeCard(group, index, operator, this.cursor, { ticketsEnabled, open: Boolean(this.openGroups[group.key]) }))
+          .join("");
+      } else {
+        container.innerHTML = customers.map((c) => customerSection(c, operator, this.cursor)).join("");
+      }
+    },
+
+    showView(view) {
+      this.openGroups = {};
+      this.applyFilters({ view });
+    },
+
+    // on arrival the first run has the focus, so the keys work at once (unless the operator is typing)
+    focusQueue() {
+      this.$nextTick(() => {
+        const active = document.activeElement;
+        if (active && active.closest("input, select, textarea, dialog")) return;
+        const row = document.getElementById(`run-row-${this.cursor}`);
+        if (row && !row.closest("[hidden]")) row.focus({ preventScroll: true });
+      });
+    },
+
+    // the queue is empty when every run on the page is reviewed or snoozed
+    queueDone() {
+      const runs = this.allRuns();
+      return runs.length > 0 && runs.every((r) => r.reviewed || r.snoozed_at);
     },
 
     // the customer filtered on, by name (the picker searches the rest on the server)
@@ -285,8 +372,48 @@ export function runChecks() {
     },
 
     onRowsClick(event) {
-      const button = event.target.closest("button[data-action=copy]");
-      if (button) this.copy(button);
+      const button = event.target.closest("button[data-action]");
+      if (!button) return;
+      const group = this.groups[Number(button.dataset.group)];
+      if (button.dataset.action === "copy") this.copy(button);
+      else if (button.dataset.action === "review-group") this.review(group.runs.map((r) => r.run.id).filter((id) => this.isOpen(id)));
+      else if (button.dataset.action === "ticket-group") this.ticketPerRun(group);
+      else if (button.dataset.action === "open-group") this.toggleGroup(group, button);
+    },
+
+    toggleGroup(group, button) {
+      const open = !this.openGroups[group.key];
+      this.openGroups[group.key] = open;
+      button.closest(".cause-group").querySelector("table").hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+      button.textContent = open ? "Hide the runs" : "Open the runs";
+    },
+
+    isOpen(runId) {
+      const run = this.allRuns().find((r) => r.id === runId);
+      return Boolean(run) && !run.reviewed && !run.snoozed_at;
+    },
+
+    // one Autotask ticket for each run of a cause that has none yet, one after the other
+    async ticketPerRun(group) {
+      const runs = group.runs.map((r) => r.run).filter((run) => !run.autotask.ticket_id);
+      if (!runs.length || !confirm(`Create ${runs.length} Autotask ticket(s), one per run?`)) return;
+      this.busy = true;
+      this.notice = "";
+      this.error = "";
+      let made = 0;
+      try {
+        for (const run of runs) {
+          await post(`/runs/${run.id}/autotask-ticket`, {});
+          made += 1;
+        }
+        this.notice = `${made} Autotask ticket(s) created.`;
+      } catch (error) {
+        this.error = `${made} ticket(s) created, then: ${error.message}`;
+      } finally {
+        this.busy = false;
+        await this.load({ quiet: true });
+      }
     },
 
     onRowsFocus(event) {
@@ -294,21 +421,39 @@ export function runChecks() {
       if (row) this.moveCursor(Number(row.dataset.runId), { focus: false });
     },
 
-    markReviewed(ids, reviewed) {
+    markReviewed(ids, reviewed, { snoozed = false } = {}) {
       const done = new Set(ids);
       for (const run of this.allRuns()) {
         if (!done.has(run.id)) continue;
-        run.reviewed = reviewed;
+        if (snoozed) run.snoozed_at = new Date().toISOString();
+        else run.reviewed = reviewed;
         this.selected[run.id] = false;
         const row = document.getElementById(`run-row-${run.id}`);
         if (!row) continue;
-        row.dataset.reviewed = String(reviewed);
-        row.classList.toggle("run-done", reviewed);
-        row.querySelector(".reviewed-mark").hidden = !reviewed;
+        const finished = run.reviewed || Boolean(run.snoozed_at);
+        row.dataset.reviewed = String(run.reviewed);
+        row.classList.toggle("run-done", finished);
+        row.querySelector(".reviewed-mark").hidden = !run.reviewed;
+        row.querySelector(".snoozed-mark").hidden = !run.snoozed_at;
         const box = row.querySelector("input[data-action=select]");
-        if (box) box.disabled = reviewed;
+        if (box) box.disabled = finished;
       }
       this.syncCheckboxes();
+      if (done.has(this.cursor)) this.nextOpen();
+    },
+
+    // after a run is done, the cursor goes to the next one still waiting (the queue's head)
+    nextOpen() {
+      const rows = this.visibleRows();
+      const at = rows.findIndex((row) => Number(row.dataset.runId) === this.cursor);
+      const waiting = (row) => this.isOpen(Number(row.dataset.runId));
+      const next = rows.slice(at + 1).find(waiting) || rows.slice(0, Math.max(at, 0)).reverse().find(waiting);
+      if (next) this.moveCursor(Number(next.dataset.runId));
+      else this.$root.querySelector("[data-testid=all-reviewed] button")?.focus();
+    },
+
+    visibleRows() {
+      return [...this.$root.querySelectorAll("#rc-groups tr[data-run-id]")].filter((row) => !row.closest("[hidden]"));
     },
 
     async review(ids, verb = "review") {
@@ -355,22 +500,62 @@ export function runChecks() {
       if (focus) row.focus();
     },
 
+    // j/↓ k/↑ move, x/space select, r review, s snooze, o/enter open, ? the keys (the selection, else the current run)
     onKey(event) {
-      if (event.target.closest("button, a, input, select, textarea")) return;
-      const runs = this.allRuns();
-      const index = runs.findIndex((r) => r.id === this.cursor);
+      if (event.target.closest("button, a, input, select, textarea, dialog, summary")) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const rows = this.visibleRows();
+      const index = rows.findIndex((row) => Number(row.dataset.runId) === this.cursor);
+      const current = index >= 0 ? Number(rows[index].dataset.runId) : null;
+      const operator = this.$store.session.can("Operator");
+      const chosen = () => (this.selectedIds().length ? this.selectedIds() : current && this.isOpen(current) ? [current] : []);
       const move = (to) => {
-        const run = runs[Math.max(0, Math.min(runs.length - 1, to))];
-        if (run) this.moveCursor(run.id);
-        event.preventDefault();
+        const row = rows[Math.max(0, Math.min(rows.length - 1, to))];
+        if (row) this.moveCursor(Number(row.dataset.runId));
       };
-      if (event.key === "ArrowDown" || event.key === "j") move(index + 1);
-      else if (event.key === "ArrowUp" || event.key === "k") move(index - 1);
-      else if ((event.key === " " || event.key === "x") && runs[index]) {
-        if (this.$store.session.can("Operator")) this.select([runs[index].id], !this.selected[runs[index].id]);
-        event.preventDefault();
-      } else if ((event.key === "Enter" || event.key === "o") && runs[index]) {
-        location.hash = `#/runs/${runs[index].id}`;
+      const keys = {
+        ArrowDown: () => move(index + 1),
+        j: () => move(index + 1),
+        ArrowUp: () => move(index - 1),
+        k: () => move(index - 1),
+        " ": () => operator && current && this.select([current], !this.selected[current]),
+        x: () => operator && current && this.select([current], !this.selected[current]),
+        r: () => operator && this.review(chosen()),
+        s: () => operator && this.askSnooze(chosen()),
+        Enter: () => current && (location.hash = `#/runs/${current}`),
+        o: () => current && (location.hash = `#/runs/${current}`),
+        "?": () => this.$refs.keys.showModal(),
+      };
+      const action = keys[event.key];
+      if (!action) return;
+      event.preventDefault();
+      action();
+    },
+
+    askSnooze(ids) {
+      if (!ids.length) return;
+      this.snoozeIds = ids;
+      this.snoozeReason = "";
+      this.$refs.snooze.showModal();
+      this.$nextTick(() => this.$refs.snoozeReason.focus());
+    },
+
+    async snooze() {
+      const reason = this.snoozeReason.trim();
+      if (!reason) return;
+      this.$refs.snooze.close();
+      const ids = this.snoozeIds;
+      this.busy = true;
+      this.notice = "";
+      this.error = "";
+      try {
+        const result = await post("/runs/snooze", { run_ids: ids, reason });
+        this.markReviewed(ids, false, { snoozed: true });
+        this.notice = `${result.changed.length} run(s) snoozed until the job's next run: ${reason}`;
+      } catch (error) {
+        this.error = error.message;
+      } finally {
+        this.busy = false;
       }
     },
 
