@@ -380,3 +380,20 @@ def test_a_morning_of_34_runs_is_reviewed_by_cause_in_7_clicks(db: Session, open
     assert clicks == 7
     page.reload()
     expect(page.get_by_test_id("queue-empty")).to_be_visible()
+
+
+# --- 8. success, but … ------------------------------------------------------------------------------------
+
+
+def test_a_success_missing_a_vm_every_recent_run_had_says_success_but(db: Session, open_site) -> None:
+    job = a_job(db, job_name="Cluster")
+    every = tuple(ObjectResult(f"VM-{n}", "success", None) for n in range(3))
+    for day in range(1, 6):
+        a_run(db, job, status="success", at=T0 - timedelta(days=day), objects=every).reviewed_at = T0
+    short = a_run(db, job, status="success", objects=every[:2])
+    db.commit()
+
+    page = open_site("#/run-checks", role="Viewer")
+    drift = page.locator(f"#run-row-{short.id} [data-testid=drift]")
+    expect(drift).to_have_text("Success, but VM-2 is missing: every run of the last 14 days had it.")
+    expect(page.locator(f"#run-row-{short.id} .status-badge")).to_have_text("Success")

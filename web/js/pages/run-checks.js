@@ -79,7 +79,7 @@ export function causeGroups(customers) {
   for (const customer of customers) {
     for (const job of customer.jobs) {
       for (const run of job.runs) {
-        const key = run.effective_status === "success" || !run.reason ? "success" : `${run.effective_status}|${run.reason.cause}`;
+        const key = run.drift ? "drift" : run.effective_status === "success" || !run.reason ? "success" : `${run.effective_status}|${run.reason.cause}`;
         if (!groups.has(key)) groups.set(key, { key, status: run.effective_status, example: run.reason, runs: [] });
         groups.get(key).runs.push({ run, context: `${customer.customer_name} · ${job.job_name}` });
       }
@@ -93,6 +93,7 @@ export function causeGroups(customers) {
 
 function causeText(group) {
   if (group.key === "success") return "Successful";
+  if (group.key === "drift") return "Success, but an object every recent run had is missing";
   const first = group.example.failing[0];
   return first ? first.message || `${first.name} ${statusWord(first.status).toLowerCase()}` : group.example.summary;
 }
