@@ -25,7 +25,8 @@ function runRow(run, operator, cursor, context = "") {
     <td class="sel">${operator ? `<input class="form-check-input" type="checkbox" autocomplete="off" tabindex="-1"
       data-action="select" data-run-id="${run.id}" aria-label="Select run of ${esc(label)}"${done ? " disabled" : ""}>` : ""}</td>
     <td class="when"><a href="#/runs/${run.id}" tabindex="-1">${esc(label)}</a></td>
-    <td class="status">${context ? `<a class="small fw-semibold me-1" href="#/jobs/${run.job_id}" tabindex="-1">${esc(context)}</a>` : ""}<span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
+    <td class="status">${context ? `<a class="small fw-semibold me-1" href="#/jobs/${run.job_id}" tabindex="-1">${esc(context)}</a>
+      <span class="strip-slot me-1" data-job-id="${run.job_id}"></span>` : ""}<span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
       ${run.overridden ? `<span class="badge text-bg-primary" title="Parsed as ${esc(run.status)}">Override</span>` : ""}
       <span class="reviewed-mark text-success fw-bold"${run.reviewed ? "" : " hidden"} aria-label="Reviewed" title="Reviewed">✓</span>
       <span class="snoozed-mark badge text-bg-light border"${run.snoozed_at ? "" : " hidden"}>Snoozed</span>
