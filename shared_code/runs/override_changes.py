@@ -75,6 +75,9 @@ class OverrideView(ResponseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    target_name: str | None = Field(
+        None, description="The customer's name, or 'customer · job', of a customer or job override (lists)."
+    )
 
 
 class OverrideApplied(OverrideView):
@@ -101,7 +104,24 @@ def list_overrides(session: Session, query: OverrideListQuery) -> OverrideList:
         )
     statement = paginated(statement.order_by(Override.id.desc()), query)
     rows, page = page_of(list(session.scalars(statement)), query)
-    return OverrideList(items=[OverrideView.model_validate(o) for o in rows], page=page)
+    names = _target_names(session, rows)
+    return OverrideList(
+        items=[
+            OverrideView.model_validate(o).model_copy(update={"target_name": names.get(o.id)}) for o in rows
+        ],
+        page=page,
+    )
+
+
+def _target_names(session: Session, overrides: list[Override]) -> dict[int, str]:
+    """Each customer or job override's target by name (one statement for the page)."""
+    found = session.execute(
+        select(Override.id, Customer.name, Job.job_name)
+        .outerjoin(Job, Job.id == Override.job_id)
+        .join(Customer, Customer.id == func.coalesce(Override.customer_id, Job.customer_id))
+        .where(Override.id.in_([o.id for o in overrides]))
+    )
+    return {override_id: f"{customer} · {job}" if job else customer for override_id, customer, job in found}
 
 
 def create_override(

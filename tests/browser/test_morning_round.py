@@ -150,7 +150,9 @@ def test_a_ticket_names_its_jobs_through_a_picker(db: Session, open_site) -> Non
     expect(page.locator(".chosen-job")).to_have_text(["Northwind · File server"])
     page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_text("Ticket created.")).to_be_visible()
-    expect(page.locator(".list-group-item", has_text="NAS disk replaced")).to_contain_text(str(job.id))
+    listed = page.locator(".list-group-item", has_text="NAS disk replaced")
+    listed.get_by_role("link", name="Northwind · File server").click()
+    expect(page).to_have_url(re.compile(f"#/jobs/{job.id}$"))
 
 
 # --- 6. the banner names what needs attention and links it ----------------------------------------------

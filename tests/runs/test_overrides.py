@@ -140,6 +140,8 @@ def test_an_override_applied_to_the_unreviewed_runs_is_previewed_then_changes_th
 
     created = api.post("/api/overrides", role="Operator", body=body)
     assert created.json()["runs_changed"] == 2
+    listed = api.get("/api/overrides").json()["items"][0]
+    assert listed["target_name"] == f"{job.customer.name} · {job.job_name}"
     assert statuses(db, reviewed, *waiting) == [("warning", "warning")] + [("warning", "success")] * 2
 
 

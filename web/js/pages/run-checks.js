@@ -141,6 +141,7 @@ export function runChecks() {
     page: { offset: 0, limit: 50, has_more: false },
     selected: {},
     cursor: null,
+    version: 0,
     busy: false,
     view: "jobs",
     groups: [],
@@ -218,12 +219,16 @@ export function runChecks() {
         this.error = error.message;
       }
       if (data) {
+        // the strips' call goes out first: it needs only the job ids, and the rows take a while
+        const histories = loadHistories(data.customers.flatMap((c) => c.jobs.map((j) => j.job_id)));
         const runs = data.customers.flatMap((c) => c.jobs.flatMap((j) => j.runs));
         if (!runs.some((r) => r.id === this.cursor)) this.cursor = runs[0]?.id ?? null;
         this.render(data.customers);
-        this.customers = data.customers;
+        // hundreds of runs stay out of Alpine's deep reactivity; `version` tells the bindings they changed
+        this.customers = Object.freeze(data.customers);
+        this.version += 1;
         this.page = data.page;
-        this.loadStrips(data.customers.flatMap((c) => c.jobs.map((j) => j.job_id)));
+        this.drawStrips(histories);
       }
       this.loading = false;
       if (!quiet && data) {
@@ -269,9 +274,9 @@ export function runChecks() {
     },
 
     // the customer filtered on, by name (the picker searches the rest on the server)
-    // the 14-day strips of the jobs on screen: one call for the page, drawn into the rendered cards
-    async loadStrips(jobIds) {
-      const histories = await loadHistories(jobIds);
+    // the 14-day strips of the jobs on screen (one call for the page), drawn into the rendered cards
+    async drawStrips(pending) {
+      const histories = await pending;
       for (const slot of this.$root.querySelectorAll(".strip-slot")) {
         slot.innerHTML = stripHtml(histories[slot.dataset.jobId], (runId) => `#/runs/${runId}`);
       }
@@ -287,6 +292,7 @@ export function runChecks() {
     },
 
     allRuns() {
+      void this.version; // a dependency for the bindings that count runs (the runs are not reactive)
       return this.customers.flatMap((c) => c.jobs.flatMap((j) => j.runs));
     },
 
@@ -440,6 +446,7 @@ export function runChecks() {
         const box = row.querySelector("input[data-action=select]");
         if (box) box.disabled = finished;
       }
+      this.version += 1;
       this.syncCheckboxes();
       if (done.has(this.cursor)) this.nextOpen();
     },
