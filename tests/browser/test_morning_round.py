@@ -118,6 +118,9 @@ def test_a_customer_picker_finds_any_of_hundreds_of_customers_on_the_server(db: 
     expect(page.locator(".job-link")).to_have_text(["Zeta nightly"])
     page.reload()
     expect(page.get_by_role("combobox", name="Customer")).to_have_value("Zeta Logistics")
+    page.get_by_role("combobox", name="Customer").fill("")  # clearing the picker clears the filter
+    expect(page.locator(".job-link")).to_have_text(["Alpha nightly", "Zeta nightly"])
+    assert "customer_id" not in page.url
 
 
 def test_add_override_from_a_job_page_previews_and_changes_the_waiting_runs(db: Session, open_site) -> None:

@@ -45,10 +45,10 @@ class Picker {
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", this.list.id);
     input.placeholder ||= kind === "jobs" ? "Type a job or customer name" : "Type a customer name";
-    input.addEventListener("input", () => this.typed());
+    input.addEventListener("input", () => this.typed(true));
     input.addEventListener("keydown", (event) => this.key(event));
     input.addEventListener("blur", () => setTimeout(() => this.close(), 150));
-    input.addEventListener("focus", () => !this.input.value && this.typed());
+    input.addEventListener("focus", () => !this.input.value && this.typed(false));
     this.list.addEventListener("mousedown", (event) => event.preventDefault()); // keep the focus
     this.list.addEventListener("click", (event) => {
       const option = event.target.closest("[role=option]");
@@ -62,9 +62,9 @@ class Picker {
     this.announce({ id: item.id, label: this.input.value, item });
   }
 
-  typed() {
+  typed(byHand) {
     clearTimeout(this.timer);
-    if (!this.input.value.trim()) this.announce(null);
+    if (byHand && !this.input.value.trim()) this.announce(null); // cleared by the operator, not on focus
     this.timer = setTimeout(() => this.search(this.input.value.trim()), DEBOUNCE_MS);
   }
 
@@ -118,7 +118,7 @@ class Picker {
     const open = !this.list.hidden;
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
       event.preventDefault();
-      if (!open) return this.typed();
+      if (!open) return this.typed(false);
       const step = event.key === "ArrowDown" ? 1 : -1;
       this.active = Math.max(0, Math.min(this.items.length - 1, this.active + step));
       this.highlight();
