@@ -13,6 +13,7 @@ from shared_code.schema.paging import PageQuery
 
 if TYPE_CHECKING:
     from shared_code.jobs import JobDetail, JobList
+    from shared_code.runs.history import JobHistories
 
 bp = func.Blueprint()
 JOBS = "shared_code.jobs"
@@ -33,6 +34,25 @@ def jobs_list(call: Call) -> JobList:
     from shared_code.jobs import list_jobs
 
     return list_jobs(call.db, call.query)
+
+
+@api_route(
+    bp,
+    "GET",
+    "job-history",
+    role=Role.VIEWER,
+    tag="jobs",
+    query="shared_code.runs.history:HistoryQuery",
+    response="shared_code.runs.history:JobHistories",
+)
+def jobs_history(call: Call) -> JobHistories:
+    """The last days of a page of jobs as strips: per day the worst status (or whether a run was
+    expected), override and reviewed marks, the run a click opens. One call for the whole page."""
+    from datetime import UTC, datetime
+
+    from shared_code.runs.history import job_histories
+
+    return job_histories(call.db, call.query, now=datetime.now(UTC))
 
 
 @api_route(

@@ -11,7 +11,7 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
-    from shared_code.runs.override_changes import OverrideApplied, OverrideList
+    from shared_code.runs.override_changes import OverrideApplied, OverrideList, OverridePreview
 
 bp = func.Blueprint()
 OVERRIDES = "shared_code.runs.override_changes"
@@ -48,6 +48,22 @@ def overrides_create(call: Call) -> OverrideApplied:
     from shared_code.runs.override_changes import create_override
 
     return create_override(call.db, call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
+    "overrides/preview",
+    role=Role.OPERATOR,
+    tag="overrides",
+    body=f"{OVERRIDES}:OverrideCreate",
+    response=f"{OVERRIDES}:OverridePreview",
+)
+def overrides_preview(call: Call) -> OverridePreview:
+    """How many runs an override would change if it were created now (nothing is stored)."""
+    from shared_code.runs.override_changes import preview_override
+
+    return preview_override(call.db, call.body, call.actor)
 
 
 @api_route(

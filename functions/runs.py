@@ -72,6 +72,24 @@ def unreview_runs(call: Call) -> ReviewResult:
 @api_route(
     bp,
     "POST",
+    "runs/snooze",
+    role=Role.OPERATOR,
+    tag="runs",
+    body=f"{REVIEWS}:SnoozeBody",
+    response=f"{REVIEWS}:ReviewResult",
+    errors=(404,),
+)
+def snooze_runs(call: Call) -> ReviewResult:
+    """Snooze runs: known trouble, waiting for the next run. They leave Run Checks unreviewed, with
+    who and why (audited, listed on the job's page); the job's next run comes in as usual."""
+    from shared_code.runs.reviews import snooze
+
+    return snooze(call.db, call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
     "runs/{run_id:int}/autotask-ticket/resolve",
     role=Role.OPERATOR,
     tag="runs",

@@ -127,6 +127,9 @@ def _route_regex(route: str) -> re.Pattern[str]:
     return re.compile(pattern + re.escape(route[position:]), re.IGNORECASE)
 
 
+SITE_CONFIG = "staticwebapp.config.json"  # Azure Static Web Apps' configuration of the site
+
+
 class DevHost:
     def __init__(
         self,
@@ -241,16 +244,31 @@ class DevHost:
         return DevResponse(response.status_code, headers, response.get_body())
 
     def _static(self, path: str) -> DevResponse:
+        """A file of the site, with the headers the static site's configuration gives every response
+        in Azure (the Content-Security-Policy among them). Without a config.json (no deployment
+        wrote one) the site is told to sign in nowhere: ``{}``, rather than a 404 in the console."""
+        headers = self._site_headers()
         relative = path.lstrip("/") or "index.html"
         if "\x00" in relative:
-            return DevResponse(404, {"content-type": "text/plain"}, b"not found")
+            return DevResponse(404, {"content-type": "text/plain", **headers}, b"not found")
         target = (self.web_root / relative).resolve()
+        if relative == "config.json" and not target.is_file():
+            return DevResponse(
+                200, {"content-type": "application/json", "cache-control": "no-cache", **headers}, b"{}"
+            )
         if self.web_root.resolve() not in target.parents or not target.is_file():
-            return DevResponse(404, {"content-type": "text/plain"}, b"not found")
+            return DevResponse(404, {"content-type": "text/plain", **headers}, b"not found")
         content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         return DevResponse(
-            200, {"content-type": content_type, "cache-control": "no-cache"}, target.read_bytes()
+            200, {"content-type": content_type, "cache-control": "no-cache", **headers}, target.read_bytes()
         )
+
+    def _site_headers(self) -> dict[str, str]:
+        config = self.web_root / SITE_CONFIG
+        if not config.is_file():
+            return {}
+        headers: dict[str, str] = json.loads(config.read_text()).get("globalHeaders", {})
+        return headers
 
     # --- queues ---------------------------------------------------------------------------------------
 

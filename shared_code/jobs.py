@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from shared_code import audit
@@ -26,6 +26,9 @@ from shared_code.tickets.kinds import REMARKS, TICKETS
 class JobListQuery(PageQuery):
     customer_id: Id | None = Field(None, description="Only this customer's jobs (even when it is inactive).")
     software: Search | None = Field(None, description="Only jobs of this backup software (any case).")
+    search: Search | None = Field(
+        None, description="Job name or customer name contains this text (any case): the site's job picker."
+    )
     include_inactive_customers: bool = Field(False, description="Also jobs of inactive customers.")
 
 
@@ -126,6 +129,13 @@ def list_jobs(session: Session, query: JobListQuery) -> JobList:
         statement = statement.where(Customer.active)
     if query.software:
         statement = statement.where(func.lower(Job.backup_software) == query.software.lower())
+    if query.search:
+        statement = statement.where(
+            or_(
+                Job.job_name.icontains(query.search, autoescape=True),
+                Customer.name.icontains(query.search, autoescape=True),
+            )
+        )
     rows, page = page_of(list(session.execute(paginated(statement, query))), query)
     return JobList(customer=customer, items=[JobView.model_validate(_view(row)) for row in rows], page=page)
 

@@ -67,6 +67,9 @@ class CatchUpState(BaseModel):
     detail: dict[str, Any] | None = None
 
 
+NAMED_OVERDUE = 3  # the banner's sentence names this many; the site links every listed one
+
+
 class OverdueJob(BaseModel):
     job_id: int
     job_name: str
@@ -215,7 +218,9 @@ def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
             Attention(
                 code="jobs_overdue",
                 severity="warning",
-                message=f"{status.jobs_overdue} job(s) are overdue by their learned schedule.",
+                message=f"{status.jobs_overdue} job(s) are overdue by their learned schedule: "
+                + ", ".join(f"{job.customer_name} · {job.job_name}" for job in status.overdue[:NAMED_OVERDUE])
+                + (" and more." if status.jobs_overdue > NAMED_OVERDUE else "."),
             )
         )
     if status.report_sends_failed:

@@ -158,3 +158,17 @@ def test_an_approval_under_a_lookalike_customer_name_is_refused_naming_the_custo
     with pytest.raises(Conflict, match=f"looks like the existing customer 'Contoso' \\(id {contoso.id}\\)"):
         customer_named(db, "C\u043entoso")
     assert customer_named(db, "contoso").id == contoso.id  # the same name in another case is reused
+
+
+def test_jobs_are_found_by_job_or_customer_name_for_the_picker(db: Session, api) -> None:
+    contoso, adatum = a_customer(db, "Contoso"), a_customer(db, "Adatum")
+    nightly = a_job(db, contoso, job_name="Nightly SQL")
+    files = a_job(db, adatum, job_name="Files")
+    db.commit()
+
+    def found(text: str) -> list[int]:
+        return [j["id"] for j in api.get(f"/api/jobs?search={text}").json()["items"]]
+
+    assert found("sql") == [nightly.id]
+    assert found("ADATUM") == [files.id]
+    assert found("%") == []

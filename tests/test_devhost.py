@@ -218,3 +218,29 @@ def test_a_question_mark_encoded_in_the_path_stays_in_the_path(db, entra) -> Non
     # "1?x" is no run id (the API's 404), not "runs/1", which has no POST route (405)
     assert response.status_code == 404
     assert response.json["error"]["code"] == "not_found"
+
+
+def test_the_site_is_served_with_the_static_sites_security_headers_and_an_empty_config(tmp_path) -> None:
+    (tmp_path / "web").mkdir()
+    (tmp_path / "web" / "index.html").write_text("<!doctype html>")
+    (tmp_path / "web" / "staticwebapp.config.json").write_text(
+        json.dumps({"globalHeaders": {"Content-Security-Policy": "default-src 'self'"}})
+    )
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0"}))
+    host = DevHost(func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS), root=tmp_path)
+
+    for path in ("/", "/config.json", "/missing.js"):
+        assert host.request("GET", path).headers["Content-Security-Policy"] == "default-src 'self'", path
+    config = host.request("GET", "/config.json")
+    assert (config.status, config.json()) == (200, {})
+    (tmp_path / "web" / "config.json").write_text('{"clientId": "x"}')
+    assert host.request("GET", "/config.json").json() == {"clientId": "x"}
+
+
+def test_the_projects_csp_allows_only_the_sites_own_scripts() -> None:
+    policy = json.loads((ROOT / "web" / "staticwebapp.config.json").read_text())["globalHeaders"][
+        "Content-Security-Policy"
+    ]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == "'self' 'unsafe-eval'"  # Alpine evaluates its expressions
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"

@@ -270,6 +270,11 @@ class JobRun(CreatedAt, Base):
         CheckConstraint(
             "(ticket_resolved_at IS NULL) = (ticket_resolution_origin IS NULL)", name="resolution_origin"
         ),
+        # A snooze always says who and why.
+        CheckConstraint(
+            "(snoozed_at IS NULL) = (snoozed_by IS NULL) AND (snoozed_at IS NULL) = (snooze_reason IS NULL)",
+            name="snoozed_by_whom",
+        ),
         # A missed run is created once per job and expected time.
         Index("uq_job_runs_missed", "job_id", "run_at", unique=True, postgresql_where=text("missed")),
         # Run Checks reads unreviewed runs per job, newest first.
@@ -299,6 +304,10 @@ class JobRun(CreatedAt, Base):
     override_id: Mapped[int | None] = mapped_column(ForeignKey("overrides.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(Text)
+    # Snoozed: known, waiting for the next run; out of Run Checks without being reviewed.
+    snoozed_at: Mapped[datetime | None]
+    snoozed_by: Mapped[str | None] = mapped_column(Text)
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
     # Autotask (Phase 1 and Phase 2). Deleted-in-PSA is autotask_ticket_deleted_at IS NOT NULL.
     autotask_ticket_id: Mapped[int | None] = mapped_column(Integer)
     autotask_ticket_number: Mapped[str | None] = mapped_column(Text)

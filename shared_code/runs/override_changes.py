@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from shared_code import audit
 from shared_code.db.live import live_row
-from shared_code.db.models import Customer, Job, Override
+from shared_code.db.models import Customer, Job, JobRun, Override
 from shared_code.errors import InvalidInput, NotFound
 from shared_code.runs.overrides import OverrideReach, reapply_override
 from shared_code.runs.views import Status
@@ -37,6 +37,15 @@ class OverrideCreate(OverrideFields):
     result_status: Status
     reason: Text
     active_from: Moment | None = Field(None, description="Default: now. Earlier re-applies to older runs.")
+    apply_to_unreviewed: bool = Field(
+        False,
+        description="Start the override at the oldest unreviewed run in its scope (unless active_from is "
+        "earlier), so the runs waiting in Run Checks get it too.",
+    )
+
+
+class OverridePreview(BaseModel):
+    runs_changed: int = Field(description="Runs whose effective status the override would change.")
 
 
 class OverrideChange(OverrideFields):
@@ -66,6 +75,9 @@ class OverrideView(ResponseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+    target_name: str | None = Field(
+        None, description="The customer's name, or 'customer · job', of a customer or job override (lists)."
+    )
 
 
 class OverrideApplied(OverrideView):
@@ -92,14 +104,35 @@ def list_overrides(session: Session, query: OverrideListQuery) -> OverrideList:
         )
     statement = paginated(statement.order_by(Override.id.desc()), query)
     rows, page = page_of(list(session.scalars(statement)), query)
-    return OverrideList(items=[OverrideView.model_validate(o) for o in rows], page=page)
+    names = _target_names(session, rows)
+    return OverrideList(
+        items=[
+            OverrideView.model_validate(o).model_copy(update={"target_name": names.get(o.id)}) for o in rows
+        ],
+        page=page,
+    )
+
+
+def _target_names(session: Session, overrides: list[Override]) -> dict[int, str]:
+    """Each customer or job override's target by name (one statement for the page)."""
+    found = session.execute(
+        select(Override.id, Customer.name, Job.job_name)
+        .outerjoin(Job, Job.id == Override.job_id)
+        .join(Customer, Customer.id == func.coalesce(Override.customer_id, Job.customer_id))
+        .where(Override.id.in_([o.id for o in overrides]))
+    )
+    return {override_id: f"{customer} · {job}" if job else customer for override_id, customer, job in found}
 
 
 def create_override(
     session: Session, body: OverrideCreate, actor: str, *, now: datetime | None = None
 ) -> OverrideApplied:
-    fields = body.model_dump(exclude_none=True)
+    fields = body.model_dump(exclude_none=True, exclude={"apply_to_unreviewed"})
     fields.setdefault("active_from", now or datetime.now(UTC))
+    if body.apply_to_unreviewed:
+        oldest = _oldest_unreviewed_run(session, body)
+        if oldest is not None and oldest < fields["active_from"]:
+            fields["active_from"] = oldest
     override = Override(created_by=actor, **fields)
     _check(session, override)
     session.add(override)
@@ -108,6 +141,26 @@ def create_override(
         session, actor, "create", "override", override.id, {**_jsonable(fields), "runs_changed": changed}
     )
     return _applied(session, override, changed)
+
+
+def preview_override(session: Session, body: OverrideCreate, actor: str) -> OverridePreview:
+    """How many runs the override would change, found by creating it in a savepoint rolled back."""
+    savepoint = session.begin_nested()
+    try:
+        return OverridePreview(runs_changed=create_override(session, body, actor).runs_changed)
+    finally:
+        savepoint.rollback()
+
+
+def _oldest_unreviewed_run(session: Session, body: OverrideCreate) -> datetime | None:
+    statement = (
+        select(func.min(JobRun.run_at)).join(Job, Job.id == JobRun.job_id).where(JobRun.reviewed_at.is_(None))
+    )
+    if body.scope == "job":
+        statement = statement.where(JobRun.job_id == body.job_id)
+    elif body.scope == "customer":
+        statement = statement.where(Job.customer_id == body.customer_id)
+    return session.scalar(statement)
 
 
 def change_override(session: Session, override_id: int, body: OverrideChange, actor: str) -> OverrideApplied:

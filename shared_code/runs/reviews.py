@@ -1,4 +1,4 @@
-"""Mark runs reviewed or unreviewed, in bulk.
+"""Mark runs reviewed or unreviewed, or snooze them ("known, wait for the next run"), in bulk.
 
 All-or-nothing: an unknown (or deleted) run id answers 404 naming the ids, and nothing changes.
 Idempotent and safe under concurrency: one conditional UPDATE changes only the runs not yet in
@@ -17,12 +17,16 @@ from shared_code import audit
 from shared_code.db.live import live_runs
 from shared_code.db.models import JobRun
 from shared_code.errors import NotFound
-from shared_code.schema.fields import IdList
+from shared_code.schema.fields import IdList, Text
 from shared_code.schema.models import RequestModel
 
 
 class RunSelection(RequestModel):
     run_ids: IdList
+
+
+class SnoozeBody(RunSelection):
+    reason: Text = Field(description="Why the run can wait (kept on the run and in the audit log).")
 
 
 class ReviewResult(BaseModel):
@@ -60,4 +64,23 @@ def _set_review(
     for run_id in changed:
         session.expire(runs[run_id])
         audit.record(session, actor, "review" if reviewed else "unreview", "run", run_id)
+    return ReviewResult(changed=changed, unchanged=sorted(runs.keys() - set(changed)))
+
+
+def snooze(session: Session, body: SnoozeBody, actor: str, *, now: datetime | None = None) -> ReviewResult:
+    """Take unreviewed runs out of Run Checks with who and why; the job's next run is booked as usual.
+    Reviewed or already snoozed runs are ``unchanged`` (the first snooze keeps its who and why)."""
+    runs = live_runs(session, body.run_ids, missing=NotFound)
+    changed = sorted(
+        session.scalars(
+            update(JobRun)
+            .where(JobRun.id.in_(runs.keys()), JobRun.snoozed_at.is_(None), JobRun.reviewed_at.is_(None))
+            .values(snoozed_at=now or datetime.now(UTC), snoozed_by=actor, snooze_reason=body.reason)
+            .returning(JobRun.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for run_id in changed:
+        session.expire(runs[run_id])
+        audit.record(session, actor, "snooze", "run", run_id, {"reason": body.reason})
     return ReviewResult(changed=changed, unchanged=sorted(runs.keys() - set(changed)))

@@ -5,7 +5,9 @@ A fixed number of set-based statements whatever the data size (a test counts the
 2. the page of jobs that have unreviewed runs, in customer/job name order, with their open
    ticket and remark counts;
 3. the newest unreviewed runs of those jobs (a lateral join, ``runs_per_job`` each) with
-   each job's unreviewed total.
+   each job's unreviewed total;
+4. to 6. why the failed, warning and missed runs are so, and drift in the successful ones
+   (``reasons``: object counts, failing objects, subjects of reports without them, drift).
 Read-only: missed runs are made by a timer, and Autotask polling is a separate call."""
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings
 from shared_code.db.models import AppSettings, Customer, Job, JobRun, natural_key
+from shared_code.runs.reasons import RunDrift, RunReason, drift_for, reasons_for
 from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
 from shared_code.schema.fields import Id, Search, comma_separated
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
@@ -42,10 +45,17 @@ class RunChecksQuery(PageQuery):
     runs_per_job: int = Field(20, ge=1, le=100, description="Newest unreviewed runs shown per job.")
 
 
+class CheckedRun(RunRow):
+    reason: RunReason | None = Field(
+        description="Why a failed, warning or missed run is one (parsed status)."
+    )
+    drift: RunDrift | None = Field(description="A successful run that lacks what its job's recent runs had.")
+
+
 class JobGroup(JobHeading, JobIndicators):
     job_id: int
     unreviewed_runs: int = Field(description="All unreviewed runs of the job matching the filters.")
-    runs: list[RunRow] = Field(description="The newest of them first, at most runs_per_job.")
+    runs: list[CheckedRun] = Field(description="The newest of them first, at most runs_per_job.")
 
 
 class CustomerGroup(BaseModel):
@@ -63,11 +73,22 @@ def run_checks(session: Session, query: RunChecksQuery) -> RunChecksPage:
     settings = load_app_settings(session)
     jobs, page = page_of(list(session.execute(_jobs_page(query)).all()), query)
     runs = _newest_unreviewed_runs(session, [job.id for job in jobs], query)
-    return RunChecksPage(customers=_grouped(settings, jobs, runs), page=page)
+    reasons, drift = reasons_for(session, runs), drift_for(session, runs)
+    checked = [_checked(settings, run, reasons, drift) for run in runs]
+    return RunChecksPage(customers=_grouped(jobs, runs, checked), page=page)
+
+
+def _checked(
+    settings: AppSettings, run: Any, reasons: dict[int, RunReason], drift: dict[int, RunDrift]
+) -> CheckedRun:
+    # the row is validated already: extended without a second validation of its fields (500 rows)
+    return CheckedRun.model_construct(
+        **dict(run_row(settings, run)), reason=reasons.get(run.id), drift=drift.get(run.id)
+    )
 
 
 def _unreviewed(query: RunChecksQuery) -> list[Any]:
-    conditions = [JobRun.reviewed_at.is_(None)]
+    conditions = [JobRun.reviewed_at.is_(None), JobRun.snoozed_at.is_(None)]
     if query.status is not None:
         conditions.append(JobRun.effective_status.in_(query.status))
     return conditions
@@ -120,24 +141,24 @@ def _newest_unreviewed_runs(session: Session, job_ids: list[int], query: RunChec
     return session.execute(select(newest).select_from(page).join(newest, true())).all()
 
 
-def _grouped(settings: AppSettings, jobs: Sequence[Any], runs: Sequence[Any]) -> list[CustomerGroup]:
-    runs_of: dict[int, list[Any]] = defaultdict(list)
-    for run in runs:
-        runs_of[run.job_id].append(run)
+def _grouped(jobs: Sequence[Any], runs: Sequence[Any], checked: list[CheckedRun]) -> list[CustomerGroup]:
+    runs_of: dict[int, list[tuple[Any, CheckedRun]]] = defaultdict(list)
+    for run, shown in zip(runs, checked, strict=True):
+        runs_of[run.job_id].append((run, shown))
     customers: list[CustomerGroup] = []
     for job in jobs:
         if not customers or customers[-1].customer_id != job.customer_id:
             customers.append(
                 CustomerGroup(customer_id=job.customer_id, customer_name=job.customer_name, jobs=[])
             )
-        own = sorted(runs_of[job.id], key=lambda r: (r.run_at, r.id), reverse=True)
+        own = sorted(runs_of[job.id], key=lambda pair: (pair[0].run_at, pair[0].id), reverse=True)
         customers[-1].jobs.append(
             JobGroup(
                 **fields_of(JobHeading, job),
                 **fields_of(JobIndicators, job),
                 job_id=job.id,
-                unreviewed_runs=own[0].unreviewed_runs if own else 0,
-                runs=[run_row(settings, run) for run in own],
+                unreviewed_runs=own[0][0].unreviewed_runs if own else 0,
+                runs=[shown for _, shown in own],
             )
         )
     return customers

@@ -24,6 +24,9 @@ RUN_COLUMNS = (
     JobRun.override_id,
     JobRun.reviewed_at,
     JobRun.reviewed_by,
+    JobRun.snoozed_at,
+    JobRun.snoozed_by,
+    JobRun.snooze_reason,
     *RUN_TICKET_COLUMNS,
 )
 
@@ -62,6 +65,9 @@ class RunRow(BaseModel):
     reviewed: bool
     reviewed_at: datetime | None
     reviewed_by: str | None
+    snoozed_at: datetime | None = Field(description="Snoozed: out of Run Checks, waiting for the next run.")
+    snoozed_by: str | None
+    snooze_reason: str | None
     autotask: AutotaskTicketState
 
 
@@ -80,5 +86,8 @@ def run_row(settings: AppSettings, run: Any) -> RunRow:
         reviewed=run.reviewed_at is not None,
         reviewed_at=run.reviewed_at,
         reviewed_by=run.reviewed_by,
+        snoozed_at=run.snoozed_at,
+        snoozed_by=run.snoozed_by,
+        snooze_reason=run.snooze_reason,
         autotask=autotask_state(settings, run),
     )

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from shared_code import audit
 from shared_code.app_settings import load_app_settings, ui_zone
 from shared_code.db.live import live_job_ids, live_runs
+from shared_code.db.models import Customer, Job
 from shared_code.errors import Conflict, InvalidInput, NotFound
 from shared_code.schema.fields import Id, IdList, Text
 from shared_code.schema.models import RequestModel, ResponseModel
@@ -48,6 +49,8 @@ class NoteListQuery(PageQuery):
 
 class ScopeView(ResponseModel):
     job_id: int
+    job_name: str
+    customer_name: str
     resolved_at: datetime | None
 
 
@@ -197,11 +200,20 @@ def views(session: Session, kind: NoteKind, notes: Sequence[Any]) -> list[NoteVi
     """Notes with their scopes (one query for all of them)."""
     scopes: dict[int, list[ScopeView]] = defaultdict(list)
     if notes:
-        for scope in session.scalars(
-            select(kind.scope)
+        for scope, job_name, customer_name in session.execute(
+            select(kind.scope, Job.job_name, Customer.name)
+            .join(Job, Job.id == kind.scope.job_id)
+            .join(Customer, Customer.id == Job.customer_id)
             .where(kind.scope.note_id.in_([n.id for n in notes]))
             .order_by(kind.scope.job_id)
         ):
-            scopes[scope.note_id].append(ScopeView.model_validate(scope))
+            scopes[scope.note_id].append(
+                ScopeView(
+                    job_id=scope.job_id,
+                    job_name=job_name,
+                    customer_name=customer_name,
+                    resolved_at=scope.resolved_at,
+                )
+            )
     model = view_model(kind)
     return [model.model_validate(note).model_copy(update={"scopes": scopes[note.id]}) for note in notes]

@@ -137,3 +137,5 @@ def test_jobs_overdue_by_their_learned_schedule(db: Session) -> None:
     assert status.jobs_overdue == 2
     assert status.overdue[0].customer_name == "Contoso"
     assert "jobs_overdue" in codes(status)
+    named = next(a for a in status.attention if a.code == "jobs_overdue").message
+    assert "Contoso · Late" in named and "Contoso · Only a missed run" in named

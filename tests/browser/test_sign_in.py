@@ -47,7 +47,20 @@ def deployed_site(tmp_path: Path, signin: FakeSignIn) -> Site:
             }
         )
     )
+    allow_identity_provider(tmp_path / "web" / "staticwebapp.config.json", signin.authority)
     return Site(DevHost(root=tmp_path))
+
+
+def allow_identity_provider(site_config: Path, authority: str) -> None:
+    """The site's Content-Security-Policy lets it reach Entra ID; a deployment signing in elsewhere
+    (here: the fake identity provider) names that origin beside it."""
+    origin = "/".join(authority.split("/")[:3])
+    config = json.loads(site_config.read_text())
+    headers = config["globalHeaders"]
+    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+        "https://login.microsoftonline.com", f"https://login.microsoftonline.com {origin}"
+    )
+    site_config.write_text(json.dumps(config))
 
 
 def test_the_site_signs_in_with_entra_id_and_calls_the_api_with_the_token(

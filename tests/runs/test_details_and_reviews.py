@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -145,3 +146,42 @@ def test_twenty_parallel_reviews_of_the_same_runs_keep_the_first_reviewer_and_au
     assert sorted((int(entity), actor) for entity, actor in audit) == sorted(changed_by.items())
     for run_id, reviewer in changed_by.items():
         assert db.get(JobRun, run_id).reviewed_by == reviewer
+
+
+def test_a_snoozed_run_leaves_run_checks_with_who_and_why_and_the_next_run_comes_back(
+    db: Session, api
+) -> None:
+    job = a_job(db)
+    known = a_run(db, job, at=T0)
+    db.commit()
+
+    snoozed = api.post(
+        "/api/runs/snooze", role="Operator", body={"run_ids": [known.id], "reason": "Disk ordered"}
+    )
+    assert snoozed.status == 200, snoozed.body
+    assert snoozed.json() == {"changed": [known.id], "unchanged": []}
+    again = api.post("/api/runs/snooze", body={"run_ids": [known.id], "reason": "other"})
+    assert again.json() == {"changed": [], "unchanged": [known.id]}
+    assert api.get("/api/run-checks").json()["customers"] == []
+
+    history = api.get(f"/api/jobs/{job.id}").json()["runs"][0]
+    assert (history["snooze_reason"], history["reviewed"]) == ("Disk ordered", False)
+    assert history["snoozed_by"] and history["snoozed_at"]
+    db.expire_all()
+    entry = db.scalars(select(AuditLog).where(AuditLog.action == "snooze")).one()
+    assert (entry.entity_id, entry.details) == (str(known.id), {"reason": "Disk ordered"})
+
+    nxt = a_run(db, job, at=T0 + timedelta(days=1))
+    db.commit()
+    runs = [
+        r["id"] for c in api.get("/api/run-checks").json()["customers"] for j in c["jobs"] for r in j["runs"]
+    ]
+    assert runs == [nxt.id]
+
+
+def test_a_snooze_needs_a_reason(db: Session, api) -> None:
+    run = a_run(db, a_job(db))
+    db.commit()
+    response = api.post("/api/runs/snooze", body={"run_ids": [run.id], "reason": ""})
+    assert response.status == 422
+    assert response.json()["error"]["details"][0]["field"] == "body.reason"

@@ -115,3 +115,39 @@ def test_bad_overrides_name_the_field(db: Session, api) -> None:
         field_of({"scope": "global", "active_from": "2026-01-01T00:00:00"}) == "body.active_from"
     )  # no timezone
     assert api.patch("/api/overrides/999", body={"reason": "x"}).status == 404
+
+
+def test_an_override_applied_to_the_unreviewed_runs_is_previewed_then_changes_them(db: Session, api) -> None:
+    job = a_job(db)
+    reviewed = a_run(db, job, status="warning", at=T0 - timedelta(days=3))
+    reviewed.reviewed_at = T0
+    waiting = [a_run(db, job, status="warning", at=T0 + timedelta(hours=h)) for h in (0, 1)]
+    db.commit()
+    body = {
+        "scope": "job",
+        "job_id": job.id,
+        "match_status": "warning",
+        "result_status": "success",
+        "reason": "known warning",
+        "apply_to_unreviewed": True,
+    }
+
+    preview = api.post("/api/overrides/preview", role="Operator", body=body)
+    assert preview.status == 200, preview.body
+    assert preview.json() == {"runs_changed": 2}
+    assert api.get("/api/overrides").json()["items"] == []  # the preview stored nothing
+    assert statuses(db, *waiting) == [("warning", "warning")] * 2
+
+    created = api.post("/api/overrides", role="Operator", body=body)
+    assert created.json()["runs_changed"] == 2
+    listed = api.get("/api/overrides").json()["items"][0]
+    assert listed["target_name"] == f"{job.customer.name} · {job.job_name}"
+    assert statuses(db, reviewed, *waiting) == [("warning", "warning")] + [("warning", "success")] * 2
+
+
+def test_a_preview_names_a_bad_field_like_the_creation_does(db: Session, api) -> None:
+    response = api.post(
+        "/api/overrides/preview", body={"scope": "job", "result_status": "success", "reason": "x"}
+    )
+    assert response.status == 422
+    assert response.json()["error"]["details"][0]["field"] == "body.job_id"

@@ -48,13 +48,12 @@ def a_job(db: Session, customer: Customer | None = None, **fields: object) -> Jo
 
 
 def a_mail(db: Session, *, received_at: datetime = T0, **fields: object) -> MailMessage:
-    """A stored, parsed mail from Graph."""
+    """A stored mail from Graph, parsed unless told otherwise."""
     mail = MailMessage(
         source="graph",
         graph_message_id=f"msg-{next(_numbers)}",
         received_at=received_at,
-        parse_status="parsed",
-        **fields,
+        **{"parse_status": "parsed", **fields},
     )
     db.add(mail)
     db.flush()

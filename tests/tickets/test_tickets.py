@@ -49,6 +49,7 @@ def test_a_ticket_is_scoped_to_the_jobs_of_its_runs_and_linked_to_them(db: Sessi
     ticket = created.json()
     assert ticket["ticket_code"].startswith("T") and ticket["ticket_code"].endswith(".0001")
     assert [s["job_id"] for s in ticket["scopes"]] == sorted([job.id, other.id])
+    assert {s["job_name"] for s in ticket["scopes"]} == {job.job_name, other.job_name}
     assert list(db.scalars(select(TicketJobRun.job_run_id))) == [run.id]
     assert db.scalars(select(AuditLog.action).where(AuditLog.entity_type == "ticket")).all() == ["create"]
 

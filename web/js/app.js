@@ -11,6 +11,7 @@ import { reports } from "./pages/reports.js";
 import { ruleEditor } from "./pages/parsing-rules.js";
 import { autotaskSettings } from "./pages/settings.js";
 import { feedbackItem, feedbackList } from "./pages/feedback.js";
+import { pickerDirective } from "./picker.js";
 import { parseHash } from "./router.js";
 
 const ROLE_RANK = { Viewer: 1, Operator: 2, Admin: 3 };
@@ -70,6 +71,9 @@ function pipeline() {
   };
 }
 
+// the skip link's handler lives here: the Content-Security-Policy allows no inline script
+document.querySelector(".skip-link")?.addEventListener("click", () => document.getElementById("main")?.focus());
+
 async function start() {
   const config = await loadConfig();
   const authOn = authEnabled(config);
@@ -79,7 +83,13 @@ async function start() {
   }
   setApiBase(config.apiBaseUrl);
 
-  Alpine.store("route", parseHash(location.hash));
+  Alpine.store("route", {
+    ...parseHash(location.hash),
+    // the navbar entry a page belongs to: a job's page is under Jobs, a run under Run Checks, …
+    section() {
+      return { job: "jobs", run: "run-checks", mail: "inbox" }[this.page] || this.page;
+    },
+  });
   Alpine.store("session", session(authOn));
   Alpine.store("pipeline", pipeline());
   Alpine.store("fmt", { ...format });
@@ -107,6 +117,8 @@ async function start() {
   Alpine.data("reports", reports);
   Alpine.data("feedbackList", feedbackList);
   Alpine.data("feedbackItem", feedbackItem);
+
+  Alpine.directive("picker", pickerDirective);
 
   const sessionStore = Alpine.store("session");
   sessionStore.ready = sessionStore.load(); // menus fill in when it answers; pages do not wait

@@ -59,6 +59,31 @@ export const statusClass = (status) => STATUS_CLASSES[status] || "text-bg-light 
 export const statusWord = (status) => STATUS_WORDS[status] || status || "—";
 export const STATUSES = ["failed", "warning", "missed", "success"];
 
+// the API's own words for a mail no parser took ("not a backup report: an auto-reply", …)
+export function parseReason(mail) {
+  const reason = mail.parse_error ? mail.parse_error.charAt(0).toUpperCase() + mail.parse_error.slice(1) : "";
+  if (mail.parse_status === "unparsed") return reason ? `Not parsed: ${reason}.` : "No parser recognises this mail.";
+  return `Parse error: ${reason || "unknown"}`;
+}
+
+// A stored mail as the sandboxed iframe's document. Unless the operator asks for remote content,
+// a policy of its own lets it load nothing from elsewhere: a tracking pixel or a stylesheet on the
+// sender's server would tell them when and where the report was read.
+const LOCAL_ONLY = `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; font-src data:">`;
+const REMOTE_REFERENCE = /(?:src|href|background)\s*=\s*["']?\s*(?:https?:)?\/\/|url\(\s*["']?\s*(?:https?:)?\/\//i;
+
+export function hasRemoteContent(mail) {
+  return Boolean(mail && mail.html_body && REMOTE_REFERENCE.test(mail.html_body));
+}
+
+export function mailDocument(mail, { remote = false } = {}) {
+  if (!mail) return "";
+  const policy = remote ? "" : LOCAL_ONLY;
+  if (mail.html_body) return mail.html_body.replace(/^(\s*<!doctype[^>]*>)?/i, (doctype) => doctype + policy);
+  const text = (mail.text_body || "(no body)").replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
+  return `${policy}<pre style="white-space:pre-wrap;font:14px system-ui">${text}</pre>`;
+}
+
 export function resolutionWord(origin) {
   if (origin === "psa") return "Resolved by PSA";
   if (origin === "backupchecks") return "Resolved by Backupchecks";

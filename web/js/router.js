@@ -42,6 +42,7 @@ export function hashFor(path, params = {}) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
     if (value === null || value === undefined || value === "" || value === false) continue;
+    if (Array.isArray(value) && !value.length) continue;
     search.set(key, Array.isArray(value) ? value.join(",") : String(value));
   }
   const text = search.toString();

@@ -2,6 +2,7 @@
 import { del, get, patch, post, put, query } from "../api.js";
 import { copyText } from "../format.js";
 import { hashFor } from "../router.js";
+import { loadHistories, stripHtml } from "../strip.js";
 
 // What every list page shares: loading/error/notice states, paging, and acting with a message.
 function listing(extra) {
@@ -55,14 +56,19 @@ function listing(extra) {
 export function jobs() {
   return listing({
     customer: null,
+    histories: {},
     init() {
       this.load();
       this.$watch("$store.route.key", () => this.$store.route.page === "jobs" && this.load());
     },
     load() {
-      return this.fetchPage("/jobs", { customer_id: this.$store.route.params.customer_id }).then((data) => {
+      return this.fetchPage("/jobs", { customer_id: this.$store.route.params.customer_id }).then(async (data) => {
         this.customer = data ? data.customer : null;
+        this.histories = await loadHistories(this.items.map((job) => job.id));
       });
+    },
+    strip(job) {
+      return stripHtml(this.histories[job.id], (runId) => hashFor(`/jobs/${job.id}`, { run: runId }));
     },
   });
 }
@@ -70,6 +76,7 @@ export function jobs() {
 export function jobDetail() {
   return {
     job: null,
+    history: null,
     loading: true,
     error: "",
     notice: "",
@@ -83,7 +90,11 @@ export function jobDetail() {
       this.loading = !this.job || this.job.id !== this.$store.route.jobId;
       this.error = "";
       try {
-        this.job = await get(`/jobs/${this.$store.route.jobId}${query({ offset: this.offset || "", limit: 50 })}`);
+        const jobId = this.$store.route.jobId;
+        [this.job, this.history] = await Promise.all([
+          get(`/jobs/${jobId}${query({ offset: this.offset || "", limit: 50 })}`),
+          loadHistories([jobId]).then((found) => found[jobId] || null),
+        ]);
       } catch (error) {
         this.error = error.message;
       } finally {
@@ -96,6 +107,9 @@ export function jobDetail() {
     },
     runHref(run) {
       return hashFor(`/jobs/${run.job_id}`, { run: run.id });
+    },
+    strip() {
+      return stripHtml(this.history, (runId) => hashFor(`/jobs/${this.job.id}`, { run: runId }), { focusable: true });
     },
     async copy(run) {
       await copyText(run.autotask.ticket_number);
@@ -144,6 +158,10 @@ export function dailyJobs() {
   });
 }
 
+// the job identity the Inbox groups by (GET /api/inbox/groups), to find a mail's suggested customer
+const identityKey = (m) =>
+  [m.from_address, m.backup_software, m.backup_type, m.job_name].map((v) => String(v || "").trim().toLowerCase()).join("\u0000");
+
 export function inbox() {
   return listing({
     selected: {},
@@ -152,7 +170,7 @@ export function inbox() {
     approveCustomerId: "",
     approveName: "",
     approveError: "",
-    customers: [],
+    suggestions: {},
     failures: [],
     failuresError: "",
     init() {
@@ -160,13 +178,24 @@ export function inbox() {
     },
     async load() {
       this.selected = {};
-      await this.fetchPage("/inbox", { limit: 100 });
+      await Promise.all([this.fetchPage("/inbox", { limit: 100 }), this.loadSuggestions()]);
       try {
         this.failures = (await get("/ingestion/failures?limit=100")).items;
         this.failuresError = "";
       } catch (error) {
         this.failuresError = error.message;
       }
+    },
+    async loadSuggestions() {
+      try {
+        const { groups } = await get("/inbox/groups");
+        this.suggestions = Object.fromEntries(groups.filter((g) => g.suggested_customer).map((g) => [identityKey(g), g.suggested_customer]));
+      } catch {
+        this.suggestions = {}; // the form still works: the operator picks the customer
+      }
+    },
+    suggestionFor(mail) {
+      return this.suggestions[identityKey(mail)] || null;
     },
     selectedIds() {
       return Object.keys(this.selected).filter((id) => this.selected[id]).map(Number);
@@ -177,18 +206,13 @@ export function inbox() {
     selectAll(on) {
       for (const mail of this.items) this.selected[mail.id] = on;
     },
-    async startApprove(mail) {
+    startApprove(mail) {
       this.approving = mail.id;
       this.approveError = "";
       this.approveName = "";
       this.approveCustomerId = "";
-      try {
-        this.customers = (await get("/customers?limit=200")).items;
-      } catch (error) {
-        this.approveError = error.message;
-      }
-      this.approveMode = this.customers.length ? "existing" : "new";
-      this.$nextTick(() => document.getElementById(`approve-${mail.id}`)?.querySelector("select, input")?.focus());
+      this.approveMode = "existing";
+      this.$nextTick(() => document.getElementById(`approve-${mail.id}`)?.querySelector("input[role=combobox]")?.focus());
     },
     async approve(mail) {
       const body =
@@ -230,6 +254,7 @@ export function mailView() {
     mail: null,
     loading: true,
     error: "",
+    showRemote: false,
     async init() {
       try {
         this.mail = await get(`/mails/${this.$store.route.mailId}`);
@@ -307,20 +332,45 @@ export function customers() {
   });
 }
 
+// a page opened from a job's "add override/remark/ticket" (#/overrides?job_id=12): that job, named
+async function presetJob(route) {
+  const id = Number(route.params.job_id);
+  if (!id) return null;
+  try {
+    const job = await get(`/jobs/${id}?limit=1`);
+    return { id: job.id, name: `${job.customer_name} · ${job.job_name}` };
+  } catch {
+    return null; // the picker stays empty: the operator picks the job
+  }
+}
+
+const PREVIEW_DEBOUNCE_MS = 250;
+
 export function overrides() {
   return listing({
-    form: { scope: "job", customer_id: "", job_id: "", match_status: "", match_object_name: "", match_message: "", result_status: "success", reason: "" },
+    form: {
+      scope: "job", customer_id: "", job_id: "", match_status: "", match_object_name: "", match_message: "",
+      result_status: "success", reason: "", apply_to_unreviewed: true,
+    },
     formErrors: {},
-    init() {
+    presetJob: null,
+    ready: false,
+    preview: "",
+    previewTimer: null,
+    async init() {
       this.load();
+      this.presetJob = await presetJob(this.$store.route);
+      if (this.presetJob) this.form.job_id = String(this.presetJob.id);
+      this.ready = true;
+      this.$watch("form", () => this.schedulePreview());
+      this.schedulePreview();
     },
     load() {
       return this.fetchPage("/overrides", { limit: 100 });
     },
-    async create() {
-      this.formErrors = {};
+    body() {
       const f = this.form;
-      const body = {
+      return {
         scope: f.scope,
         result_status: f.result_status,
         reason: f.reason.trim(),
@@ -329,9 +379,30 @@ export function overrides() {
         match_status: f.match_status || null,
         match_object_name: f.match_object_name.trim() || null,
         match_message: f.match_message.trim() || null,
+        apply_to_unreviewed: f.apply_to_unreviewed,
       };
+    },
+    schedulePreview() {
+      clearTimeout(this.previewTimer);
+      this.previewTimer = setTimeout(() => this.loadPreview(), PREVIEW_DEBOUNCE_MS);
+    },
+    async loadPreview() {
+      const body = this.body();
+      if ((body.scope === "job" && !body.job_id) || (body.scope === "customer" && !body.customer_id) || !this.$store.session.can("Operator")) {
+        this.preview = "";
+        return;
+      }
       try {
-        const result = await post("/overrides", body);
+        const { runs_changed: n } = await post("/overrides/preview", { ...body, reason: body.reason || "preview" });
+        this.preview = `Saving it changes the status of ${n} run(s) now.`;
+      } catch (error) {
+        this.preview = error.message;
+      }
+    },
+    async create() {
+      this.formErrors = {};
+      try {
+        const result = await post("/overrides", this.body());
         this.notice = `Override created; ${result.runs_changed} run(s) changed status.`;
         this.form.reason = "";
         await this.load();
@@ -352,21 +423,32 @@ export function notes(kind) {
     kind,
     state: "open",
     text: "",
-    jobIds: "",
+    chosenJobs: [],
     formError: "",
-    init() {
+    ready: false,
+    async init() {
       this.load();
+      const preset = await presetJob(this.$store.route);
+      if (preset) this.chosenJobs = [preset];
+      this.ready = true;
+    },
+    addJob(picked) {
+      if (picked && !this.chosenJobs.some((j) => j.id === picked.id)) this.chosenJobs.push({ id: picked.id, name: picked.label });
     },
     load() {
       return this.fetchPage(`/${kind}`, { state: this.state, limit: 100 });
     },
     async create() {
       this.formError = "";
-      const jobIds = this.jobIds.split(/[\s,]+/).filter(Boolean).map(Number);
+      const jobIds = this.chosenJobs.map((j) => j.id);
+      if (!jobIds.length) {
+        this.formError = "Pick the job(s) it is about.";
+        return;
+      }
       try {
         await post(`/${kind}`, { description: this.text.trim(), job_ids: jobIds });
         this.text = "";
-        this.jobIds = "";
+        this.chosenJobs = [];
         this.notice = kind === "tickets" ? "Ticket created." : "Remark created.";
         await this.load();
       } catch (error) {

@@ -5,12 +5,13 @@
 import { get, post, query } from "../api.js";
 import { copyText, resolutionWord, statusClass, statusWord, STATUSES, when } from "../format.js";
 import { hashFor } from "../router.js";
+import { loadHistories, stripHtml } from "../strip.js";
 
 const POLL_TIMEOUT_MS = 15000;
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
-function runRow(run, operator, cursor) {
+function runRow(run, operator, cursor, context = "") {
   const at = run.autotask;
   const label = when(run.run_at);
   const ticket = at.ticket_number
@@ -18,18 +19,37 @@ function runRow(run, operator, cursor) {
        <button type="button" class="btn btn-link btn-sm p-0 copy" tabindex="-1" data-action="copy" data-run-id="${run.id}"
          aria-label="Copy ticket number ${esc(at.ticket_number)}">⧉</button></span>`
     : "";
+  const done = run.reviewed || Boolean(run.snoozed_at);
   return `<tr id="run-row-${run.id}" tabindex="${run.id === cursor ? 0 : -1}" data-run-id="${run.id}"
-      data-reviewed="${run.reviewed}" class="${run.reviewed ? "run-done" : ""}">
+      data-reviewed="${run.reviewed}" class="${done ? "run-done" : ""}">
     <td class="sel">${operator ? `<input class="form-check-input" type="checkbox" autocomplete="off" tabindex="-1"
-      data-action="select" data-run-id="${run.id}" aria-label="Select run of ${esc(label)}"${run.reviewed ? " disabled" : ""}>` : ""}</td>
+      data-action="select" data-run-id="${run.id}" aria-label="Select run of ${esc(label)}"${done ? " disabled" : ""}>` : ""}</td>
     <td class="when"><a href="#/runs/${run.id}" tabindex="-1">${esc(label)}</a></td>
-    <td class="status"><span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
+    <td class="status">${context ? `<a class="small fw-semibold me-1" href="#/jobs/${run.job_id}" tabindex="-1">${esc(context)}</a>
+      <span class="strip-slot me-1" data-job-id="${run.job_id}"></span>` : ""}<span class="badge status-badge ${statusClass(run.effective_status)}">${statusWord(run.effective_status)}</span>
       ${run.overridden ? `<span class="badge text-bg-primary" title="Parsed as ${esc(run.status)}">Override</span>` : ""}
-      <span class="reviewed-mark text-success fw-bold"${run.reviewed ? "" : " hidden"} aria-label="Reviewed" title="Reviewed">✓</span></td>
+      <span class="reviewed-mark text-success fw-bold"${run.reviewed ? "" : " hidden"} aria-label="Reviewed" title="Reviewed">✓</span>
+      <span class="snoozed-mark badge text-bg-light border"${run.snoozed_at ? "" : " hidden"}>Snoozed</span>
+      ${reasonLine(run)}</td>
     <td class="autotask text-end">${ticket}
       ${at.resolution_origin ? `<span class="badge text-bg-success">${resolutionWord(at.resolution_origin)}</span>` : ""}
       ${at.ticket_deleted_in_psa ? '<span class="badge text-bg-danger">Deleted in PSA</span>' : ""}</td>
   </tr>`;
+}
+
+// why the run is in the list: its failing objects in short, the rest one click away; drift in a success
+function reasonLine(run) {
+  if (run.drift) return `<div class="reason small text-body-emphasis" data-testid="drift">${esc(run.drift.summary)}</div>`;
+  const reason = run.reason;
+  if (!reason) return "";
+  const more = reason.failing.length > 1 || reason.failing_count > reason.failing.length;
+  if (!more) return `<div class="reason small" data-testid="reason">${esc(reason.summary)}</div>`;
+  const listed = reason.failing
+    .map((o) => `<li><span class="fw-semibold">${esc(o.name)}</span>${o.message ? ` — ${esc(o.message)}` : ""}</li>`)
+    .join("");
+  const rest = reason.failing_count - reason.failing.length;
+  return `<details class="reason small" data-testid="reason"><summary>${esc(reason.summary)}</summary>
+    <ul class="mb-0 ps-3">${listed}</ul>${rest > 0 ? `<a href="#/runs/${run.id}" tabindex="-1">${rest} more in the run</a>` : ""}</details>`;
 }
 
 function jobCard(job, operator, cursor) {
@@ -40,14 +60,64 @@ function jobCard(job, operator, cursor) {
       <a class="fw-semibold job-link" href="#/jobs/${job.job_id}">${esc(job.job_name)}</a>
       <span class="small text-body-secondary">${esc(job.backup_software)} · ${esc(job.backup_type)}</span>
       ${job.informational ? '<span class="badge text-bg-light border">Informational</span>' : ""}
-      ${job.open_tickets ? `<span title="Open tickets" aria-label="${job.open_tickets} open ticket(s)">🎫<span class="small">${job.open_tickets}</span></span>` : ""}
-      ${job.open_remarks ? `<span title="Open remarks" aria-label="${job.open_remarks} open remark(s)">💬<span class="small">${job.open_remarks}</span></span>` : ""}
+      ${job.open_tickets ? `<span title="Open tickets" aria-label="${job.open_tickets} open ticket(s)"><svg class="icon" aria-hidden="true"><use href="#i-ticket"></use></svg><span class="small">${job.open_tickets}</span></span>` : ""}
+      ${job.open_remarks ? `<span title="Open remarks" aria-label="${job.open_remarks} open remark(s)"><svg class="icon" aria-hidden="true"><use href="#i-remark"></use></svg><span class="small">${job.open_remarks}</span></span>` : ""}
+      <span class="strip-slot" data-job-id="${job.job_id}"></span>
       <span class="ms-auto small text-body-secondary">${job.unreviewed_runs} unreviewed</span>
     </div>
     <table class="table table-sm table-hover mb-0 runs">
       <caption class="visually-hidden">Unreviewed runs of ${esc(job.job_name)}</caption>
       <thead class="visually-hidden"><tr><th scope="col">Select</th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Autotask</th></tr></thead>
       <tbody>${job.runs.map((run) => runRow(run, operator, cursor)).join("")}</tbody>
+    </table>
+  </div>`;
+}
+
+// Failures grouped by cause: the page's failed, warning and missed runs by their masked error text,
+// largest group first, each with its actions; the successful runs last, as one group.
+export function causeGroups(customers) {
+  const groups = new Map();
+  for (const customer of customers) {
+    for (const job of customer.jobs) {
+      for (const run of job.runs) {
+        const key = run.drift ? "drift" : run.effective_status === "success" || !run.reason ? "success" : `${run.effective_status}|${run.reason.cause}`;
+        if (!groups.has(key)) groups.set(key, { key, status: run.effective_status, example: run.reason, runs: [] });
+        groups.get(key).runs.push({ run, context: `${customer.customer_name} · ${job.job_name}` });
+      }
+    }
+  }
+  const severity = { failed: 0, missed: 1, warning: 2 };
+  return [...groups.values()].sort(
+    (a, b) => (a.key === "success") - (b.key === "success") || b.runs.length - a.runs.length || (severity[a.status] ?? 3) - (severity[b.status] ?? 3),
+  );
+}
+
+function causeText(group) {
+  if (group.key === "success") return "Successful";
+  if (group.key === "drift") return "Success, but an object every recent run had is missing";
+  const first = group.example.failing[0];
+  return first ? first.message || `${first.name} ${statusWord(first.status).toLowerCase()}` : group.example.summary;
+}
+
+function causeCard(group, index, operator, cursor, { ticketsEnabled, open }) {
+  const count = group.runs.length;
+  const jobs = new Set(group.runs.map((r) => r.context)).size;
+  const actions = operator
+    ? `<button type="button" class="btn btn-sm btn-outline-success" data-action="review-group" data-group="${index}">Review all (${count})</button>
+       ${ticketsEnabled && group.key !== "success" ? `<button type="button" class="btn btn-sm btn-outline-primary" data-action="ticket-group" data-group="${index}">One ticket per run (${count})</button>` : ""}`
+    : "";
+  return `<div class="cause-group card mb-2" data-group="${index}">
+    <div class="card-header py-1 d-flex flex-wrap align-items-center gap-2">
+      <span class="badge ${statusClass(group.status)}">${count}</span>
+      <span class="fw-semibold cause-text">${esc(causeText(group))}</span>
+      <span class="small text-body-secondary">${count} run(s) of ${jobs} job(s)</span>
+      <span class="ms-auto d-flex flex-wrap gap-1">${actions}
+        <button type="button" class="btn btn-sm btn-outline-secondary" data-action="open-group" data-group="${index}" aria-expanded="${open}">${open ? "Hide the runs" : "Open the runs"}</button></span>
+    </div>
+    <table class="table table-sm table-hover mb-0 runs"${open ? "" : " hidden"}>
+      <caption class="visually-hidden">Runs failing with: ${esc(causeText(group))}</caption>
+      <thead class="visually-hidden"><tr><th scope="col">Select</th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Autotask</th></tr></thead>
+      <tbody>${group.runs.map(({ run, context }) => runRow(run, operator, cursor, context)).join("")}</tbody>
     </table>
   </div>`;
 }
@@ -67,20 +137,27 @@ export function runChecks() {
     pollNotice: "",
     polling: false,
     customers: [],
-    customerOptions: [],
+    filterCustomerName: "",
     page: { offset: 0, limit: 50, has_more: false },
     selected: {},
     cursor: null,
+    version: 0,
     busy: false,
+    view: "jobs",
+    groups: [],
+    openGroups: {},
+    snoozeReason: "",
+    snoozeIds: [],
     filters: { customer_id: "", status: [], software: "", informational: false, limit: 50, offset: 0 },
 
     init() {
       this.readFilters();
-      this.load().then(() => this.loadCustomerOptions()); // the filter's options after the rows
+      this.load().then(() => this.loadFilterCustomer()); // the filter's name after the rows
       this.$watch("$store.route.key", () => {
         if (this.$store.route.page !== "run-checks") return;
         this.readFilters();
         this.load();
+        this.loadFilterCustomer();
       });
     },
 
@@ -94,6 +171,7 @@ export function runChecks() {
         limit: Number(p.limit) || 50,
         offset: Number(p.offset) || 0,
       };
+      this.view = p.view === "causes" ? "causes" : "jobs";
     },
 
     applyFilters(changes = {}) {
@@ -105,6 +183,7 @@ export function runChecks() {
         informational: f.informational ? "1" : "",
         limit: f.limit === 50 ? "" : f.limit,
         offset: f.offset || "",
+        view: (changes.view ?? this.view) === "causes" ? "causes" : "",
       });
     },
 
@@ -140,14 +219,20 @@ export function runChecks() {
         this.error = error.message;
       }
       if (data) {
+        // the strips' call goes out first: it needs only the job ids, and the rows take a while
+        const histories = loadHistories(data.customers.flatMap((c) => c.jobs.map((j) => j.job_id)));
         const runs = data.customers.flatMap((c) => c.jobs.flatMap((j) => j.runs));
         if (!runs.some((r) => r.id === this.cursor)) this.cursor = runs[0]?.id ?? null;
         this.render(data.customers);
-        this.customers = data.customers;
+        // hundreds of runs stay out of Alpine's deep reactivity; `version` tells the bindings they changed
+        this.customers = Object.freeze(data.customers);
+        this.version += 1;
         this.page = data.page;
+        this.drawStrips(histories);
       }
       this.loading = false;
       if (!quiet && data) {
+        this.focusQueue();
         // after the rows are on screen: the poll never delays them
         requestAnimationFrame(() => setTimeout(() => this.poll()));
       }
@@ -156,18 +241,58 @@ export function runChecks() {
     render(customers) {
       const operator = this.$store.session.can("Operator");
       const container = this.$root.querySelector("#rc-groups");
-      container.innerHTML = customers.map((c) => customerSection(c, operator, this.cursor)).join("");
+      if (this.view === "causes") {
+        this.groups = causeGroups(customers);
+        const ticketsEnabled = customers.some((c) => c.jobs.some((j) => j.runs.some((r) => r.autotask.resolve_blocked_reason !== "autotask_disabled")));
+        container.innerHTML = this.groups
+          .map((group, index) => causeCard(group, index, operator, this.cursor, { ticketsEnabled, open: Boolean(this.openGroups[group.key]) }))
+          .join("");
+      } else {
+        container.innerHTML = customers.map((c) => customerSection(c, operator, this.cursor)).join("");
+      }
     },
 
-    async loadCustomerOptions() {
+    showView(view) {
+      this.openGroups = {};
+      this.applyFilters({ view });
+    },
+
+    // on arrival the first run has the focus, so the keys work at once (unless the operator is typing)
+    focusQueue() {
+      this.$nextTick(() => {
+        const active = document.activeElement;
+        if (active && active.closest("input, select, textarea, dialog")) return;
+        const row = document.getElementById(`run-row-${this.cursor}`);
+        if (row && !row.closest("[hidden]")) row.focus({ preventScroll: true });
+      });
+    },
+
+    // the queue is empty when every run on the page is reviewed or snoozed
+    queueDone() {
+      const runs = this.allRuns();
+      return runs.length > 0 && runs.every((r) => r.reviewed || r.snoozed_at);
+    },
+
+    // the customer filtered on, by name (the picker searches the rest on the server)
+    // the 14-day strips of the jobs on screen (one call for the page), drawn into the rendered cards
+    async drawStrips(pending) {
+      const histories = await pending;
+      for (const slot of this.$root.querySelectorAll(".strip-slot")) {
+        slot.innerHTML = stripHtml(histories[slot.dataset.jobId], (runId) => `#/runs/${runId}`);
+      }
+    },
+
+    async loadFilterCustomer() {
+      const id = this.filters.customer_id;
       try {
-        this.customerOptions = (await get("/customers?limit=200")).items;
+        this.filterCustomerName = id ? (await get(`/customers/${id}`)).name : "";
       } catch {
-        this.customerOptions = []; // the filter stays usable through the URL
+        this.filterCustomerName = ""; // the filter stays usable through the URL
       }
     },
 
     allRuns() {
+      void this.version; // a dependency for the bindings that count runs (the runs are not reactive)
       return this.customers.flatMap((c) => c.jobs.flatMap((j) => j.runs));
     },
 
@@ -255,8 +380,48 @@ export function runChecks() {
     },
 
     onRowsClick(event) {
-      const button = event.target.closest("button[data-action=copy]");
-      if (button) this.copy(button);
+      const button = event.target.closest("button[data-action]");
+      if (!button) return;
+      const group = this.groups[Number(button.dataset.group)];
+      if (button.dataset.action === "copy") this.copy(button);
+      else if (button.dataset.action === "review-group") this.review(group.runs.map((r) => r.run.id).filter((id) => this.isOpen(id)));
+      else if (button.dataset.action === "ticket-group") this.ticketPerRun(group);
+      else if (button.dataset.action === "open-group") this.toggleGroup(group, button);
+    },
+
+    toggleGroup(group, button) {
+      const open = !this.openGroups[group.key];
+      this.openGroups[group.key] = open;
+      button.closest(".cause-group").querySelector("table").hidden = !open;
+      button.setAttribute("aria-expanded", String(open));
+      button.textContent = open ? "Hide the runs" : "Open the runs";
+    },
+
+    isOpen(runId) {
+      const run = this.allRuns().find((r) => r.id === runId);
+      return Boolean(run) && !run.reviewed && !run.snoozed_at;
+    },
+
+    // one Autotask ticket for each run of a cause that has none yet, one after the other
+    async ticketPerRun(group) {
+      const runs = group.runs.map((r) => r.run).filter((run) => !run.autotask.ticket_id);
+      if (!runs.length || !confirm(`Create ${runs.length} Autotask ticket(s), one per run?`)) return;
+      this.busy = true;
+      this.notice = "";
+      this.error = "";
+      let made = 0;
+      try {
+        for (const run of runs) {
+          await post(`/runs/${run.id}/autotask-ticket`, {});
+          made += 1;
+        }
+        this.notice = `${made} Autotask ticket(s) created.`;
+      } catch (error) {
+        this.error = `${made} ticket(s) created, then: ${error.message}`;
+      } finally {
+        this.busy = false;
+        await this.load({ quiet: true });
+      }
     },
 
     onRowsFocus(event) {
@@ -264,21 +429,40 @@ export function runChecks() {
       if (row) this.moveCursor(Number(row.dataset.runId), { focus: false });
     },
 
-    markReviewed(ids, reviewed) {
+    markReviewed(ids, reviewed, { snoozed = false } = {}) {
       const done = new Set(ids);
       for (const run of this.allRuns()) {
         if (!done.has(run.id)) continue;
-        run.reviewed = reviewed;
+        if (snoozed) run.snoozed_at = new Date().toISOString();
+        else run.reviewed = reviewed;
         this.selected[run.id] = false;
         const row = document.getElementById(`run-row-${run.id}`);
         if (!row) continue;
-        row.dataset.reviewed = String(reviewed);
-        row.classList.toggle("run-done", reviewed);
-        row.querySelector(".reviewed-mark").hidden = !reviewed;
+        const finished = run.reviewed || Boolean(run.snoozed_at);
+        row.dataset.reviewed = String(run.reviewed);
+        row.classList.toggle("run-done", finished);
+        row.querySelector(".reviewed-mark").hidden = !run.reviewed;
+        row.querySelector(".snoozed-mark").hidden = !run.snoozed_at;
         const box = row.querySelector("input[data-action=select]");
-        if (box) box.disabled = reviewed;
+        if (box) box.disabled = finished;
       }
+      this.version += 1;
       this.syncCheckboxes();
+      if (done.has(this.cursor)) this.nextOpen();
+    },
+
+    // after a run is done, the cursor goes to the next one still waiting (the queue's head)
+    nextOpen() {
+      const rows = this.visibleRows();
+      const at = rows.findIndex((row) => Number(row.dataset.runId) === this.cursor);
+      const waiting = (row) => this.isOpen(Number(row.dataset.runId));
+      const next = rows.slice(at + 1).find(waiting) || rows.slice(0, Math.max(at, 0)).reverse().find(waiting);
+      if (next) this.moveCursor(Number(next.dataset.runId));
+      else this.$root.querySelector("[data-testid=all-reviewed] button")?.focus();
+    },
+
+    visibleRows() {
+      return [...this.$root.querySelectorAll("#rc-groups tr[data-run-id]")].filter((row) => !row.closest("[hidden]"));
     },
 
     async review(ids, verb = "review") {
@@ -325,22 +509,62 @@ export function runChecks() {
       if (focus) row.focus();
     },
 
+    // j/↓ k/↑ move, x/space select, r review, s snooze, o/enter open, ? the keys (the selection, else the current run)
     onKey(event) {
-      if (event.target.closest("button, a, input, select, textarea")) return;
-      const runs = this.allRuns();
-      const index = runs.findIndex((r) => r.id === this.cursor);
+      if (event.target.closest("button, a, input, select, textarea, dialog, summary")) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const rows = this.visibleRows();
+      const index = rows.findIndex((row) => Number(row.dataset.runId) === this.cursor);
+      const current = index >= 0 ? Number(rows[index].dataset.runId) : null;
+      const operator = this.$store.session.can("Operator");
+      const chosen = () => (this.selectedIds().length ? this.selectedIds() : current && this.isOpen(current) ? [current] : []);
       const move = (to) => {
-        const run = runs[Math.max(0, Math.min(runs.length - 1, to))];
-        if (run) this.moveCursor(run.id);
-        event.preventDefault();
+        const row = rows[Math.max(0, Math.min(rows.length - 1, to))];
+        if (row) this.moveCursor(Number(row.dataset.runId));
       };
-      if (event.key === "ArrowDown" || event.key === "j") move(index + 1);
-      else if (event.key === "ArrowUp" || event.key === "k") move(index - 1);
-      else if ((event.key === " " || event.key === "x") && runs[index]) {
-        if (this.$store.session.can("Operator")) this.select([runs[index].id], !this.selected[runs[index].id]);
-        event.preventDefault();
-      } else if ((event.key === "Enter" || event.key === "o") && runs[index]) {
-        location.hash = `#/runs/${runs[index].id}`;
+      const keys = {
+        ArrowDown: () => move(index + 1),
+        j: () => move(index + 1),
+        ArrowUp: () => move(index - 1),
+        k: () => move(index - 1),
+        " ": () => operator && current && this.select([current], !this.selected[current]),
+        x: () => operator && current && this.select([current], !this.selected[current]),
+        r: () => operator && this.review(chosen()),
+        s: () => operator && this.askSnooze(chosen()),
+        Enter: () => current && (location.hash = `#/runs/${current}`),
+        o: () => current && (location.hash = `#/runs/${current}`),
+        "?": () => this.$refs.keys.showModal(),
+      };
+      const action = keys[event.key];
+      if (!action) return;
+      event.preventDefault();
+      action();
+    },
+
+    askSnooze(ids) {
+      if (!ids.length) return;
+      this.snoozeIds = ids;
+      this.snoozeReason = "";
+      this.$refs.snooze.showModal();
+      this.$nextTick(() => this.$refs.snoozeReason.focus());
+    },
+
+    async snooze() {
+      const reason = this.snoozeReason.trim();
+      if (!reason) return;
+      this.$refs.snooze.close();
+      const ids = this.snoozeIds;
+      this.busy = true;
+      this.notice = "";
+      this.error = "";
+      try {
+        const result = await post("/runs/snooze", { run_ids: ids, reason });
+        this.markReviewed(ids, false, { snoozed: true });
+        this.notice = `${result.changed.length} run(s) snoozed until the job's next run: ${reason}`;
+      } catch (error) {
+        this.error = error.message;
+      } finally {
+        this.busy = false;
       }
     },
 

@@ -1,7 +1,7 @@
 // A run's details (its own page, and below a job's history at #/jobs/{job}?run={run}): objects,
 // the mail in a sandboxed iframe without scripts, tickets and remarks, and the Autotask actions.
 import { get, post } from "../api.js";
-import { copyText, resolutionWord } from "../format.js";
+import { copyText, mailDocument, resolutionWord } from "../format.js";
 
 const FOLDED_AFTER = 10;
 // Resolve's outcomes: only "resolved" closed the ticket; the others tell the operator what to do
@@ -34,6 +34,7 @@ export function runDetail() {
     noteText: "",
     noteError: "",
     showAllObjects: false,
+    showRemote: false,
 
     init() {
       this.$watch("$store.route.runId", (id) => this.show(id));
@@ -45,6 +46,7 @@ export function runDetail() {
       this.runId = id;
       this.outcome = "";
       this.showAllObjects = false;
+      this.showRemote = false;
       await this.load();
     },
 
@@ -63,10 +65,7 @@ export function runDetail() {
     },
 
     mailDocument() {
-      if (!this.mail) return "";
-      if (this.mail.html_body) return this.mail.html_body;
-      const text = (this.mail.text_body || "(no body)").replace(/[&<>]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;" })[c]);
-      return `<pre style="white-space:pre-wrap;font:14px system-ui">${text}</pre>`;
+      return mailDocument(this.mail, { remote: this.showRemote });
     },
 
     // failures first; a long tail of successful objects (242 mailboxes) stays folded until asked

@@ -1,7 +1,7 @@
 """Customer reports: recipients per customer, and one delivery per customer and month
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 
 ``report_recipients`` holds who receives a customer's monthly report. ``report_deliveries`` has
 one row per customer and month (a unique index), inserted before Graph is called, so that the
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
