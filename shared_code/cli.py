@@ -42,9 +42,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     target = args.downgrade or args.to
     try:
         if args.downgrade:
-            migrate.downgrade(args.downgrade)
+            migrate.downgrade(args.downgrade, role=args.as_role)
         else:
-            migrate.upgrade(args.to)
+            migrate.upgrade(args.to, role=args.as_role)
     except CommandError as error:
         raise Failure(
             f"cannot migrate to {target!r}: {str(error).splitlines()[0]}",
@@ -121,7 +121,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
     os.environ["DATABASE_URL"] = database.ensure_database("backupchecks")
     os.environ.setdefault("AUTH_MODE", "off")
     # The Autotask secret is kept encrypted locally, under a key that stays with the local data.
-    os.environ.setdefault("SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent))
+    os.environ.setdefault(
+        "SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent)
+    )
     _publish_dev_state(os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None))
@@ -136,7 +138,9 @@ def stage_sample_morning(data_dir: str) -> None:
 
     with unit_of_work() as session:
         if sample_morning.holds_mail(session):
-            print(f"The database holds mail: no sample morning staged (for a new one: stop, remove {data_dir}, start again)")
+            print(
+                f"The database holds mail: no sample morning staged (for a new one: stop, remove {data_dir}, start again)"
+            )
             return
 
     def progress(done: int, total: int) -> None:
@@ -266,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = command("migrate", cmd_migrate, "apply the Alembic migrations to DATABASE_URL")
     migrate.add_argument("--to", default="head", help="target revision (default: head)")
     migrate.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead (e.g. base)")
+    migrate.add_argument(
+        "--as-role",
+        metavar="ROLE",
+        help="run the migrations as ROLE (SET ROLE), so that the tables belong to it whoever logs in "
+        "(the deployment's schema owner role)",
+    )
 
     for name, handler, help in (
         ("serve", cmd_serve, "serve the API (/api) and the operator site (/) with the dev host"),

@@ -360,7 +360,9 @@ class DevHost:
     def run(self, server: Any) -> None:
         """Serve on a bound server, with the queue worker delivering what functions enqueue."""
         threading.Thread(target=self._queue_worker, name="devhost-queues", daemon=True).start()
-        log.info("dev host listening on %s (API under /%s)", server.effective_host, self.settings.route_prefix)
+        log.info(
+            "dev host listening on %s (API under /%s)", server.effective_host, self.settings.route_prefix
+        )
         server.run()
 
     def _queue_worker(self) -> None:

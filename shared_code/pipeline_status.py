@@ -73,6 +73,8 @@ class Attention(BaseModel):
         "catch_up_stale",
         "failures_waiting",
         "jobs_overdue",
+        "configuration_problem",
+        "graph_permission_missing",
     ]
     severity: Literal["warning", "danger"]
     message: str
@@ -121,7 +123,13 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
         ],
         attention=[],
     )
-    status.attention = needs_attention(status, now)
+    status.attention = [
+        *(
+            Attention(code="configuration_problem", severity="danger", message=problem)
+            for problem in settings.configuration_problems
+        ),
+        *needs_attention(status, now),
+    ]
     return status
 
 

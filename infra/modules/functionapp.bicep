@@ -32,10 +32,10 @@ param allowedOrigin string
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on the number of instances.')
-@minValue(40)
+@description('Upper bound on the on-demand instances of each scale group (main.bicep derives it from the database connections).')
+@minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int
 
 @description('Spread instances over availability zones (the region must support it; keeps at least two always-ready instances per function group, billed).')
 param zoneRedundant bool = false

@@ -310,4 +310,6 @@ def error_response(
 ) -> ApiResponse:
     body = ErrorBody(error=ErrorDetail(code=code, message=message, details=details))
     extra = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else {}
-    return ApiResponse(status, body.model_dump_json().encode(), "application/json", {**extra, **(headers or {})})
+    return ApiResponse(
+        status, body.model_dump_json().encode(), "application/json", {**extra, **(headers or {})}
+    )

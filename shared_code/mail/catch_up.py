@@ -114,7 +114,9 @@ def _remember_catch_up(outcome: str, detail: dict[str, object]) -> None:
 def _remember_lifecycle_event(event: str, subscription_id: str | None) -> None:
     """For GET /api/status; recorded once per delivery (a redelivered event counts again)."""
     with unit_of_work() as session:
-        session.add(PipelineEvent(kind="lifecycle", outcome=event, detail={"subscription_id": subscription_id}))
+        session.add(
+            PipelineEvent(kind="lifecycle", outcome=event, detail={"subscription_id": subscription_id})
+        )
 
 
 @contextmanager

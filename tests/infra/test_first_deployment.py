@@ -42,6 +42,7 @@ case "$name $1 $2" in
 esac
 case "$name $*" in
   *"db_setup.py admin-url"*) echo "postgresql+pg8000://admin@psql.example:5432/backupchecks" ;;
+  *"db_setup.py owner-name"*) echo "backupchecks_owner" ;;
 esac
 exit 0
 """
@@ -176,6 +177,7 @@ DATABASE_VALUES = {
     "POSTGRES_DATABASE": "backupchecks",
     "POSTGRES_ADMIN_NAME": "Backupchecks deploy (prod)",
     "POSTGRES_APP_ROLE": "func-prod-abc",
+    "AZURE_FUNCTION_APP_PRINCIPAL_ID": "00000000-0000-0000-0000-0000000000aa",
     "AUTH_TENANT_ID": "tenant-id",
     "API_CLIENT_ID": "api-client-id",
     "POSTGRES_SERVER_NAME": "psql-prod-abc",
