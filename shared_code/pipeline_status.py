@@ -163,7 +163,16 @@ def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
                 f"of {_duration(timedelta(minutes=status.mail.usual_gap_minutes or 0))}.",
             )
         )
-    if status.catch_up.outcome == "failed":
+    missing_permission = (status.catch_up.detail or {}).get("missing_permission")
+    if status.catch_up.outcome == "failed" and missing_permission:
+        found.append(
+            Attention(
+                code="graph_permission_missing",
+                severity="danger",
+                message=str((status.catch_up.detail or {}).get("error", "")).removeprefix("GraphForbidden: "),
+            )
+        )
+    elif status.catch_up.outcome == "failed":
         found.append(
             Attention(
                 code="catch_up_failed",

@@ -36,6 +36,12 @@ fi
 case "$name $1 $2" in
   "az account show") echo "${FAKE_SUBSCRIPTION:-sub-1}" ;;
   "az group exists") echo "${FAKE_GROUP_EXISTS:-false}" ;;
+  "az provider show")
+    case " ${FAKE_UNREGISTERED:-} " in
+      *" $4 "*) echo NotRegistered ;;
+      *) echo Registered ;;
+    esac
+    ;;
   "az staticwebapp secrets") echo "swa-deployment-token" ;;
   "curl "*) echo "${FAKE_PUBLIC_IP:-203.0.113.7}" ;;
   "npx "*) [ -n "${SWA_CLI_DEPLOYMENT_TOKEN:-}" ] && echo "npx saw a deployment token" >> "$FAKE_LOG" ;;

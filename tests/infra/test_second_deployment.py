@@ -34,7 +34,6 @@ from tests.infra.test_first_deployment import (
     README,
     SCRIPTS,
     SITE_VALUES,
-    STAND_IN,
     WORKFLOW,
     _azd_hook,
     _calls,
@@ -92,21 +91,8 @@ def test_the_readme_registers_every_provider_first() -> None:
     assert first_step < text.index("az deployment group create")
 
 
-def _provider_stand_in(bin_dir: Path, unregistered: set[str]) -> None:
-    """az answers `provider show --query registrationState` per namespace; the rest as STAND_IN."""
-    az = bin_dir / "az"
-    lines = STAND_IN.splitlines()
-    case = "\n".join(
-        f'  "provider show --namespace {ns} --query registrationState --output tsv") echo NotRegistered ;;'
-        for ns in sorted(unregistered)
-    )
-    extra = f'case "$*" in\n{case}\n  "provider show "*) echo Registered ;;\nesac\n'
-    az.write_text("\n".join(lines[:-1]) + "\n" + extra + "exit 0\n")
-
-
 def test_preprovision_names_a_missing_provider_in_one_line(fake_bin: Path) -> None:  # noqa: F811
-    _provider_stand_in(fake_bin, {"Microsoft.App"})
-    result = _azd_hook("preprovision", fake_bin)
+    result = _azd_hook("preprovision", fake_bin, FAKE_UNREGISTERED="Microsoft.App")
     assert result.returncode != 0
     (line,) = result.stderr.strip().splitlines()
     assert "Microsoft.App" in line and "az provider register --wait --namespace Microsoft.App" in line
@@ -115,7 +101,6 @@ def test_preprovision_names_a_missing_provider_in_one_line(fake_bin: Path) -> No
 
 
 def test_preprovision_passes_when_every_provider_is_registered(fake_bin: Path) -> None:  # noqa: F811
-    _provider_stand_in(fake_bin, set())
     result = _azd_hook("preprovision", fake_bin)
     assert result.returncode == 0, result.stderr
     checked = {c.split("--namespace ")[1].split()[0] for c in _calls(fake_bin) if "provider show" in c}
@@ -542,3 +527,129 @@ def test_the_database_step_creates_the_owner_and_migrates_as_it(fake_bin: Path) 
     assert order == ["create-role", "owner-role", "migrate", "grant"]
     migrate = next(call for call in calls if "shared_code migrate" in call)
     assert migrate.endswith("migrate --as-role backupchecks_owner")
+
+
+# --- 2. Mail on day one: the code waits for the Graph permission -------------------------------------------
+
+
+def test_the_workflows_first_pass_deploys_no_code_until_the_grant() -> None:
+    deploy = steps(load(WORKFLOW)["jobs"]["deploy"])
+    (check,) = [step for step in deploy if "require-graph-grant.sh" in step.get("run", "")]
+    index = deploy.index(check)
+    gated = [
+        step
+        for step in deploy
+        if "build_package.py" in step.get("run", "")
+        or "functions-action" in step.get("uses", "")
+        or "/api/health" in step.get("run", "")
+    ]
+    assert len(gated) == 3
+    for step in gated:
+        assert deploy.index(step) > index
+        assert step["if"] == f"steps.{check['id']}.outputs.granted == 'true'"
+    assert load(WORKFLOW)["env"]["GRAPH_PERMISSION_GRANTED"] == "${{ vars.GRAPH_PERMISSION_GRANTED }}"
+
+
+@pytest.mark.parametrize("granted", ["", "true"])
+def test_azd_deploys_the_code_only_after_the_grant(fake_bin: Path, granted: str) -> None:  # noqa: F811
+    result = _azd_hook("predeploy", fake_bin, GRAPH_PERMISSION_GRANTED=granted)
+    if granted:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        (line,) = result.stderr.strip().splitlines()
+        assert "grant-graph <AZURE_FUNCTION_APP_PRINCIPAL_ID> Mail.Read" in line
+        assert "GRAPH_PERMISSION_GRANTED=true" in line
+
+
+def test_the_readme_grants_before_the_first_code_deployment() -> None:
+    text = README.read_text()
+    grant = text.index("entra-app-registrations.sh grant-graph")
+    for code_step in ("func azure functionapp publish", "azd deploy"):
+        assert grant < text.index(code_step), code_step
+    assert "GRAPH_PERMISSION_GRANTED" in text
+
+
+# --- The README's deployment section, command by command, against the templates and scripts ----------------
+
+
+def _procedure() -> str:
+    text = README.read_text()
+    return text[text.index("## First deployment, step by step") : text.index("## Pipeline")]
+
+
+def _shell_lines() -> list[str]:
+    """Every command of the procedure's sh blocks, continuation lines joined, comments dropped."""
+    blocks = re.findall(r"```sh\n(.*?)```", _procedure(), re.S)
+    lines: list[str] = []
+    for block in blocks:
+        joined = re.sub(r"\\\n\s*", " ", block)
+        for line in joined.splitlines():
+            command = re.sub(r"\s+#.*$", "", line).strip()
+            if command and not command.startswith("#"):
+                lines.append(command)
+    return lines
+
+
+def test_every_readme_script_call_is_one_the_script_accepts() -> None:
+    entra_commands = set(
+        re.findall(r"^  ([a-z-]+)\) cmd_", (SCRIPTS / "entra-app-registrations.sh").read_text(), re.M)
+    )
+    calls = re.findall(r"infra/scripts/entra-app-registrations\.sh ([a-z-]+)", _procedure())
+    assert calls and set(calls) <= entra_commands, set(calls) - entra_commands
+    for line in _shell_lines():
+        for script in re.findall(r"infra/scripts/[\w.-]+", line):
+            assert (REPO / script).is_file(), line
+
+
+def test_every_variable_the_parameters_read_is_exported_before_the_bicep_step() -> None:
+    lines = _shell_lines()
+    bicep = next(i for i, line in enumerate(lines) if line.startswith("az deployment group create"))
+    exported = {
+        name
+        for line in lines[:bicep]
+        if line.startswith("export ")
+        for name in re.findall(r"\b([A-Z_]+)=", line)
+    }
+    wanted = set(re.findall(r"readEnvironmentVariable\('([A-Z_]+)'", PARAM_FILE.read_text()))
+    assert wanted <= exported, wanted - exported
+    assert "--parameters infra/main.bicepparam" in lines[bicep]
+
+
+def test_every_variable_a_later_command_uses_is_an_output_or_exported() -> None:
+    lines = _shell_lines()
+    outputs = set(template(MAIN).outputs)
+    known = {
+        name for line in lines if line.startswith("export ") for name in re.findall(r"\b([A-Z_]+)=", line)
+    }
+    after_outputs = next(i for i, line in enumerate(lines) if "deployment_outputs.py shell" in line)
+    for line in lines[after_outputs + 1 :]:
+        for name in re.findall(r"\$\{?([A-Z][A-Z0-9_]+)", line):
+            assert name in outputs | known, f"{name} in {line!r}"
+    for placeholder in re.findall(r"<([A-Z][A-Z0-9_]+)>", _procedure()):
+        assert placeholder in outputs | {"SITE_CLIENT_ID"}, placeholder
+
+
+def test_the_deploying_identity_may_assign_exactly_the_templates_roles() -> None:
+    text = _procedure()
+    condition = re.search(r'--condition "(.*)"', text)
+    assert condition
+    granted = set(
+        re.findall(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", condition.group(1))
+    )
+    assert granted == set(template(INFRA / "modules" / "roles.bicep").variables["roleIds"].values())
+
+
+def test_the_repository_variables_listed_are_the_ones_the_workflow_reads() -> None:
+    text = _procedure()
+    step = text[text.index("3. **Repository variables**") : text.index("4. **First pass")]
+    listed = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", step))
+    used = set(re.findall(r"vars\.([A-Z][A-Z0-9_]+)", WORKFLOW.read_text()))
+    assert used == listed, (used - listed, listed - used)
+
+
+def test_the_readme_names_the_code_deployments_the_templates_make_possible() -> None:
+    lines = _shell_lines()
+    publish = next(line for line in lines if "func azure functionapp publish" in line)
+    assert '"$AZURE_FUNCTION_APP_NAME"' in publish and "AZURE_FUNCTION_APP_NAME" in template(MAIN).outputs
+    assert any("build_package.py .local/package" in line for line in lines)
