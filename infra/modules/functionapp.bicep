@@ -81,6 +81,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
+      // The platform answers the site's preflight and allows its origin. Its CORS settings cannot
+      // expose response headers; the app sends Access-Control-Expose-Headers: x-correlation-id on
+      // every response itself (shared_code/api/dispatch.py), so the site can quote the id.
       cors: {
         allowedOrigins: [
           allowedOrigin
