@@ -7,7 +7,6 @@ The shell scripts and azd's hooks run against the recording stand-ins of
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import shutil
@@ -43,6 +42,7 @@ from tests.infra.test_first_deployment import (
     fake_bin,  # noqa: F401 - the fixture, used by name
 )
 from tests.infra.test_pipeline import load, steps
+from tests.infra.test_scripts import db_setup
 
 # --- 1. Resource providers ---------------------------------------------------------------------------------
 
@@ -385,17 +385,6 @@ def test_the_pool_never_overflows() -> None:
 
 
 # --- 5. The app's database role and the schema's owner survive a redeploy -------------------------------------
-
-
-def _db_setup() -> Any:
-    spec = importlib.util.spec_from_file_location("db_setup_27", SCRIPTS / "db_setup.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-db_setup = _db_setup()
 
 
 def _runner(connection: Any) -> Any:
