@@ -44,14 +44,8 @@ def import_time_us(statement: str) -> int:
 
 def imports_msgraph() -> bool:
     code = f"{APP}; import sys; print(any(m.startswith('msgraph') for m in sys.modules))"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**os.environ, **ENV},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **ENV},
+                            capture_output=True, text=True, check=True)
     return result.stdout.strip() == "True"
 
 

@@ -33,9 +33,7 @@ def audit_log_list(call: Call) -> AuditLogPage:
     return audit_log(call.db, call.query)
 
 
-@api_route(
-    bp, "POST", "admin/purge", role=Role.ADMIN, tag="admin", response="shared_code.admin.purge:PurgeResult"
-)
+@api_route(bp, "POST", "admin/purge", role=Role.ADMIN, tag="admin", response="shared_code.admin.purge:PurgeResult")
 def admin_purge(call: Call) -> PurgeResult:
     """Permanently delete rows already soft-deleted, in the technical notes' deletion order."""
     from shared_code.admin.purge import purge

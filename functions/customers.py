@@ -52,12 +52,7 @@ def customers_create(call: Call) -> CustomerView:
 
 
 @api_route(
-    bp,
-    "GET",
-    "customers/{customer_id:int}",
-    role=Role.VIEWER,
-    tag="customers",
-    response=f"{CUSTOMERS}:CustomerView",
+    bp, "GET", "customers/{customer_id:int}", role=Role.VIEWER, tag="customers", response=f"{CUSTOMERS}:CustomerView"
 )
 def customers_get(call: Call) -> CustomerView:
     """One customer."""

@@ -35,15 +35,7 @@ def jobs_list(call: Call) -> JobList:
     return list_jobs(call.db, call.query)
 
 
-@api_route(
-    bp,
-    "GET",
-    "jobs/{job_id:int}",
-    role=Role.VIEWER,
-    tag="jobs",
-    query=PageQuery,
-    response=f"{JOBS}:JobDetail",
-)
+@api_route(bp, "GET", "jobs/{job_id:int}", role=Role.VIEWER, tag="jobs", query=PageQuery, response=f"{JOBS}:JobDetail")
 def jobs_get(call: Call) -> JobDetail:
     """A job with its schedule, indicators and run history (offset/limit page the runs)."""
     from shared_code.jobs import job_detail

@@ -73,11 +73,7 @@ def declare_note_routes(name: str, plural: str) -> None:
         tag=tag,
         response=view,
         errors=(409,),
-    )(
-        _named(
-            f"resolve_{name}", f"Resolve a {name}: it stops propagating to new runs at once.", resolve_handler
-        )
-    )
+    )(_named(f"resolve_{name}", f"Resolve a {name}: it stops propagating to new runs at once.", resolve_handler))
     api_route(
         bp,
         "POST",

@@ -55,7 +55,5 @@ class DatabaseUnavailable(Unavailable):
 
     code = "database_unavailable"
 
-    def __init__(
-        self, message: str = "The database is unavailable; try again shortly.", **kwargs: Any
-    ) -> None:
+    def __init__(self, message: str = "The database is unavailable; try again shortly.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

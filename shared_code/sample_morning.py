@@ -186,11 +186,7 @@ def stage(mailbox: Path, now: datetime | None = None, progress: Progress | None 
     latest: dict[str, int] = {}
     for done, copy in enumerate(copies, start=1):
         ingested = ingest(
-            RawMail(
-                "directory",
-                f"{mailbox / copy.stem}.eml",
-                redated(samples[copy.stem], copy.at, copy.message_id()),
-            )
+            RawMail("directory", f"{mailbox / copy.stem}.eml", redated(samples[copy.stem], copy.at, copy.message_id()))
         )
         if ingested.mail_id is not None:
             latest[copy.stem] = ingested.mail_id

@@ -23,10 +23,7 @@ def test_only_the_dev_host_in_shared_code_imports_azure_functions() -> None:
     importers = {
         str(path.relative_to(SHARED_CODE))
         for path in SHARED_CODE.rglob("*.py")
-        if any(
-            name == "azure.functions" or name.startswith("azure.functions.")
-            for name in imported_modules(path)
-        )
+        if any(name == "azure.functions" or name.startswith("azure.functions.") for name in imported_modules(path))
     }
 
     assert importers == HOST_ADAPTERS

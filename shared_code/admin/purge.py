@@ -43,7 +43,10 @@ PURGED_CUSTOMERS = (
 )
 _booked_on_live_run = exists().where(JobRun.mail_id == MailMessage.id, JobRun.job_id.not_in(PURGED_JOBS))
 PURGED_MAILS = (
-    select(MailMessage.id).where(~MailMessage.live, ~_booked_on_live_run).correlate(None).scalar_subquery()
+    select(MailMessage.id)
+    .where(~MailMessage.live, ~_booked_on_live_run)
+    .correlate(None)
+    .scalar_subquery()
 )
 
 
@@ -61,7 +64,9 @@ STEPS: list[tuple[str, Callable[[Session], int]]] = [
         "overrides",
         _deleted(
             delete(Override).where(
-                ~Override.live | Override.job_id.in_(PURGED_JOBS) | Override.customer_id.in_(PURGED_CUSTOMERS)
+                ~Override.live
+                | Override.job_id.in_(PURGED_JOBS)
+                | Override.customer_id.in_(PURGED_CUSTOMERS)
             )
         ),
     ),

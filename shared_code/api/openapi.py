@@ -67,11 +67,7 @@ def build_document(routes: list[Route], *, title: str, version: str) -> dict[str
 def _models(routes: list[Route]) -> list[type[BaseModel]]:
     found: dict[type[BaseModel], None] = {ErrorBody: None}
     for route in routes:
-        for model in (
-            route.query_model,
-            route.body_model,
-            route.response_model,
-        ):  # query models too, for their $defs
+        for model in (route.query_model, route.body_model, route.response_model):  # query models too, for their $defs
             if model is not None:
                 found[model] = None
     return list(found)

@@ -26,11 +26,19 @@ def live_row(session: Session, model: type[Row], row_id: int) -> Row | None:
 def soft_delete_mails(now: datetime, *conditions: ColumnExpressionArgument[bool]) -> Update:
     """Soft-delete the live mails matching ``conditions``: ``deleted_at`` and ``location`` move
     together (a CHECK constraint holds them to it)."""
-    return update(MailMessage).where(MailMessage.live, *conditions).values(deleted_at=now, location="deleted")
+    return (
+        update(MailMessage)
+        .where(MailMessage.live, *conditions)
+        .values(deleted_at=now, location="deleted")
+    )
 
 
 def live_jobs() -> Select[tuple[Job]]:
-    return select(Job).join(Customer, Customer.id == Job.customer_id).where(Job.live, Customer.live)
+    return (
+        select(Job)
+        .join(Customer, Customer.id == Job.customer_id)
+        .where(Job.live, Customer.live)
+    )
 
 
 def live_job(session: Session, job_id: int) -> Job:

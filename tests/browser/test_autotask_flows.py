@@ -177,10 +177,7 @@ def test_a_ticket_completed_in_autotask_shows_resolved_by_psa_when_run_checks_is
     expect(row.get_by_text("Resolved by PSA")).to_have_count(0)
     # The first opening's poll must have seen the ticket active before Autotask completes it;
     # otherwise that poll (of a page already left) is the one that resolves the run.
-    wait_until(
-        lambda: autotask_on.count("POST", contains="Tickets/query") > 0,
-        "the first poll never reached Autotask",
-    )
+    wait_until(lambda: autotask_on.count("POST", contains="Tickets/query") > 0, "the first poll never reached Autotask")
     expect(page.get_by_text("Checking Autotask tickets…")).to_be_hidden()
 
     autotask_on.set_status(ticket["id"], fake_autotask.COMPLETE)  # an engineer completes it in Autotask

@@ -114,9 +114,7 @@ def test_lifecycle_events_are_queued_for_the_lifecycle_function(queues, graph, s
 
 
 def test_a_client_state_with_a_lone_surrogate_is_dropped_like_a_mismatch(queues) -> None:
-    evil = json.dumps(
-        {"value": [notification("AAMkA=evil", client_state="\ud800"), notification("AAMkA=ok")]}
-    )
+    evil = json.dumps({"value": [notification("AAMkA=evil", client_state="\ud800"), notification("AAMkA=ok")]})
     assert "\\ud800" in evil  # sent as JSON's escape, which decodes to an unencodable str
     response = queues.request(
         "POST", "/api/graph/notifications", body=evil, headers={"content-type": "application/json"}

@@ -19,13 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.execute("UPDATE mail_messages SET location = 'deleted' WHERE deleted_at IS NOT NULL")
-    op.execute(
-        "UPDATE mail_messages SET deleted_at = now() WHERE location = 'deleted' AND deleted_at IS NULL"
-    )
+    op.execute("UPDATE mail_messages SET deleted_at = now() WHERE location = 'deleted' AND deleted_at IS NULL")
     op.create_check_constraint(
-        "ck_mail_messages_deleted_location",
-        "mail_messages",
-        "(location = 'deleted') = (deleted_at IS NOT NULL)",
+        "ck_mail_messages_deleted_location", "mail_messages", "(location = 'deleted') = (deleted_at IS NOT NULL)"
     )
 
 
