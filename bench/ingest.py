@@ -19,6 +19,16 @@ and the pipeline's rate without the Graph fetch (the same MIME handed to ``inges
 what the msgraph-sdk request costs, each with this process's CPU time per mail. The three run in
 turn, ``--rounds`` times, each on emptied tables after a checkpoint, so that load on the machine
 and the database's background work fall on all of them alike; the summary gives the medians.
+
+    .venv/bin/python bench/ingest.py --processes 8 --max-connections 35 [--mails 2000]
+
+Scale-out (issue 27): ``--processes`` worker processes, each an Azure instance with the deployed
+pool (DATABASE_POOL_SIZE = batchSize + newBatchThreshold = 4 connections, as many threads), run the
+queue function's work (``ingest_queued_message``) on the message ids against a PostgreSQL that
+accepts ``--max-connections`` clients in all (Standard_B1ms: 35 user connections). A message whose
+attempt raises goes back on the queue with its dequeue count raised, as the host does, up to
+maxDequeueCount. Prints mails ingested, failures recorded, messages poisoned and the throughput
+against the same run with one process.
 """
 
 from __future__ import annotations
@@ -42,6 +52,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 MAIL_TABLES = "mail_objects, mail_contents, job_runs, mail_messages, ingestion_failures"
+# The deployed pool: host.json's batchSize 3 + newBatchThreshold 1 (infra/main.bicep's arithmetic).
+AZURE_POOL = 4
+MAX_DEQUEUE_COUNT = 5
 
 
 @dataclass(frozen=True)
@@ -56,7 +69,11 @@ def main() -> None:
     options = _arguments()
     from shared_code.devdb import EmbeddedPostgres
 
-    database = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="bc-bench-ingest-")) / "pg", keep_data=False)
+    datadir = Path(tempfile.mkdtemp(prefix="bc-bench-ingest-")) / "pg"
+    if options.processes:
+        database = EmbeddedPostgres.with_connection_limit(datadir, options.max_connections)
+    else:
+        database = EmbeddedPostgres(datadir, keep_data=False)
     # Graph is another machine: its stand-in runs in a process of its own, not on this one's GIL.
     graph, graph_process = multiprocessing.Pipe()
     server = multiprocessing.get_context("spawn").Process(target=_serve_fake_graph, args=(graph_process,))
@@ -64,14 +81,14 @@ def main() -> None:
     os.environ.update(
         {
             "DATABASE_URL": database.ensure_database("bench_ingest"),
-            "DATABASE_POOL_SIZE": str(options.workers + 1),
+            "DATABASE_POOL_SIZE": str(AZURE_POOL if options.processes else options.workers + 1),
             "AUTH_MODE": "off",
             "LOG_LEVEL": "WARNING",
             **graph.recv(),
         }
     )
     try:
-        _run(options, graph)
+        (_scale_out if options.processes else _run)(options, graph)
     finally:
         graph.send(None)
         server.join(timeout=10)
@@ -101,6 +118,12 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--mails", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--processes", type=int, default=0, help="scale-out run: worker processes (instances)"
+    )
+    parser.add_argument(
+        "--max-connections", type=int, default=35, help="scale-out run: the server's max_connections"
+    )
     return parser.parse_args()
 
 
@@ -321,6 +344,134 @@ def _check(expected: int) -> None:
         mails = session.scalar(select(func.count()).select_from(MailMessage))
         runs = session.scalar(select(func.count()).select_from(JobRun))
     assert mails == runs == expected, f"{mails} mails and {runs} runs for {expected} messages"
+
+
+# --- scale-out: worker processes against a server with the B1ms connection limit ------------------------
+
+
+@dataclass(frozen=True)
+class ScaleOutRun:
+    processes: int
+    seconds: float
+    attempts_failed: int  # attempts that raised (the host would retry them)
+    poisoned: int  # messages that failed maxDequeueCount times
+    failures_recorded: int  # rows in ingestion_failures
+    mails: int
+
+    def rate(self) -> float:
+        return self.mails / self.seconds
+
+
+def _scale_out(options: argparse.Namespace, graph: Connection) -> None:
+    from shared_code.db.engine import reset_engine
+    from shared_code.db.migrate import upgrade
+
+    upgrade("head")
+    samples = _samples(options.mails)
+    graph.send([sample.mime for sample in samples])
+    message_ids = graph.recv()
+    reset_engine()  # the coordinator holds no connection while the workers run
+    print(
+        f"mails: {len(message_ids)}, pool per process: {AZURE_POOL} (DATABASE_POOL_SIZE, no overflow), "
+        f"max_connections: {options.max_connections} (superusers included, none reserved)"
+    )
+    runs = []
+    for processes in (1, options.processes):
+        _empty_mail_tables()
+        reset_engine()
+        run = _scale_out_round(message_ids, processes)
+        runs.append(run)
+        print(
+            f"processes: {run.processes}, connections at most {run.processes * AZURE_POOL}: "
+            f"{run.mails} mails ingested in {run.seconds:.1f} s ({run.rate():.0f} mails/s), "
+            f"failed attempts {run.attempts_failed}, failures recorded {run.failures_recorded}, "
+            f"poisoned {run.poisoned}"
+        )
+    print(f"throughput {options.processes} processes / 1 process: {runs[1].rate() / runs[0].rate():.2f}")
+    if any(run.failures_recorded or run.poisoned or run.mails != len(message_ids) for run in runs):
+        raise SystemExit("scale-out run recorded failures or lost mail")
+
+
+def _scale_out_round(message_ids: list[str], processes: int) -> ScaleOutRun:
+    from shared_code.db.engine import reset_engine
+
+    context = multiprocessing.get_context("spawn")
+    work: Any = context.Queue()
+    for message_id in message_ids:
+        work.put((message_id, 1))
+    ready, start = context.Barrier(processes + 1), context.Event()
+    results: Any = context.Queue()
+    workers = [
+        context.Process(target=_instance, args=(work, ready, start, results)) for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    ready.wait(timeout=300)  # every instance has imported the app and built its mailbox
+    started = time.perf_counter()
+    start.set()
+    outcomes = [results.get(timeout=1800) for _ in workers]
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join(timeout=60)
+    mails, failures = _mails_and_failures()
+    reset_engine()
+    return ScaleOutRun(
+        processes,
+        seconds,
+        sum(failed for failed, _ in outcomes),
+        sum(poisoned for _, poisoned in outcomes),
+        failures,
+        mails,
+    )
+
+
+def _instance(work: Any, ready: Any, start: Any, results: Any) -> None:
+    """One instance: AZURE_POOL threads, each running the queue function on queued ids until none
+    is left; a raising attempt is re-queued with its dequeue count raised, as the host does."""
+    sys.path.insert(0, str(ROOT))
+    import queue as queues
+
+    from shared_code.mail.graph_client import default_mailbox
+    from shared_code.mail.graph_ingest import ingest_queued_message
+
+    default_mailbox()
+    ready.wait(timeout=300)
+    start.wait(timeout=300)
+    failed, poisoned = 0, 0
+
+    def drain() -> tuple[int, int]:
+        failed = poisoned = 0
+        while True:
+            try:
+                message_id, dequeue_count = work.get(timeout=2)
+            except queues.Empty:
+                return failed, poisoned
+            try:
+                ingest_queued_message(message_id, dequeue_count=dequeue_count)
+            except Exception:
+                failed += 1
+                if dequeue_count >= MAX_DEQUEUE_COUNT:
+                    poisoned += 1
+                else:
+                    work.put((message_id, dequeue_count + 1))
+
+    with ThreadPoolExecutor(AZURE_POOL) as pool:
+        for outcome in [pool.submit(drain) for _ in range(AZURE_POOL)]:
+            thread_failed, thread_poisoned = outcome.result()
+            failed, poisoned = failed + thread_failed, poisoned + thread_poisoned
+    results.put((failed, poisoned))
+
+
+def _mails_and_failures() -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from shared_code.db.engine import unit_of_work
+    from shared_code.db.models import IngestionFailure, MailMessage
+
+    with unit_of_work() as session:
+        mails = session.scalar(select(func.count()).select_from(MailMessage)) or 0
+        failures = session.scalar(select(func.count()).select_from(IngestionFailure)) or 0
+    return mails, failures
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from functions.http import QUEUE_CONNECTION, api_route
 from shared_code.api.auth import Role
 from shared_code.api.routing import Call, RawResponse
 from shared_code.config import get_settings
+from shared_code.errors import Unavailable
 from shared_code.mail.queue import GRAPH_EVENTS_QUEUE, INGEST_QUEUE
 
 bp = func.Blueprint()
@@ -40,7 +41,11 @@ def _answer(call: Call, queue_messages: Callable[[bytes, str | None], list[str]]
         return RawResponse(
             token, status=200, content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"}
         )
-    secret = get_settings().graph_client_state
+    settings = get_settings()
+    if settings.graph_client_state is None and settings.configuration_problems:
+        # Graph retries a 503 for hours; the catch-up brings the mail in meanwhile.
+        raise Unavailable(" ".join(settings.configuration_problems))
+    secret = settings.graph_client_state
     call.outbox.extend(queue_messages(call.raw_body, secret.get_secret_value() if secret else None))
     return RawResponse(b"", status=202)
 

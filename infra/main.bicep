@@ -127,10 +127,30 @@ param functionInstanceMemoryMB int = 2048
 @description('Spread the function app over availability zones (region support needed; bills at least two always-ready instances per function group).')
 param functionZoneRedundant bool = false
 
-@description('Maximum number of function app instances.')
-@minValue(40)
-@maxValue(1000)
-param functionMaximumInstanceCount int = 40
+// --- database connections under scale-out ---------------------------------------------------------
+// One arithmetic sizes the pool, the queue batch and the most instances (infra/README.md,
+// "Connections under scale-out"): every instance keeps at most databasePoolSize connections, and
+// Flex Consumption's maximumInstanceCount applies to each scale group (the HTTP functions as one,
+// each queue-triggered function on its own), timers run on one instance each, so
+//   databasePoolSize x (scaledFunctionGroups x functionMaximumInstanceCount + timerFunctions)
+//     + postgresAdminConnections <= postgresUserConnections
+
+@description('Connections PostgreSQL gives to users: max_connections less the 15 Azure reserves for itself (Standard_B1ms: 50 - 15 = 35). Change it with postgresSkuName.')
+@minValue(10)
+param postgresUserConnections int = 35
+
+@description('Connections kept free for people and deployments (the database step, a psql session).')
+@minValue(1)
+param postgresAdminConnections int = 3
+
+@description('Queue messages one instance takes at a time (host.json extensions.queues.batchSize, overridden by an app setting).')
+@minValue(1)
+@maxValue(32)
+param queueBatchSize int = 3
+
+@description('Fetch the next batch when this few messages of the last one are still running (host.json extensions.queues.newBatchThreshold).')
+@minValue(0)
+param queueNewBatchThreshold int = 1
 
 @description('Region of the Static Web App (westeurope, centralus, eastus2, westus2 or eastasia).')
 @allowed([
@@ -178,6 +198,14 @@ var names = {
   staticSite: 'stapp-${env}-${token}'
   deploymentContainer: 'app-package-${token}'
 }
+// Facts of the code (tests/infra counts them in functions/): the HTTP group + the two queue
+// functions (mail-ingest, graph-lifecycle) scale out; two timers (catch-up, missed runs).
+var scaledFunctionGroups = 3
+var timerFunctions = 2
+// Each message an instance works on holds one connection: batch + the next batch fetched early.
+var databasePoolSize = queueBatchSize + queueNewBatchThreshold
+var functionMaximumInstanceCount = (postgresUserConnections - postgresAdminConnections - databasePoolSize * timerFunctions) / (databasePoolSize * scaledFunctionGroups)
+
 var tags = union(extraTags, {
   'azd-env-name': env
   application: 'backupchecks'
@@ -293,6 +321,9 @@ module appSettings 'modules/appsettings.bicep' = {
     authTenantId: authTenantId
     authAudience: apiClientId
     graphMailbox: graphMailbox
+    databasePoolSize: databasePoolSize
+    queueBatchSize: queueBatchSize
+    queueNewBatchThreshold: queueNewBatchThreshold
     apiBaseUrl: apiBaseUrl
     siteBaseUrl: staticSite.outputs.url
   }

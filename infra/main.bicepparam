@@ -13,7 +13,7 @@ param apiClientId = readEnvironmentVariable('API_CLIENT_ID', '')
 // The shared mailbox the backup reports arrive in.
 param graphMailbox = readEnvironmentVariable('GRAPH_MAILBOX', '')
 
-// true only on the first deployment (infra/scripts/graph-client-state-exists.sh decides).
+// true only on the first deployment (infra/scripts/needs-graph-client-state.sh decides).
 param createGraphClientState = bool(readEnvironmentVariable('CREATE_GRAPH_CLIENT_STATE', 'false'))
 
 // The PostgreSQL Entra administrator: the pipeline's service principal (or a group it is in).
@@ -32,5 +32,10 @@ param postgresHighAvailability = 'Disabled'
 
 param staticSiteLocation = 'westeurope'
 param staticSiteSku = 'Free'
-param functionMaximumInstanceCount = 40
+// The database connection arithmetic (infra/README.md): B1ms gives 35 user connections; a larger
+// SKU, more (set postgresUserConnections with it). The most instances follow from these.
+param postgresUserConnections = 35
+param postgresAdminConnections = 3
+param queueBatchSize = 3
+param queueNewBatchThreshold = 1
 param functionZoneRedundant = false

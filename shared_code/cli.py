@@ -42,9 +42,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     target = args.downgrade or args.to
     try:
         if args.downgrade:
-            migrate.downgrade(args.downgrade)
+            migrate.downgrade(args.downgrade, role=args.as_role)
         else:
-            migrate.upgrade(args.to)
+            migrate.upgrade(args.to, role=args.as_role)
     except CommandError as error:
         raise Failure(
             f"cannot migrate to {target!r}: {str(error).splitlines()[0]}",
@@ -270,6 +270,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = command("migrate", cmd_migrate, "apply the Alembic migrations to DATABASE_URL")
     migrate.add_argument("--to", default="head", help="target revision (default: head)")
     migrate.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead (e.g. base)")
+    migrate.add_argument(
+        "--as-role",
+        metavar="ROLE",
+        help="run the migrations as ROLE (SET ROLE), so that the tables belong to it whoever logs in "
+        "(the deployment's schema owner role)",
+    )
 
     for name, handler, help in (
         ("serve", cmd_serve, "serve the API (/api) and the operator site (/) with the dev host"),

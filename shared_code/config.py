@@ -12,7 +12,15 @@ import functools
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -20,6 +28,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 def not_deployed(reason: str) -> JsonDict:
     """Marks a setting the Azure templates intentionally leave unset (checked by tests/infra)."""
     return {"not_deployed": reason}
+
+
+def _unresolved_reference(value: SecretStr) -> bool:
+    # App Service passes the reference text itself when a Key Vault reference cannot be resolved.
+    return value.get_secret_value().startswith("@Microsoft.KeyVault(")
 
 
 class ConfigError(RuntimeError):
@@ -32,6 +45,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         extra="ignore", populate_by_name=True, case_sensitive=True, env_ignore_empty=True
     )
+    _unresolved: tuple[str, ...] = PrivateAttr(())
 
     # --- database -------------------------------------------------------------------------------
     database_url: str = Field(
@@ -51,7 +65,12 @@ class Settings(BaseSettings):
         description="'verify': TLS with the server certificate and host name verified. Required for entra.",
     )
     database_pool_size: int = Field(
-        5, alias="DATABASE_POOL_SIZE", ge=1, le=50, json_schema_extra=not_deployed("default fits")
+        10,
+        alias="DATABASE_POOL_SIZE",
+        ge=1,
+        le=50,
+        description="The most database connections one process (in Azure: one instance) keeps open. "
+        "The deployment sets it from its connection arithmetic (infra/README.md).",
     )
 
     # --- HTTP API authentication (Entra ID) ----------------------------------------------------------
@@ -301,13 +320,32 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value
 
-    @field_validator("graph_client_state", "graph_client_secret")
+    @field_validator("graph_client_secret")
     @classmethod
     def _resolved_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        # App Service passes the reference text itself when a Key Vault reference cannot be resolved.
-        if value is not None and value.get_secret_value().startswith("@Microsoft.KeyVault("):
+        if value is not None and _unresolved_reference(value):
             raise ValueError("is an unresolved Key Vault reference (check the app's access to the vault)")
         return value
+
+    @model_validator(mode="after")
+    def _webhook_secret_unavailable(self) -> Settings:
+        """An unresolved clientState reference disables the webhooks only (503 saying why, health
+        reports it): it must not stop the catch-up, the API and every other function."""
+        if self.graph_client_state is not None and _unresolved_reference(self.graph_client_state):
+            self.graph_client_state = None
+            self._unresolved = ("GRAPH_CLIENT_STATE",)
+        return self
+
+    @property
+    def configuration_problems(self) -> list[str]:
+        """Settings that are present but unusable, each as a sentence naming it and the fix."""
+        return [
+            f"{name} is an unresolved Key Vault reference: the app cannot read the secret, so the Graph "
+            "webhooks answer 503 and new mail arrives through the five-minute catch-up only. Check the "
+            "reference's status (function app > Settings > Environment variables), that the secret exists "
+            "and that the app's identity holds Key Vault Secrets Officer on the vault; then restart the app."
+            for name in self._unresolved
+        ]
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

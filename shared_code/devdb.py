@@ -34,6 +34,23 @@ class EmbeddedPostgres:
         with self.server._lock:
             users.put([pid for pid in users.get() if psutil.pid_exists(pid)])
 
+    @classmethod
+    def with_connection_limit(
+        cls, datadir: Path, max_connections: int, *, keep_data: bool = False
+    ) -> EmbeddedPostgres:
+        """A server that accepts at most ``max_connections`` clients, superusers included (none
+        reserved): a stand-in for a managed server whose user connections are counted."""
+        first = cls(datadir, keep_data=True)
+        connection = pg8000.native.Connection("postgres", unix_sock=first.socket, database="postgres")
+        try:
+            connection.run(f"ALTER SYSTEM SET max_connections = {int(max_connections)}")
+            connection.run("ALTER SYSTEM SET superuser_reserved_connections = 0")
+            connection.run("ALTER SYSTEM SET reserved_connections = 0")
+        finally:
+            connection.close()
+        first.stop()
+        return cls(datadir, keep_data=keep_data)  # max_connections takes a restart
+
     def url(self, database: str) -> str:
         return f"postgresql+pg8000://postgres@/{database}?unix_sock={self.socket}"
 

@@ -138,11 +138,15 @@ class DevHost:
         root: Path = ROOT,
         host_settings: HostSettings | None = None,
         visibility_scale: float = 0.0,
+        cors_origins: tuple[str, ...] = (),
     ) -> None:
         self.app = app or importlib.import_module("function_app").app
         self.settings = host_settings or HostSettings.from_host_json(root / "host.json")
         self.retry_delay = self.settings.visibility_timeout * visibility_scale
         self.web_root = root / "web"
+        # As the function app's CORS setting (siteConfig.cors.allowedOrigins) does in Azure: the
+        # platform answers the preflight and allows these origins; the app adds what it exposes.
+        self.cors_origins = cors_origins
         self.http: list[HttpFunction] = []
         self.queue_functions: dict[str, QueueFunction] = {}
         self.timers: dict[str, Callable[..., Any]] = {}
@@ -211,6 +215,9 @@ class DevHost:
             headers = {"content-type": "application/json", **(headers or {})}
         data = body.encode() if isinstance(body, str) else (body or b"")
         prefix = "/" + self.settings.route_prefix.strip("/") + "/"
+        origin = (headers or {}).get("origin")
+        if raw_path.startswith(prefix) and origin and origin in self.cors_origins:
+            return self._cross_origin(origin, method, raw_path[len(prefix) :], query, headers or {}, data)
         if raw_path.startswith(prefix):
             return self._invoke_http(method.upper(), raw_path[len(prefix) :], query, headers or {}, data)
         if method.upper() in {"GET", "HEAD"}:
@@ -242,6 +249,23 @@ class DevHost:
             **dict(response.headers),
         }
         return DevResponse(response.status_code, headers, response.get_body())
+
+    def _cross_origin(
+        self, origin: str, method: str, route: str, query: str, headers: dict[str, str], body: bytes
+    ) -> DevResponse:
+        allow = {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+        if method.upper() == "OPTIONS" and "access-control-request-method" in headers:
+            return DevResponse(
+                204,
+                {
+                    **allow,
+                    "Access-Control-Allow-Methods": headers["access-control-request-method"],
+                    "Access-Control-Allow-Headers": headers.get("access-control-request-headers", ""),
+                },
+                b"",
+            )
+        response = self._invoke_http(method.upper(), route, query, headers, body)
+        return DevResponse(response.status, {**response.headers, **allow}, response.body)
 
     def _static(self, path: str) -> DevResponse:
         """A file of the site, with the headers the static site's configuration gives every response

@@ -1,7 +1,8 @@
-"""Liveness, the database and ingestion: what GET /api/health reports.
+"""Liveness, the database, ingestion and unusable settings: what GET /api/health reports.
 
 Ok, or ``attention`` while mail that failed to ingest waits for an operator (listed at
-``/api/ingestion/failures``): a poisoned message is never hidden behind a green health check."""
+``/api/ingestion/failures``): a poisoned message is never hidden behind a green health check; nor
+is a setting the platform could not resolve (the webhook's Key Vault reference)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from shared_code.config import get_settings
 from shared_code.db.engine import database_outage, get_engine
 from shared_code.db.models import IngestionFailure
 from shared_code.errors import DatabaseUnavailable
@@ -23,10 +25,13 @@ class IngestionHealth(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "attention"] = Field(
-        description="attention: mail failed to ingest and waits for an operator."
+        description="attention: mail failed to ingest and waits for an operator, or a setting is unusable."
     )
     database: Literal["ok"]
     ingestion: IngestionHealth
+    configuration: list[str] = Field(
+        description="Settings present but unusable (an unresolved Key Vault reference), each with its fix."
+    )
 
 
 _FAILURE_COUNTS = select(
@@ -43,8 +48,10 @@ def check_health() -> Health:
     except (SQLAlchemyError, OSError) as error:
         database_outage.down(type(getattr(error, "orig", None) or error).__name__)
         raise DatabaseUnavailable(details={"status": "degraded", "database": "unavailable"}) from None
+    problems = get_settings().configuration_problems
     return Health(
-        status="attention" if unresolved else "ok",
+        status="attention" if unresolved or problems else "ok",
         database="ok",
         ingestion=IngestionHealth(unresolved_failures=unresolved, poisoned=poisoned),
+        configuration=problems,
     )

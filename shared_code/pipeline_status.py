@@ -88,6 +88,8 @@ class Attention(BaseModel):
         "jobs_overdue",
         "report_sends_failed",
         "format_drift",
+        "configuration_problem",
+        "graph_permission_missing",
     ]
     severity: Literal["warning", "danger"]
     message: str
@@ -155,7 +157,13 @@ def pipeline_status(session: Session, *, now: datetime | None = None) -> Pipelin
         format_drift=format_drifts(session, now=now),
         attention=[],
     )
-    status.attention = needs_attention(status, now)
+    status.attention = [
+        *(
+            Attention(code="configuration_problem", severity="danger", message=problem)
+            for problem in settings.configuration_problems
+        ),
+        *needs_attention(status, now),
+    ]
     return status
 
 
@@ -189,7 +197,16 @@ def needs_attention(status: PipelineStatus, now: datetime) -> list[Attention]:
                 f"of {_duration(timedelta(minutes=status.mail.usual_gap_minutes or 0))}.",
             )
         )
-    if status.catch_up.outcome == "failed":
+    missing_permission = (status.catch_up.detail or {}).get("missing_permission")
+    if status.catch_up.outcome == "failed" and missing_permission:
+        found.append(
+            Attention(
+                code="graph_permission_missing",
+                severity="danger",
+                message=str((status.catch_up.detail or {}).get("error", "")).removeprefix("GraphForbidden: "),
+            )
+        )
+    elif status.catch_up.outcome == "failed":
         found.append(
             Attention(
                 code="catch_up_failed",

@@ -39,9 +39,11 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
         (
             {
                 **VALID,
-                "GRAPH_CLIENT_STATE": "@Microsoft.KeyVault(SecretUri=https://kv.example.test/secrets/x)",
+                "GRAPH_TENANT_ID": "t",
+                "GRAPH_CLIENT_ID": "c",
+                "GRAPH_CLIENT_SECRET": "@Microsoft.KeyVault(SecretUri=https://kv.example.test/secrets/x)",
             },
-            "GRAPH_CLIENT_STATE is an unresolved Key Vault reference",
+            "GRAPH_CLIENT_SECRET is an unresolved Key Vault reference",
         ),
     ],
 )

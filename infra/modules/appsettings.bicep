@@ -33,6 +33,15 @@ param authAudience string
 @description('UPN or id of the monitored mailbox.')
 param graphMailbox string
 
+@description('Most database connections per instance (DATABASE_POOL_SIZE).')
+param databasePoolSize int
+
+@description('Queue messages per instance at a time (overrides host.json).')
+param queueBatchSize int
+
+@description('Next batch when this few messages are left (overrides host.json).')
+param queueNewBatchThreshold int
+
 @description('Public base URL of the API (https://host).')
 param apiBaseUrl string
 
@@ -63,11 +72,15 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__credential: 'managedidentity'
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
+    // The queue trigger's concurrency per instance, from main.bicep's connection arithmetic.
+    AzureFunctionsJobHost__extensions__queues__batchSize: string(queueBatchSize)
+    AzureFunctionsJobHost__extensions__queues__newBatchThreshold: string(queueNewBatchThreshold)
     // The app (shared_code/config.py).
     AzureWebJobsStorage__queueServiceUri: queueServiceUri
     DATABASE_URL: databaseUrl
     DATABASE_AUTH: 'entra'
     DATABASE_TLS: 'verify'
+    DATABASE_POOL_SIZE: string(databasePoolSize)
     AUTH_MODE: 'entra'
     AUTH_TENANT_ID: authTenantId
     AUTH_AUDIENCE: authAudience

@@ -32,10 +32,10 @@ param allowedOrigin string
 ])
 param instanceMemoryMB int = 2048
 
-@description('Upper bound on the number of instances.')
-@minValue(40)
+@description('Upper bound on the on-demand instances of each scale group (main.bicep derives it from the database connections).')
+@minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int
 
 @description('Spread instances over availability zones (the region must support it; keeps at least two always-ready instances per function group, billed).')
 param zoneRedundant bool = false
@@ -81,6 +81,9 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
       http20Enabled: true
+      // The platform answers the site's preflight and allows its origin. Its CORS settings cannot
+      // expose response headers; the app sends Access-Control-Expose-Headers: x-correlation-id on
+      // every response itself (shared_code/api/dispatch.py), so the site can quote the id.
       cors: {
         allowedOrigins: [
           allowedOrigin

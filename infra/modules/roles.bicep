@@ -2,8 +2,9 @@
 // needs, and nothing else (tests/infra asserts this exact set):
 // - Storage Blob Data Owner on the storage account: the Functions host's blob state (leases,
 //   timers, keys) with identity-based AzureWebJobsStorage, and reading the deployment package.
-// - Storage Queue Data Contributor on the storage account: the queue trigger, the webhook's
-//   enqueue, and the app reading / re-queueing the poison queue.
+// - Storage Queue Data Contributor on the storage account: the queue triggers (mail-ingest,
+//   graph-lifecycle), the webhooks' enqueue and the retry of a failed mail (put back on
+//   mail-ingest); the host itself moves a message that keeps failing to mail-ingest-poison.
 // - Key Vault Secrets Officer on the vault: resolving Key Vault references and writing the
 //   Autotask secret from the settings API.
 // - Monitoring Metrics Publisher on the Application Insights component: telemetry with Entra ID
@@ -58,7 +59,7 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleIds.storageQueueDataContributor)
     principalId: principalId
     principalType: 'ServicePrincipal'
-    description: 'Mail ingestion queue, its poison queue and the queue trigger'
+    description: 'Mail ingestion and Graph lifecycle queues and their triggers'
   }
 }
 

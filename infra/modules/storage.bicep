@@ -113,8 +113,10 @@ resource ingestQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@202
   name: ingestQueueName
 }
 
-// The Functions host moves a message here after host.json's maxDequeueCount; the app reads and
-// re-queues from it (GET /api/ingestion/failures). Created up front so the app can list it at once.
+// The Functions host moves a message here after host.json's maxDequeueCount. The app never takes
+// it back from here: every failed attempt is recorded in the database (GET /api/ingestion/failures)
+// and a retry puts the message id on mail-ingest again. Created up front so that it can be
+// inspected in the portal from the first day.
 resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
   parent: queueService
   name: '${ingestQueueName}-poison'

@@ -1,19 +1,27 @@
 """Database set-up that Bicep cannot do, run by the pipeline (and by hand for a first deployment).
 
-Connects as the server's Entra administrator with an Entra access token (azure-identity's
+Connects as one of the server's Entra administrators with an Entra access token (azure-identity's
 DefaultAzureCredential: the az CLI login in the pipeline), over TLS with the server certificate
 verified, and
 
-- ``create-role``: creates the function app identity's database role in the ``postgres`` database
-  with ``pgaadauth_create_principal`` (once; a role that exists is left alone);
+- ``create-role``: the function app identity's database role in the ``postgres`` database, made
+  with ``pgaadauth_create_principal_with_oid`` from the identity's object id, not its name: a
+  function app created again under the same name has a new identity, and a role still bound to
+  the old object id would refuse its tokens. A role whose object id differs is dropped (its grants
+  first) and made again; one that matches is left alone;
+- ``owner-role``: the role that owns the schema (NOLOGIN, ``POSTGRES_OWNER_ROLE``, default
+  ``backupchecks_owner``), granted to ``azure_pg_admin`` (every Entra administrator is a member),
+  allowed to create in the public schema, and given what the administrator running this owns in
+  the database. Migrations run as this role (``migrate --as-role``), so the laptop user and the
+  pipeline's service principal both change tables the other created, never "must be owner";
 - ``admin-url``: prints the SQLAlchemy URL the migrations use (the administrator, no password);
-- ``grant``: gives that role what the app needs on the application database and nothing more:
+- ``grant``: gives the app's role what it needs on the application database and nothing more:
   connect, use the public schema, read and write rows and sequences of every table, now and in
-  future migrations (default privileges of the administrator, who owns the tables). No DDL: the
-  app never changes the schema; migrations run as the administrator.
+  future migrations (default privileges of the owner role, which creates the tables). No DDL.
 
 Settings come from the environment (the Bicep outputs): POSTGRES_HOST, POSTGRES_DATABASE,
-POSTGRES_ADMIN_NAME, POSTGRES_APP_ROLE.
+POSTGRES_ADMIN_NAME, POSTGRES_APP_ROLE, AZURE_FUNCTION_APP_PRINCIPAL_ID; POSTGRES_OWNER_ROLE and
+POSTGRES_ADMIN_GROUP (default azure_pg_admin) are optional.
 """
 
 from __future__ import annotations
@@ -22,7 +30,8 @@ import argparse
 import os
 import ssl
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 ENTRA_DB_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
@@ -36,27 +45,64 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def role_exists_sql() -> str:
-    return "SELECT 1 FROM pg_roles WHERE rolname = :name"
+DEFAULT_OWNER_ROLE = "backupchecks_owner"
+DEFAULT_ADMIN_GROUP = "azure_pg_admin"  # Azure makes every Entra administrator a member
+
+
+def principal_oid_sql() -> str:
+    """The Entra object id a role is bound to (no row: no such Entra role)."""
+    return "SELECT objectid FROM pgaadauth_list_principals(false) WHERE rolname = :name"
 
 
 def create_role_sql() -> str:
-    # pgaadauth_create_principal(name, is_admin, is_mfa): a plain, non-admin login for the
-    # service principal whose display name is ``name`` (a system-assigned identity is named
-    # after its function app).
-    return "SELECT * FROM pgaadauth_create_principal(:name, false, false)"
+    # pgaadauth_create_principal_with_oid(name, object id, type, is_admin, is_mfa): a plain,
+    # non-admin login for the service principal with that object id, named ``name``.
+    return "SELECT * FROM pgaadauth_create_principal_with_oid(:name, :oid, 'service', false, false)"
 
 
-def grant_statements(role: str, database: str, admin: str) -> list[str]:
-    r, d, a = quote_ident(role), quote_ident(database), quote_ident(admin)
+Run = Callable[..., Any]  # pg8000.native.Connection.run: (sql, **parameters) -> rows
+
+
+def ensure_app_role(run_postgres: Run, run_app_database: Run, role: str, object_id: str) -> str:
+    """The app's role bound to ``object_id``: kept, created, or (object id differs) made again.
+    Returns what was done: 'kept', 'created' or 'recreated'."""
+    found = run_postgres(principal_oid_sql(), name=role)
+    if found and str(found[0][0]).lower() == object_id.lower():
+        return "kept"
+    if found:
+        run_app_database(f"DROP OWNED BY {quote_ident(role)}")  # its grants; it owns nothing
+        run_postgres(f"DROP ROLE {quote_ident(role)}")
+    run_postgres(create_role_sql(), name=role, oid=object_id)
+    return "recreated" if found else "created"
+
+
+def ensure_owner_role(run: Run, owner: str, admin_group: str) -> list[str]:
+    """On the application database, as an administrator: the owner role exists, every
+    administrator may act as it, it may create in the public schema, and what this administrator
+    owns there now belongs to it. Returns the steps taken."""
+    steps = []
+    if not run("SELECT 1 FROM pg_roles WHERE rolname = :name", name=owner):
+        run(f"CREATE ROLE {quote_ident(owner)} NOLOGIN")
+        steps.append(f"created {owner}")
+    if not run("SELECT pg_has_role(:member, :owner, 'MEMBER')", member=admin_group, owner=owner)[0][0]:
+        run(f"GRANT {quote_ident(owner)} TO {quote_ident(admin_group)}")
+        steps.append(f"granted {owner} to {admin_group}")
+    run(f"GRANT USAGE, CREATE ON SCHEMA public TO {quote_ident(owner)}")
+    # Tables an administrator made before the owner role existed (the first deployments).
+    run(f"REASSIGN OWNED BY CURRENT_USER TO {quote_ident(owner)}")
+    return steps
+
+
+def grant_statements(role: str, database: str, owner: str) -> list[str]:
+    r, d, o = quote_ident(role), quote_ident(database), quote_ident(owner)
     return [
         f"GRANT CONNECT, TEMPORARY ON DATABASE {d} TO {r}",
         f"GRANT USAGE ON SCHEMA public TO {r}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}",
         f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {r}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {a} IN SCHEMA public "
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {r}",
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {a} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {o} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {r}",
     ]
 
 
@@ -83,22 +129,35 @@ def _connect(host: str, database: str, admin: str):  # pragma: no cover - needs 
     )
 
 
-def create_role(host: str, admin: str, role: str) -> None:  # pragma: no cover - needs Azure
-    connection = _connect(host, "postgres", admin)
+def create_role(
+    host: str, database: str, admin: str, role: str, object_id: str
+) -> None:  # pragma: no cover - needs Azure
+    postgres, app_database = _connect(host, "postgres", admin), _connect(host, database, admin)
     try:
-        if connection.run(role_exists_sql(), name=role):
-            print(f"database role {role!r} exists")
-            return
-        connection.run(create_role_sql(), name=role)
-        print(f"database role {role!r} created for the function app's managed identity")
+        done = ensure_app_role(postgres.run, app_database.run, role, object_id)
+        print(f"database role {role!r} {done} for the managed identity {object_id}")
+    finally:
+        postgres.close()
+        app_database.close()
+
+
+def owner_role(
+    host: str, database: str, admin: str, owner: str, admin_group: str
+) -> None:  # pragma: no cover - needs Azure
+    connection = _connect(host, database, admin)
+    try:
+        steps = ensure_owner_role(connection.run, owner, admin_group)
+        print(f"schema owner role {owner!r}: {', '.join(steps) or 'in place'}")
     finally:
         connection.close()
 
 
-def grant(host: str, database: str, admin: str, role: str) -> None:  # pragma: no cover - needs Azure
+def grant(
+    host: str, database: str, admin: str, role: str, owner: str
+) -> None:  # pragma: no cover - needs Azure
     connection = _connect(host, database, admin)
     try:
-        for statement in grant_statements(role, database, admin):
+        for statement in grant_statements(role, database, owner):
             connection.run(statement)
         print(f"granted row access on {database!r} to {role!r}")
     finally:
@@ -107,15 +166,23 @@ def grant(host: str, database: str, admin: str, role: str) -> None:  # pragma: n
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=["create-role", "admin-url", "grant"])
+    parser.add_argument("command", choices=["create-role", "owner-role", "admin-url", "grant", "owner-name"])
     args = parser.parse_args(argv)
+    owner = os.environ.get("POSTGRES_OWNER_ROLE", "").strip() or DEFAULT_OWNER_ROLE
+    if args.command == "owner-name":
+        print(owner)
+        return 0
     host, admin = _env("POSTGRES_HOST"), _env("POSTGRES_ADMIN_NAME")
+    database = _env("POSTGRES_DATABASE")
     if args.command == "admin-url":
-        print(admin_url(host, _env("POSTGRES_DATABASE"), admin))
+        print(admin_url(host, database, admin))
     elif args.command == "create-role":
-        create_role(host, admin, _env("POSTGRES_APP_ROLE"))
+        create_role(host, database, admin, _env("POSTGRES_APP_ROLE"), _env("AZURE_FUNCTION_APP_PRINCIPAL_ID"))
+    elif args.command == "owner-role":
+        group = os.environ.get("POSTGRES_ADMIN_GROUP", "").strip() or DEFAULT_ADMIN_GROUP
+        owner_role(host, database, admin, owner, group)
     else:
-        grant(host, _env("POSTGRES_DATABASE"), admin, _env("POSTGRES_APP_ROLE"))
+        grant(host, database, admin, _env("POSTGRES_APP_ROLE"), owner)
     return 0
 
 

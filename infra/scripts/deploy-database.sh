@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Database steps of a deployment, after the Bicep deployment and before the function app code:
-#   1. the function app identity's role (pgaadauth_create_principal), once;
-#   2. the Alembic migrations (python -m shared_code migrate), as the Entra administrator;
-#   3. the role's grants on the tables (including those the migrations just made).
+#   1. the function app identity's role, bound to its object id (pgaadauth_create_principal_with_oid;
+#      made again when a recreated app has a new identity);
+#   2. the schema owner role (backupchecks_owner) that every Entra administrator may act as;
+#   3. the Alembic migrations (python -m shared_code migrate --as-role <owner>), logged in as the
+#      Entra administrator, so the tables belong to the owner role whoever ran them;
+#   4. the app role's grants on the tables (including those the migrations just made).
 # Needs: an az CLI login as the server's Entra administrator (or a member of the admin group),
 # python with requirements.txt installed, and the Bicep outputs in the environment:
-# POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AUTH_TENANT_ID API_CLIENT_ID,
+# POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AZURE_FUNCTION_APP_PRINCIPAL_ID
+# AUTH_TENANT_ID API_CLIENT_ID,
 # and for the firewall rule POSTGRES_SERVER_NAME AZURE_RESOURCE_GROUP
 # (azd provides them; in a shell: infra/README.md shows how to export them).
 #
@@ -34,9 +38,13 @@ require() {
     fi
   done
 }
-require POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AUTH_TENANT_ID API_CLIENT_ID
+require POSTGRES_HOST POSTGRES_DATABASE POSTGRES_ADMIN_NAME POSTGRES_APP_ROLE AZURE_FUNCTION_APP_PRINCIPAL_ID \
+  AUTH_TENANT_ID API_CLIENT_ID
 case "$firewall_rule" in
-  temporary) require POSTGRES_SERVER_NAME AZURE_RESOURCE_GROUP ;;
+  temporary)
+    "$here/require-resource-group.sh"
+    require POSTGRES_SERVER_NAME
+    ;;
   none) ;;
   *)
     echo "deploy-database: POSTGRES_CLIENT_FIREWALL_RULE must be temporary or none, not '$firewall_rule'" >&2
@@ -74,8 +82,10 @@ if [ "$firewall_rule" = temporary ]; then
 fi
 
 "$python" "$here/db_setup.py" create-role
+"$python" "$here/db_setup.py" owner-role
 
-echo "running the migrations as $POSTGRES_ADMIN_NAME"
+owner="$("$python" "$here/db_setup.py" owner-name)"
+echo "running the migrations as $POSTGRES_ADMIN_NAME, acting as the schema owner $owner"
 admin_url="$("$python" "$here/db_setup.py" admin-url)"
 (
   cd "$root"
@@ -85,7 +95,7 @@ admin_url="$("$python" "$here/db_setup.py" admin-url)"
   AUTH_MODE=entra \
   AUTH_TENANT_ID="$AUTH_TENANT_ID" \
   AUTH_AUDIENCE="$API_CLIENT_ID" \
-    "$python" -m shared_code migrate
+    "$python" -m shared_code migrate --as-role "$owner"
 )
 
 "$python" "$here/db_setup.py" grant

@@ -15,12 +15,11 @@ if [ ! -d "$site" ]; then
   echo "deploy-site: no site folder ($site): operator site skipped, API-only deployment"
   exit 0
 fi
-for name in AZURE_RESOURCE_GROUP AZURE_STATIC_WEB_APP_NAME; do
-  if [ -z "${!name:-}" ]; then
-    echo "deploy-site: $name is not set (an output of the Bicep deployment)" >&2
-    exit 2
-  fi
-done
+"$here/require-resource-group.sh"
+if [ -z "${AZURE_STATIC_WEB_APP_NAME:-}" ]; then
+  echo "deploy-site: AZURE_STATIC_WEB_APP_NAME is not set (an output of the Bicep deployment)" >&2
+  exit 2
+fi
 "$here/require-az-login.sh"
 "$here/write-site-config.sh" "$site/config.json"
 

@@ -19,10 +19,12 @@
 #   entra-app-registrations.sh assign-role API_CLIENT_ID PRINCIPAL_OBJECT_ID Admin|Operator|Viewer
 #       Gives a user or group one of the API's app roles.
 #
-#   entra-app-registrations.sh grant-graph FUNCTION_APP_PRINCIPAL_ID [Mail.ReadWrite|Mail.Read]
+#   entra-app-registrations.sh grant-graph FUNCTION_APP_PRINCIPAL_ID [Mail.Read|Mail.ReadWrite]
 #       Grants the function app's managed identity the Microsoft Graph application permission to
-#       read the mailbox (Mail.ReadWrite when processed mail is moved to a folder, else Mail.Read),
-#       i.e. admin consent for the identity. Then limit it to the one mailbox (printed below).
+#       read the mailbox: Mail.Read (the default), or Mail.ReadWrite only when GRAPH_PROCESSED_FOLDER
+#       is set (processed mail is moved there), i.e. admin consent for the identity. Run it before
+#       the first code deployment: a token the app gets before the grant lacks the permission and
+#       is cached for up to 24 hours. Then limit it to the one mailbox (printed below).
 set -euo pipefail
 
 GRAPH="https://graph.microsoft.com/v1.0"
@@ -188,9 +190,9 @@ cmd_assign_role() {
 }
 
 cmd_grant_graph() {
-  [ $# -ge 1 ] || die "usage: grant-graph FUNCTION_APP_PRINCIPAL_ID [Mail.ReadWrite|Mail.Read]"
-  local principal="$1" permission="${2:-Mail.ReadWrite}" graph_sp role_id existing identity_app
-  case "$permission" in Mail.ReadWrite | Mail.Read) ;; *) die "permission must be Mail.ReadWrite or Mail.Read" ;; esac
+  [ $# -ge 1 ] || die "usage: grant-graph FUNCTION_APP_PRINCIPAL_ID [Mail.Read|Mail.ReadWrite]"
+  local principal="$1" permission="${2:-Mail.Read}" graph_sp role_id existing identity_app
+  case "$permission" in Mail.Read | Mail.ReadWrite) ;; *) die "permission must be Mail.Read or Mail.ReadWrite" ;; esac
   graph_sp="$(az ad sp show --id "$GRAPH_APP_ID" --query id --output tsv)"
   role_id="$(az ad sp show --id "$GRAPH_APP_ID" --query "appRoles[?value=='$permission'].id | [0]" --output tsv)"
   existing="$(az rest --method GET --uri "$GRAPH/servicePrincipals/$principal/appRoleAssignments" \
@@ -211,6 +213,13 @@ administrator; the group is a mail-enabled security group whose only member is t
   New-ApplicationAccessPolicy -AppId $identity_app -PolicyScopeGroupId <group address> \\
     -AccessRight RestrictAccess -Description "Backupchecks reads the backup-report mailbox only"
   Test-ApplicationAccessPolicy -AppId $identity_app -Identity <mailbox address>
+Or Exchange's RBAC for Applications, which needs the identity as an Exchange service principal
+first (and then no tenant-wide grant above: remove it once the role assignment works):
+  New-ServicePrincipal -AppId $identity_app -ObjectId $principal -DisplayName "Backupchecks function app"
+  New-ManagementScope -Name "Backupchecks mailbox" -RecipientRestrictionFilter "PrimarySmtpAddress -eq '<mailbox address>'"
+  New-ManagementRoleAssignment -App $identity_app -Role "Application $permission" -CustomResourceScope "Backupchecks mailbox"
+If the app's code already ran without the permission, the grant may take up to 24 hours to reach
+it: Azure caches managed-identity tokens that long. Hence: grant before the first code deployment.
 EOT
 }
 

@@ -12,6 +12,7 @@ if [ $# -ne 2 ]; then
   echo "usage: $0 RESOURCE_GROUP ENVIRONMENT_NAME" >&2
   exit 2
 fi
+"$(dirname "$0")/require-resource-group.sh" "$1"
 group="$1"
 env_name="$(printf '%s' "$2" | tr '[:upper:]' '[:lower:]')"
 secret_name="graph-client-state"

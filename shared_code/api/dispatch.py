@@ -104,6 +104,10 @@ def handle(
     with correlation.correlation_scope(correlation_id):
         response = _respond(route, request, authenticator, session_factory, outbox, correlation_id)
     response.headers[correlation.HEADER] = correlation_id
+    # The site calls the API from another origin (the Static Web App): a browser hides every
+    # response header but a few from its script unless the response exposes it. Azure's CORS
+    # settings (allowedOrigins) cannot list exposed headers, so the app names it on every response.
+    response.headers["Access-Control-Expose-Headers"] = correlation.HEADER
     return response
 
 

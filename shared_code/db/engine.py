@@ -8,8 +8,8 @@ when it is handed an ``ssl.create_default_context()``.
 
 from __future__ import annotations
 
-import functools
 import logging
+import random
 import ssl
 import threading
 import time
@@ -27,6 +27,8 @@ from shared_code.db import pg8000_statements
 ENTRA_DB_SCOPE = "https://ossrdbms-aad.database.windows.net/.default"
 # How long a statement may wait on a row lock another transaction holds (requests and ingestion alike).
 LOCK_TIMEOUT = "3s"
+TOO_MANY_CLIENTS = "53300"  # SQLSTATE too_many_connections
+CONNECT_RETRY_SECONDS = 60.0  # a full server frees slots as invocations end; then the attempt fails
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +92,17 @@ def build_engine(settings: Settings, *, credential: Any = None, **overrides: Any
     engine = create_engine(
         normalise_url(settings.database_url),
         connect_args=connect_args,
+        # DATABASE_POOL_SIZE is the most connections this process opens (no overflow): the
+        # deployment's connection arithmetic (infra/README.md) multiplies it by the instances.
         pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         pool_recycle=1800,  # Entra tokens live about an hour; recycle well before
         **overrides,
     )
     if settings.database_auth == "entra":
         _use_entra_tokens(engine, credential or _default_credential())
+    _retry_refused_connections(engine)
     event.listen(engine, "connect", lambda *_: database_outage.up())
     event.listen(engine, "connect", _wait_briefly_for_row_locks)
     logging.getLogger(f"sqlalchemy.pool.impl.{type(engine.pool).__name__}").addFilter(
@@ -130,14 +135,81 @@ def _use_entra_tokens(engine: Engine, credential: Any) -> None:
         cparams["password"] = credential.get_token(ENTRA_DB_SCOPE).token
 
 
-@functools.cache
+def too_many_clients(error: BaseException) -> bool:
+    """The server refused a new connection because its connection slots are taken (SQLSTATE 53300:
+    "sorry, too many clients already", or the slots left are reserved): transient by nature.
+    pg8000 may raise a network error while closing the refused socket, with the refusal as its cause."""
+    seen: BaseException | None = error
+    while seen is not None:
+        details = seen.args[0] if seen.args else None
+        if isinstance(details, dict) and details.get("C") == TOO_MANY_CLIENTS:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def connect_retrying(connect: Callable[[], Any], *, budget_seconds: float = CONNECT_RETRY_SECONDS) -> Any:
+    """``connect()``, tried again with a growing pause while the server has no free connection
+    slot, for up to ``budget_seconds``; any other error, or the budget spent, is raised."""
+    deadline = time.monotonic() + budget_seconds
+    pause, first = 0.05, True
+    while True:
+        try:
+            return connect()
+        except Exception as error:
+            if not too_many_clients(error) or time.monotonic() + pause > deadline:
+                raise
+            if first:
+                first = False
+                log.warning(
+                    "database refused a connection (too many clients); retrying for up to %.0f s",
+                    budget_seconds,
+                )
+        time.sleep(pause * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+        pause = min(pause * 2, 2.0)
+
+
+def _retry_refused_connections(engine: Engine) -> None:
+    """Every new connection of the pool rides out a full server (after the token, for entra)."""
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        return connect_retrying(lambda: dialect.connect(*cargs, **cparams))
+
+
+class _ProcessEngine:
+    """The process's one engine and sessionmaker, made once even when the first requests arrive
+    on several threads at the same moment (``functools.cache`` would let each of them build an
+    engine, each with a pool of its own: more connections than DATABASE_POOL_SIZE)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.engine: Engine | None = None
+        self.sessionmaker: sessionmaker[Session] | None = None
+
+    def get(self) -> tuple[Engine, sessionmaker[Session]]:
+        with self._lock:
+            if self.engine is None or self.sessionmaker is None:
+                self.engine = build_engine(get_settings())
+                self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+            return self.engine, self.sessionmaker
+
+    def reset(self) -> None:
+        with self._lock:
+            engine, self.engine, self.sessionmaker = self.engine, None, None
+        if engine is not None:
+            engine.dispose()
+
+
+_process_engine = _ProcessEngine()
+
+
 def get_engine() -> Engine:
-    return build_engine(get_settings())
+    return _process_engine.get()[0]
 
 
-@functools.cache
 def get_sessionmaker() -> sessionmaker[Session]:
-    return sessionmaker(get_engine(), expire_on_commit=False)
+    return _process_engine.get()[1]
 
 
 class UnitOfWork:
@@ -181,7 +253,4 @@ def unit_of_work() -> Iterator[Session]:
 
 def reset_engine() -> None:
     """Forget the engine (tests that change the database, and the dev host's restarts)."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    get_sessionmaker.cache_clear()
+    _process_engine.reset()

@@ -31,6 +31,7 @@ from shared_code.mail.failures import record_failure_or_log
 from shared_code.mail.graph_client import (
     MAX_CONCURRENT_REQUESTS,
     GraphError,
+    GraphForbidden,
     GraphMailbox,
     GraphNotFound,
 )
@@ -66,7 +67,10 @@ def run_catch_up(mailbox: GraphMailbox) -> SyncReport | None:
         try:
             report = sync_folder(mailbox)
         except Exception as error:
-            _remember_catch_up("failed", {"error": f"{type(error).__name__}: {error}"[:500]})
+            detail: dict[str, object] = {"error": f"{type(error).__name__}: {error}"[:1000]}
+            if isinstance(error, GraphForbidden):
+                detail["missing_permission"] = error.permission
+            _remember_catch_up("failed", detail)
             raise
     _remember_catch_up(
         "ok", {"pages": report.pages, "outcomes": dict(report.outcomes), "full_resync": report.full_resync}

@@ -56,6 +56,34 @@ class GraphNotFound(GraphError):
     """The message or subscription no longer exists (404/410)."""
 
 
+class GraphForbidden(GraphError):
+    """Graph refused the app's identity (403): the application permission is missing, or an
+    Exchange access policy or RBAC scope leaves the mailbox out. The message says how to grant it."""
+
+    def __init__(self, message: str, *, status: int | None, code: str | None, permission: str) -> None:
+        super().__init__(message, status=status, code=code)
+        self.permission = permission
+
+
+def required_permission(settings: Settings) -> str:
+    """The Graph application permission the app needs: moving processed mail needs ReadWrite."""
+    return "Mail.ReadWrite" if settings.graph_processed_folder else "Mail.Read"
+
+
+def forbidden(settings: Settings, status: int | None, code: str | None) -> GraphForbidden:
+    permission = required_permission(settings)
+    return GraphForbidden(
+        f"Microsoft Graph refused mailbox {settings.graph_mailbox} ({status} {code or 'Forbidden'}): the app's "
+        f"identity lacks the Microsoft Graph application permission {permission}, or an Exchange access "
+        f"policy leaves this mailbox out. Grant it with infra/scripts/entra-app-registrations.sh grant-graph "
+        f"<AZURE_FUNCTION_APP_PRINCIPAL_ID> {permission} (an Entra administrator); a token issued "
+        f"before the grant stays cached for up to 24 hours.",
+        status=status,
+        code=code,
+        permission=permission,
+    )
+
+
 @dataclass(frozen=True)
 class DeltaPage:
     message_ids: list[str]  # new or changed messages; removals are left out
@@ -104,6 +132,7 @@ class GraphMailbox:
         self._runner = _loop_thread()
         self._client = _graph_client(settings)
         self._slots = asyncio.Semaphore(MAX_CONCURRENT_REQUESTS)
+        self._refused = False  # the last call ended in a 403: log the next one only after a success
         self._users_url = f"{settings.graph_base_url.rstrip('/')}/users/{quote(self.mailbox, safe='')}"
 
     @property
@@ -228,9 +257,17 @@ class GraphMailbox:
     async def _throttled(self, request: Callable[[], Awaitable[T]]) -> T:
         async with self._slots:
             try:
-                return await request()
+                result = await request()
             except Exception as error:
-                raise _graph_error(error) from None
+                raised = _graph_error(error)
+                if raised.status == 403:
+                    raised = forbidden(self.settings, raised.status, raised.code)
+                    if not self._refused:
+                        log.error("%s", raised)
+                    self._refused = True
+                raise raised from None
+            self._refused = False
+            return result
 
 
 def _subscription_info(subscription: Any) -> SubscriptionInfo:

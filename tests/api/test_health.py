@@ -26,7 +26,12 @@ def test_health_is_ok_with_the_database_up(api) -> None:
     response = api.get("/api/health", role=None)
     assert (response.status, response.json()) == (
         200,
-        {"status": "ok", "database": "ok", "ingestion": {"unresolved_failures": 0, "poisoned": 0}},
+        {
+            "status": "ok",
+            "database": "ok",
+            "ingestion": {"unresolved_failures": 0, "poisoned": 0},
+            "configuration": [],
+        },
     )
 
 

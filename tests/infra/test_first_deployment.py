@@ -36,12 +36,19 @@ fi
 case "$name $1 $2" in
   "az account show") echo "${FAKE_SUBSCRIPTION:-sub-1}" ;;
   "az group exists") echo "${FAKE_GROUP_EXISTS:-false}" ;;
+  "az provider show")
+    case " ${FAKE_UNREGISTERED:-} " in
+      *" $4 "*) echo NotRegistered ;;
+      *) echo Registered ;;
+    esac
+    ;;
   "az staticwebapp secrets") echo "swa-deployment-token" ;;
   "curl "*) echo "${FAKE_PUBLIC_IP:-203.0.113.7}" ;;
   "npx "*) [ -n "${SWA_CLI_DEPLOYMENT_TOKEN:-}" ] && echo "npx saw a deployment token" >> "$FAKE_LOG" ;;
 esac
 case "$name $*" in
   *"db_setup.py admin-url"*) echo "postgresql+pg8000://admin@psql.example:5432/backupchecks" ;;
+  *"db_setup.py owner-name"*) echo "backupchecks_owner" ;;
 esac
 exit 0
 """
@@ -176,6 +183,7 @@ DATABASE_VALUES = {
     "POSTGRES_DATABASE": "backupchecks",
     "POSTGRES_ADMIN_NAME": "Backupchecks deploy (prod)",
     "POSTGRES_APP_ROLE": "func-prod-abc",
+    "AZURE_FUNCTION_APP_PRINCIPAL_ID": "00000000-0000-0000-0000-0000000000aa",
     "AUTH_TENANT_ID": "tenant-id",
     "API_CLIENT_ID": "api-client-id",
     "POSTGRES_SERVER_NAME": "psql-prod-abc",

@@ -253,7 +253,7 @@ def test_azure_yaml() -> None:
     assert data["infra"] == {"provider": "bicep", "path": "infra", "module": "main"}
     assert (REPO / data["infra"]["path"] / (data["infra"]["module"] + ".bicep")).is_file()
     assert data["services"]["api"] == {"project": ".", "language": "python", "host": "function"}
-    assert set(data["hooks"]) == {"preprovision", "postprovision", "postdeploy"}
+    assert set(data["hooks"]) == {"preprovision", "postprovision", "predeploy", "postdeploy"}
     # azd finds the function app by its azd-service-name tag.
     app_tags = template(INFRA / "main.bicep").module("functionApp").params["appTags"]
     assert isinstance(app_tags, Expr) and "'azd-service-name': 'api'" in app_tags.text

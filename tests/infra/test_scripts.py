@@ -175,8 +175,11 @@ def test_admin_url_encodes_display_names() -> None:
 
 
 def test_role_creation_is_parameterised() -> None:
-    assert db_setup.create_role_sql() == "SELECT * FROM pgaadauth_create_principal(:name, false, false)"
-    assert ":name" in db_setup.role_exists_sql()
+    assert (
+        db_setup.create_role_sql()
+        == "SELECT * FROM pgaadauth_create_principal_with_oid(:name, :oid, 'service', false, false)"
+    )
+    assert ":name" in db_setup.principal_oid_sql()
 
 
 def test_grants_are_rows_only() -> None:

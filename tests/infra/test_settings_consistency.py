@@ -18,6 +18,8 @@ PLATFORM_SETTINGS = {
     "AzureWebJobsStorage__credential": "Functions host: identity-based AzureWebJobsStorage (managed identity)",
     "APPLICATIONINSIGHTS_CONNECTION_STRING": "Functions host: where telemetry goes (no instrumentation key)",
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Functions host: telemetry with Entra ID (local auth is off)",
+    "AzureFunctionsJobHost__extensions__queues__batchSize": "Functions host: queue batch (connection arithmetic)",
+    "AzureFunctionsJobHost__extensions__queues__newBatchThreshold": "Functions host: next batch (connection arithmetic)",
 }
 
 
@@ -79,6 +81,7 @@ def _sample(name: str) -> str:
         "AzureWebJobsStorage__queueServiceUri": "https://stprodabc.queue.core.windows.net/",
         "KEY_VAULT_URL": "https://kvprodabc.vault.azure.net/",
         "SITE_BASE_URL": "https://stapp-prod-abc.azurestaticapps.net",
+        "DATABASE_POOL_SIZE": "4",
     }
     return samples.get(name, "sample")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from shared_code.db import models  # noqa: F401  (registers every table on the metadata)
 from shared_code.db.base import Base
@@ -21,7 +21,10 @@ def run_migrations() -> None:
 
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=Base.metadata, compare_server_default=True)
+    role: str | None = context.config.attributes.get("role")
     with context.begin_transaction():
+        if role:  # for this transaction only: the connection may go back to a pool
+            connection.execute(text(f"SET LOCAL ROLE {connection.dialect.identifier_preparer.quote(role)}"))
         context.run_migrations()
 
 
