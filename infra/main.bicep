@@ -199,9 +199,9 @@ var names = {
   deploymentContainer: 'app-package-${token}'
 }
 // Facts of the code (tests/infra counts them in functions/): the HTTP group + the two queue
-// functions (mail-ingest, graph-lifecycle) scale out; two timers (catch-up, missed runs).
+// functions (mail-ingest, graph-lifecycle) scale out; three timers (catch-up, missed runs, monthly reports).
 var scaledFunctionGroups = 3
-var timerFunctions = 2
+var timerFunctions = 3
 // Each message an instance works on holds one connection: batch + the next batch fetched early.
 var databasePoolSize = queueBatchSize + queueNewBatchThreshold
 var functionMaximumInstanceCount = (postgresUserConnections - postgresAdminConnections - databasePoolSize * timerFunctions) / (databasePoolSize * scaledFunctionGroups)
