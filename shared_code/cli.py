@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from shared_code.config import ConfigError
 
@@ -205,20 +206,41 @@ def cmd_run_timer(args: argparse.Namespace) -> int:
 
 
 def _publish_dev_state(database_url: str, api: str) -> None:
-    """Tell other terminals' commands where this run's database is, while it runs."""
+    """Tell other terminals' commands where this run's database is, while it runs. A file of
+    another running ``make run`` is left alone, and only the process that wrote it removes it."""
+    running = _running_dev_state()
+    if running is not None and running["pid"] != os.getpid():
+        return
     DEV_STATE.parent.mkdir(parents=True, exist_ok=True)
     DEV_STATE.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url, "api": api}))
-    atexit.register(lambda: DEV_STATE.unlink(missing_ok=True))
+    atexit.register(_withdraw_dev_state)
+
+
+def _withdraw_dev_state() -> None:
+    try:
+        mine = json.loads(DEV_STATE.read_text())["pid"] == os.getpid()
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if mine:
+        DEV_STATE.unlink(missing_ok=True)
+
+
+def _running_dev_state() -> dict[str, Any] | None:
+    """What a running ``make run`` published, or None (no file, or its process is gone)."""
+    try:
+        state = json.loads(DEV_STATE.read_text())
+        os.kill(int(state["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):  # ProcessLookupError and PermissionError are OSErrors
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def _use_running_dev_database() -> None:
     """DATABASE_URL from a running ``make run`` when none is set (a stale file is ignored)."""
-    if os.environ.get("DATABASE_URL") or not DEV_STATE.is_file():
+    if os.environ.get("DATABASE_URL"):
         return
-    try:
-        state = json.loads(DEV_STATE.read_text())
-        os.kill(int(state["pid"]), 0)
-    except (ValueError, KeyError, TypeError, ProcessLookupError, PermissionError):
+    state = _running_dev_state()
+    if state is None:
         return
     os.environ["DATABASE_URL"] = state["database_url"]
     print(f"using the database of the running make run (pid {state['pid']})", file=sys.stderr)

@@ -404,6 +404,11 @@ class DevHost:
             threads=threads,
             max_request_body_size=FUNCTIONS_HOST_MAX_BODY_BYTES,
             backlog=1024,
+            # Idle or half-open connections (a client that sent part of a request and stopped) are
+            # dropped after 15 s, and 150 of them no longer fill waitress's default limit of 100.
+            connection_limit=1000,
+            channel_timeout=15,
+            cleanup_interval=5,
             ident="backupchecks-devhost",
             clear_untrusted_proxy_headers=True,
         )

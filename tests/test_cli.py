@@ -49,7 +49,7 @@ def test_an_unknown_timer_names_the_known_ones_without_auth_settings() -> None:
     assert_one_line_failure(result, "unknown timer 'missed_run'", "mail_catch_up, missed_runs")
 
 
-def test_an_unknown_migration_revision_lists_the_revisions() -> None:
+def test_an_unknown_migration_revision_lists_the_revisions(database) -> None:  # the database, started
     result = shared_code("migrate", "--to", "0099", DATABASE_URL=os.environ["DATABASE_URL"])
     assert_one_line_failure(result, "'0099'", "0001", "head / base")
 
@@ -113,6 +113,30 @@ def test_a_stale_make_run_state_is_ignored(monkeypatch, tmp_path) -> None:
     cli._use_running_dev_database()
 
     assert "DATABASE_URL" not in os.environ
+
+
+def test_a_second_make_run_leaves_the_first_ones_state_alone(monkeypatch, tmp_path) -> None:
+    state = tmp_path / "dev.json"
+    monkeypatch.setattr(cli, "DEV_STATE", state)
+    first = {"pid": os.getppid(), "database_url": "postgresql://first@/db", "api": "x"}  # a live process
+    state.write_text(json.dumps(first))
+
+    cli._publish_dev_state("postgresql://second@/db", "y")  # e.g. on its way to a busy port
+    cli._withdraw_dev_state()  # its exit handler
+
+    assert json.loads(state.read_text()) == first
+
+
+def test_make_run_removes_the_state_it_wrote_when_it_ends(monkeypatch, tmp_path) -> None:
+    state = tmp_path / "dev.json"
+    monkeypatch.setattr(cli, "DEV_STATE", state)
+    monkeypatch.setattr(cli.atexit, "register", lambda handler: None)  # the test process is no make run
+
+    cli._publish_dev_state("postgresql://mine@/db", "y")
+    assert json.loads(state.read_text())["pid"] == os.getpid()
+    cli._withdraw_dev_state()
+
+    assert not state.exists()
 
 
 @pytest.mark.parametrize(

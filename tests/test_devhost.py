@@ -174,6 +174,18 @@ def test_twenty_parallel_connections_are_all_answered(served) -> None:
         assert list(pool.map(call, range(20))) == [200] * 20
 
 
+def test_idle_half_open_connections_do_not_keep_others_out(served) -> None:
+    held = [socket.create_connection(served, timeout=5) for _ in range(150)]
+    try:
+        for connection in held:
+            connection.sendall(b"GET /api/echo HTTP/1.1\r\nHost: x\r\n")  # and never the rest
+        answer = raw_request(served, b"GET /api/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    finally:
+        for connection in held:
+            connection.close()
+    assert answer.split(b" ")[1] == b"200"
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [

@@ -123,9 +123,15 @@ def book_into(
         mail_id=mail.id,
         overrides=overrides,
     )
-    mail.job_id = job.id
-    mail.location = "processed"
+    for column, value in booked_columns(job.id).items():
+        setattr(mail, column, value)
     return run
+
+
+def booked_columns(job_id: int) -> dict[str, Any]:
+    """What a booked mail is, however it was booked (at ingestion, approval or re-parse): in its
+    job, out of the Inbox."""
+    return {"job_id": job_id, "location": "processed"}
 
 
 def unreadable_explained(session: Session, from_address: str | None, subject: str | None, reason: str) -> str:

@@ -26,17 +26,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 
 from shared_code.db.engine import get_engine, unit_of_work
-from shared_code.db.models import FailureState, IngestionFailure, MailSyncState, PipelineEvent
+from shared_code.db.models import IngestionFailure, MailSyncState, PipelineEvent
 from shared_code.mail.failures import record_failure_or_log
 from shared_code.mail.graph_client import (
     MAX_CONCURRENT_REQUESTS,
     GraphError,
     GraphForbidden,
     GraphMailbox,
-    GraphNotFound,
 )
-from shared_code.mail.graph_ingest import InvalidMessageId, ingest_graph_message, known_message_ids
-from shared_code.mail.queue import MAX_DEQUEUE_COUNT
+from shared_code.mail.graph_ingest import failure_state, ingest_graph_message, known_message_ids
 from shared_code.mail.subscription import ensure_subscription, renew, replace
 
 log = logging.getLogger(__name__)
@@ -189,11 +187,8 @@ def _ingest_all(mailbox: GraphMailbox, message_ids: list[str]) -> Counter[str]:
 def _ingest_one(mailbox: GraphMailbox, message_id: str) -> str:
     try:
         return "duplicate" if ingest_graph_message(mailbox, message_id).duplicate else "ingested"
-    except (GraphNotFound, InvalidMessageId) as error:
-        record_failure_or_log("graph", message_id, "permanent", error)
-        return "permanent"
     except Exception as error:
-        state: FailureState = "poisoned" if _attempts(message_id) + 1 >= MAX_DEQUEUE_COUNT else "failing"
+        state = failure_state(error, attempt=_attempts(message_id) + 1)
         record_failure_or_log("graph", message_id, state, error)
         return state
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -78,13 +78,18 @@ def failure_ref(ref: str) -> str:
     return ref[:MAX_REF_LENGTH]
 
 
+# Marking a failure record resolved: the one statement, run by resolve_failure and, in the same
+# round trip as the new mail, as a CTE of mail.store's insert. Written out: SQLAlchemy would add a
+# SET for every parameter of that insert named like a column of this table (the mail's ``source``).
+RESOLVE_FAILURE = text(
+    "UPDATE ingestion_failures SET state = 'resolved', resolved_at = now() "
+    "WHERE message_ref = :failure_ref AND state <> 'resolved'"
+)
+
+
 def resolve_failure(session: Session, ref: str) -> None:
     """The mail is stored now: its failure record, if any, is resolved."""
-    session.execute(
-        update(IngestionFailure)
-        .where(IngestionFailure.message_ref == failure_ref(ref), IngestionFailure.state != "resolved")
-        .values(state="resolved", resolved_at=func.now())
-    )
+    session.execute(RESOLVE_FAILURE, {"failure_ref": failure_ref(ref)})
 
 
 def describe(error: BaseException) -> str:

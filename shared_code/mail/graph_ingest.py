@@ -16,7 +16,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from shared_code.db.engine import unit_of_work
-from shared_code.db.models import MailMessage
+from shared_code.db.models import FailureState, MailMessage
 from shared_code.mail.failures import record_failure_or_log, resolve_failure
 from shared_code.mail.graph_client import GraphMailbox, GraphNotFound, default_mailbox
 from shared_code.mail.ingest import DUPLICATE, Ingested, ingest
@@ -60,13 +60,21 @@ def ingest_queued_message(
     message_id = message_id.strip()
     try:
         return ingest_graph_message(mailbox(), message_id)
-    except (GraphNotFound, InvalidMessageId) as error:
-        record_failure_or_log("graph", message_id, "permanent", error)
-        return None
     except Exception as error:
-        last_attempt = dequeue_count >= MAX_DEQUEUE_COUNT
-        record_failure_or_log("graph", message_id, "poisoned" if last_attempt else "failing", error)
+        state = failure_state(error, attempt=dequeue_count)
+        record_failure_or_log("graph", message_id, state, error)
+        if state == "permanent":
+            return None
         raise
+
+
+def failure_state(error: Exception, *, attempt: int) -> FailureState:
+    """What a failed attempt to ingest a Graph message makes of it, wherever it was tried (queue or
+    catch-up): permanent when retrying cannot help (the message is gone, or its id is invalid),
+    poisoned when the last allowed attempt failed, else failing (to be retried)."""
+    if isinstance(error, GraphNotFound | InvalidMessageId):
+        return "permanent"
+    return "poisoned" if attempt >= MAX_DEQUEUE_COUNT else "failing"
 
 
 def known_message_ids(message_ids: list[str]) -> set[str]:

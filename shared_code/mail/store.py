@@ -37,6 +37,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import AuditLog, MailContent, MailMessage, MailObject
+from shared_code.mail.booking import booked_columns
+from shared_code.mail.failures import RESOLVE_FAILURE
 from shared_code.runs.creation import new_run
 from shared_code.runs.overrides import ObjectResult
 
@@ -81,7 +83,7 @@ def store_mail(
 ) -> Stored | None:
     """The new mail (and its run, when ``run`` gives ``new_run``'s parameters: the mail is then
     stored as processed, in the run's job), or None when the mail is stored already."""
-    booked = {"job_id": run["job_id"], "location": "processed"} if run is not None else {}
+    booked = booked_columns(run["job_id"]) if run is not None else {}
     parameters = {
         **row,
         **booked,
@@ -170,10 +172,5 @@ def _objects(stored: CTE) -> CTE:
 
 
 def _failure_resolved() -> CTE:
-    """An earlier attempt's failure record, if any, is resolved. Written out: SQLAlchemy would add
-    a SET for every parameter named like a column of the table (the mail's ``source``)."""
-    statement = text(
-        "UPDATE ingestion_failures SET state = 'resolved', resolved_at = now() "
-        "WHERE message_ref = :failure_ref AND state <> 'resolved'"
-    )
-    return statement.columns().cte("resolved")
+    """An earlier attempt's failure record, if any, is resolved."""
+    return RESOLVE_FAILURE.columns().cte("resolved")

@@ -22,7 +22,7 @@ def test_a_rule_written_beside_its_live_test_parses_the_waiting_mail(
     import_directory(SAMPLES)
     page = open_site("#/inbox", role="Operator")
     mail = page.locator(".inbox-item", has_text="backup completed with warnings")
-    expect(mail).to_contain_text("No parser recognises this mail.")
+    expect(mail).to_contain_text("No parser recognised it")
     page.screenshot(path=str(tmp_path / "22-inbox-teach-a-parser.png"), full_page=True)
     mail.get_by_role("link", name="Teach a parser").click()
 

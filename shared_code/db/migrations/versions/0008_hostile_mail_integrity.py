@@ -10,9 +10,8 @@ duplicate. The Message-ID is no longer unique on its own: with a digest of what 
 Message-ID is stored and points at the earlier one. Existing rows get their digest here, computed
 as ingestion computes it (shared_code.mail.ingest.message_digest).
 
-Lists sort names naturally ("Job 9" before "Job 10"): natural_sort_key(name) lower-cases the
-name and pads each run of digits to 20 places (plain SQL: the embedded PostgreSQL of local runs
-has no ICU collations).
+Lists sort names naturally ("Job 9" before "Job 10"): natural_sort_key(name), defined in
+shared_code.db.models (NATURAL_SORT_KEY_FUNCTION).
 
 Linking the same manual ticket number to a run from parallel requests made one internal ticket
 per request. The unique index makes it one: an open ticket without an Autotask ticket id (a
@@ -24,6 +23,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from shared_code.db.models import NATURAL_SORT_KEY_FUNCTION
 
 revision: str = "0008"
 down_revision: str | None = "0007"
@@ -58,17 +59,7 @@ def upgrade() -> None:
         ["internet_message_id", "message_digest"],
         unique=True,
     )
-    op.execute(
-        r"""
-        CREATE FUNCTION natural_sort_key(name text) RETURNS text
-        LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-            SELECT coalesce(string_agg(
-                CASE WHEN part[1] ~ '^[0-9]' THEN lpad(part[1], greatest(20, length(part[1])), '0')
-                     ELSE lower(part[1]) END, '' ORDER BY n), '')
-            FROM regexp_matches(name, '[0-9]+|[^0-9]+', 'g') WITH ORDINALITY AS parts(part, n)
-        $$
-        """
-    )
+    op.execute(NATURAL_SORT_KEY_FUNCTION)
     _merge_duplicate_manual_tickets()
     op.create_index(
         "uq_tickets_open_manual_number",
