@@ -23,7 +23,6 @@ import os
 import statistics
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,13 +91,13 @@ def arrange(args: argparse.Namespace, autotask: Any) -> tuple[list[int], dict[st
     from sqlalchemy import text
 
     from shared_code.db.engine import unit_of_work
-    from shared_code.db.models import AppSettings, Customer, Job, JobRun
+    from shared_code.db.models import AppSettings, Customer, ExternalTicket, Job, JobRun
     from tests.support import fake_autotask
 
     autotask.reset()
     with unit_of_work() as session:
         session.execute(
-            text("TRUNCATE customers, jobs, job_runs, tickets, settings, audit_log RESTART IDENTITY CASCADE")
+            text("TRUNCATE customers, jobs, job_runs, tickets, external_tickets, settings, audit_log RESTART IDENTITY CASCADE")
         )
         session.add(
             AppSettings(
@@ -120,6 +119,13 @@ def arrange(args: argparse.Namespace, autotask: Any) -> tuple[list[int], dict[st
         session.add(job)
         session.flush()
         ticket_ids = [int(autotask.add_ticket(status=1)["id"]) for _ in range(args.tickets)]
+        links = session.scalars(
+            ExternalTicket.__table__.insert().returning(ExternalTicket.id),
+            [
+                {"provider": "autotask", "external_id": ticket_id, "number": f"T20261101.{index:04d}"}
+                for index, ticket_id in enumerate(ticket_ids)
+            ],
+        ).all()
         session.execute(
             JobRun.__table__.insert(),
             [
@@ -129,10 +135,9 @@ def arrange(args: argparse.Namespace, autotask: Any) -> tuple[list[int], dict[st
                     "status": "missed",
                     "effective_status": "missed",
                     "missed": True,
-                    "autotask_ticket_id": ticket_id,
-                    "autotask_ticket_number": f"T20261101.{index:04d}",
+                    "external_ticket_id": link_id,
                 }
-                for index, ticket_id in enumerate(ticket_ids)
+                for index, link_id in enumerate(links)
             ],
         )
     changed = {
@@ -191,13 +196,8 @@ def poll(autotask: Any) -> dict[str, Any]:
     from shared_code.psa.provider import ReferenceData
     from tests.support.ticket_sync import fake_provider
 
-    @contextmanager
     def open_provider() -> Any:
-        provider = fake_provider(autotask, timeout=10.0, retry_budget=5.0)
-        try:
-            yield provider
-        finally:
-            provider.client.close()
+        return fake_provider(autotask, timeout=10.0, retry_budget=5.0)
 
     with unit_of_work() as session:
         run_ids = list(session.scalars(select(JobRun.id)))

@@ -1,4 +1,4 @@
-"""The settings row (id = 1) as the operator features read it: UI timezone and Autotask switches.
+"""The settings row (id = 1) as the operator features read it: UI timezone and the active PSA.
 
 A fresh database has no row yet; the column defaults then apply, so readers never need a write."""
 
@@ -17,7 +17,7 @@ DEFAULT_TIMEZONE = "Europe/Amsterdam"
 
 def load_app_settings(session: Session) -> AppSettings:
     row = session.scalars(select(AppSettings).where(AppSettings.id == 1)).first()
-    return row or AppSettings(id=1, ui_timezone=DEFAULT_TIMEZONE, autotask_enabled=False)
+    return row or AppSettings(id=1, ui_timezone=DEFAULT_TIMEZONE, psa_provider="none")
 
 
 def ui_zone(settings: AppSettings) -> ZoneInfo:

@@ -8,11 +8,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared_code.db.models import AppSettings, JobRun
-from shared_code.psa.run_ticket import RUN_TICKET_COLUMNS, AutotaskTicketState, autotask_state
+from shared_code.tickets.external import (
+    RUNS_WITH_TICKETS,
+    TICKET_COLUMNS,
+    LinkFields,
+    TicketState,
+    ticket_state,
+)
 
 Status = Literal["success", "warning", "failed", "missed"]
 
-# The columns a run row needs, so list queries select exactly these (no ORM objects per run).
+# The columns a run row needs, so list queries select exactly these (no ORM objects per run), from
+# ``RUNS_FROM`` (the run and its PSA ticket's link).
+RUNS_FROM = RUNS_WITH_TICKETS
 RUN_COLUMNS = (
     JobRun.id,
     JobRun.job_id,
@@ -24,7 +32,7 @@ RUN_COLUMNS = (
     JobRun.override_id,
     JobRun.reviewed_at,
     JobRun.reviewed_by,
-    *RUN_TICKET_COLUMNS,
+    *TICKET_COLUMNS,
 )
 
 
@@ -62,11 +70,11 @@ class RunRow(BaseModel):
     reviewed: bool
     reviewed_at: datetime | None
     reviewed_by: str | None
-    autotask: AutotaskTicketState
+    psa_ticket: TicketState = Field(description="The run's PSA ticket, if any.")
 
 
-def run_row(settings: AppSettings, run: Any) -> RunRow:
-    """From a JobRun or a row with ``RUN_COLUMNS``."""
+def run_row(settings: AppSettings, run: Any, link: LinkFields | None = None) -> RunRow:
+    """From a row with ``RUN_COLUMNS``, or a JobRun and its ticket's ``link``."""
     return RunRow(
         id=run.id,
         job_id=run.job_id,
@@ -80,5 +88,5 @@ def run_row(settings: AppSettings, run: Any) -> RunRow:
         reviewed=run.reviewed_at is not None,
         reviewed_at=run.reviewed_at,
         reviewed_by=run.reviewed_by,
-        autotask=autotask_state(settings, run),
+        psa_ticket=ticket_state(settings, link if link is not None else LinkFields.of_row(run)),
     )

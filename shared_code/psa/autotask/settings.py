@@ -314,20 +314,9 @@ def _store_reference_data(row: AppSettings, data: psa.ReferenceData) -> None:
 # --- test and refresh ---------------------------------------------------------------------------------
 
 
-def check_autotask_connection(session: Session) -> psa.ConnectionInfo:
-    provider = autotask_provider(session)
-    try:
-        return provider.test_connection()
-    finally:
-        provider.client.close()
-
-
 def refresh_reference_data(session: Session, actor: str) -> psa.ReferenceData:
-    provider = autotask_provider(session)
-    try:
+    with autotask_provider(session) as provider:
         data = provider.reference_data()
-    finally:
-        provider.client.close()
     row = settings_row(session, for_update=True)
     _store_reference_data(row, data)
     audit.record(session, actor, "refresh", "settings", 1, {"autotask_reference_data": True})
