@@ -1,0 +1,68 @@
+"""The fake ConnectWise for these tests (started once, emptied for each test), and a client and
+provider pointed at it whose retry waits are recorded, not slept (``sleeps`` from tests/psa)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from shared_code.psa.connectwise.client import ConnectWiseClient, Credentials, RetryPolicy
+from shared_code.psa.connectwise.provider import ConnectWiseProvider, credentials
+from tests.psa.conftest import Sleeps
+from tests.support import fake_connectwise
+from tests.support.fake_connectwise import FakeConnectWise
+
+
+@pytest.fixture(scope="session")
+def connectwise_server() -> Iterator[FakeConnectWise]:
+    fake = FakeConnectWise().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def connectwise(connectwise_server: FakeConnectWise) -> FakeConnectWise:
+    connectwise_server.reset()
+    return connectwise_server
+
+
+def fake_credentials(fake: FakeConnectWise, **changes: str) -> Credentials:
+    values = {
+        "site": fake.site,
+        "company_id": fake_connectwise.COMPANY_ID,
+        "public_key": fake_connectwise.PUBLIC_KEY,
+        "private_key": fake_connectwise.PRIVATE_KEY,
+        "client_id": fake_connectwise.CLIENT_ID,
+        **changes,
+    }
+    return credentials(**values)
+
+
+def make_client(
+    fake: FakeConnectWise,
+    sleeps: Sleeps,
+    *,
+    retry: RetryPolicy | None = None,
+    timeout_seconds: float = 5.0,
+    current_run_id: Callable[[], int | None] = lambda: None,
+) -> ConnectWiseClient:
+    return ConnectWiseClient(
+        fake_credentials(fake),
+        timeout_seconds=timeout_seconds,
+        retry=retry or RetryPolicy(),
+        sleep=sleeps,
+        clock=sleeps.clock,
+        current_run_id=current_run_id,
+    )
+
+
+@pytest.fixture
+def client(connectwise: FakeConnectWise, sleeps: Sleeps) -> Iterator[ConnectWiseClient]:
+    with make_client(connectwise, sleeps) as client:
+        yield client
+
+
+@pytest.fixture
+def provider(client: ConnectWiseClient) -> ConnectWiseProvider:
+    return ConnectWiseProvider(client)
