@@ -231,7 +231,7 @@ class FakeConnectWise:
             self.keys = {(COMPANY_ID.lower(), PUBLIC_KEY): PRIVATE_KEY}
             self.client_ids = {CLIENT_ID}
             self.ignore_status_changes = False  # every status change: 200, status kept
-            self.max_query_length = 8192
+            self.max_query_length = 2048  # IIS's default maxQueryString (ConnectWise runs on IIS)
             self.forbidden: list[re.Pattern[str]] = []
             self.requests: list[Request] = []
             self.faults: list[Fault] = []
