@@ -205,6 +205,7 @@ class FakeConnectWise:
         self._lock = threading.RLock()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._install_routes()
+        self._builtin_routes = list(self._routes)
         self.reset()
         self.loopback = LoopbackServer(json_handler(self.handle), "fake-connectwise")
 
@@ -227,7 +228,9 @@ class FakeConnectWise:
     # --- state that tests arrange and inspect -------------------------------------------------------
 
     def reset(self) -> None:
+        """Back to the reference data alone: no companies, tickets, faults, requests or added routes."""
         with self._lock:
+            self._routes = list(self._builtin_routes)
             self.keys = {(COMPANY_ID.lower(), PUBLIC_KEY): PRIVATE_KEY}
             self.client_ids = {CLIENT_ID}
             self.ignore_status_changes = False  # every status change: 200, status kept
@@ -469,7 +472,8 @@ class FakeConnectWise:
         return cw_error(404, "NotFound", "The resource cannot be found.")
 
     def route(self, method: str, path_pattern: str, handler: Handler) -> None:
-        """Serve ``method`` on paths matching ``path_pattern`` before the built-in routes (under the lock)."""
+        """Serve ``method`` on paths matching ``path_pattern`` before the built-in routes (under the
+        lock), until the next ``reset``."""
         self._routes.insert(0, (method.upper(), re.compile(path_pattern), handler))
 
     def _install_routes(self) -> None:

@@ -134,18 +134,8 @@ def settings_problems(settings: ConnectWiseSettingsUpdate, data: ReferenceData) 
     board = next((b for b in data.boards if b.id == settings.board_id), None)
     if board is None or board.inactive:
         problem("board_id", f"{settings.board_id} is not an active service board in ConnectWise")
-    on_board = {status.id: status for status in data.board_statuses(settings.board_id) if not status.inactive}
-    if settings.new_status_id not in on_board:
-        problem(
-            "new_status_id", f"{settings.new_status_id} is not an active status of board {settings.board_id}"
-        )
-    elif on_board[settings.new_status_id].closed:
-        problem("new_status_id", f"{on_board[settings.new_status_id].name} is a closed status")
-    closed = settings.closed_status_id
-    if closed is not None and closed not in on_board:
-        problem("closed_status_id", f"{closed} is not an active status of board {settings.board_id}")
-    elif closed is not None and not on_board[closed].closed:
-        problem("closed_status_id", f"{on_board[closed].name} is not a closed status in ConnectWise")
+    else:  # the statuses are the board's: checked against a usable board only
+        problems += _status_problems(settings, data)
     priorities = {priority.id for priority in data.priorities}
     for field in ("priority_warning_id", "priority_failed_id"):
         if getattr(settings, field) not in priorities:
@@ -153,6 +143,33 @@ def settings_problems(settings: ConnectWiseSettingsUpdate, data: ReferenceData) 
     if settings.source_id is not None and settings.source_id not in {source.id for source in data.sources}:
         problem("source_id", f"{settings.source_id} is not a ConnectWise ticket source")
     return problems
+
+
+def _status_problems(settings: ConnectWiseSettingsUpdate, data: ReferenceData) -> list[dict[str, str]]:
+    on_board = {status.id: status for status in data.board_statuses(settings.board_id) if not status.inactive}
+    found: list[tuple[str, str]] = []
+    new = on_board.get(settings.new_status_id)
+    if new is None:
+        found.append(
+            (
+                "new_status_id",
+                f"{settings.new_status_id} is not an active status of board {settings.board_id}",
+            )
+        )
+    elif new.closed:
+        found.append(("new_status_id", f"{new.name} is a closed status"))
+    if settings.closed_status_id is not None:
+        closed = on_board.get(settings.closed_status_id)
+        if closed is None:
+            found.append(
+                (
+                    "closed_status_id",
+                    f"{settings.closed_status_id} is not an active status of board {settings.board_id}",
+                )
+            )
+        elif not closed.closed:
+            found.append(("closed_status_id", f"{closed.name} is not a closed status in ConnectWise"))
+    return [{"field": f"body.{field}", "message": message} for field, message in found]
 
 
 # --- records ------------------------------------------------------------------------------------

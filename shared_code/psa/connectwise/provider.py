@@ -268,9 +268,11 @@ class ConnectWiseProvider:
         tickets: list[Ticket] = []
         for chunk in _chunks(sorted(set(ticket_ids)), MAX_PAGE_SIZE):
             condition = all_of(is_in("id", chunk), where("closedFlag", "=", False))
-            tickets += map(
-                self._ticket, self.client.search("/service/tickets/search", condition, fields=TICKET_FIELDS)
+            # At most one row per id: a full page is the last one, whatever the Link header says.
+            rows = self.client.search(
+                "/service/tickets/search", condition, fields=TICKET_FIELDS, limit=len(chunk)
             )
+            tickets += map(self._ticket, rows)
         return tickets
 
     def poll(self, ticket_ids: Sequence[int]) -> TicketPoll:
