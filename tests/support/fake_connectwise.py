@@ -937,8 +937,8 @@ class _Parser:
             raise ConditionsError(f"Unknown field {field!r} in conditions.")
         negated = self.accept("keyword", "not")
         if self.accept("keyword", "in"):
-            values = self.values()
-            return lambda row: (any(_equal(_value(row, field), value) for value in values)) != negated
+            values = {_normal(value) for value in self.values()}  # a set: a thousand ids stay quick
+            return lambda row: (_normal(_value(row, field)) in values) != negated
         for keyword in ("contains", "like"):
             if self.accept("keyword", keyword):
                 wanted = self.take("value")

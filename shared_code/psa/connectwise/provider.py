@@ -74,10 +74,6 @@ class NoteText(BaseModel):
     title: str = Field(min_length=1)
     text: str = Field(min_length=1)
 
-    def body(self) -> str:
-        """ConnectWise notes have no title: it is the first line."""
-        return f"{self.title}\n\n{self.text}"[:NOTE_MAX]
-
 
 class TicketPoll(BaseModel):
     """The linked tickets as ConnectWise has them now. A ticket whose lookup failed is in
@@ -90,6 +86,9 @@ class TicketPoll(BaseModel):
 
 
 class ConnectWiseProvider:
+    name = "connectwise"  # as stored with a ticket link
+    label = "ConnectWise PSA"
+
     def __init__(self, client: ConnectWiseClient) -> None:
         self.client = client
         self._inactive_company_statuses: set[int] | None = None
@@ -176,11 +175,11 @@ class ConnectWiseProvider:
         row = self.client.get_or_none(f"/company/companies/{company_id}")
         return self._company(row) if row else None
 
-    def check_companies(self, cached_names: dict[int, str | None]) -> list[CompanyCheck]:
-        """Each mapped company (id → the name stored with the mapping) as ConnectWise has it now:
-        one query per hundred ids, then one lookup per company the query did not return (a
-        deleted company is left out of lists but still read by id, else it is missing)."""
-        ids = sorted(cached_names)
+    def companies_by_ids(self, company_ids: Sequence[int]) -> list[Company]:
+        """The companies ConnectWise has with these ids: one query per hundred ids, then one
+        lookup per company the query did not return (deleted companies are left out of lists but
+        still read by id, flagged ``deleted``); ids ConnectWise does not know are left out."""
+        ids = sorted(set(company_ids))
         found: dict[int, Company] = {}
         for chunk in _chunks(ids, COMPANY_IDS_PER_QUERY):
             rows = self.client.query(
@@ -190,8 +189,15 @@ class ConnectWiseProvider:
         for company_id in ids:
             if company_id not in found and (company := self.get_company(company_id)) is not None:
                 found[company_id] = company
+        return [found[company_id] for company_id in ids if company_id in found]
+
+    def check_companies(self, cached_names: dict[int, str | None]) -> list[CompanyCheck]:
+        """Each mapped company (id → the name stored with the mapping) as ConnectWise has it now:
+        ok, renamed (``name`` is the new one), inactive, deleted or missing."""
+        found = {company.id: company for company in self.companies_by_ids(list(cached_names))}
         return [
-            _company_check(company_id, found.get(company_id), cached_names[company_id]) for company_id in ids
+            _company_check(company_id, found.get(company_id), cached_names[company_id])
+            for company_id in sorted(cached_names)
         ]
 
     def _company(self, row: dict[str, Any]) -> Company:
@@ -293,7 +299,7 @@ class ConnectWiseProvider:
                 result.open.append(ticket)
         return result
 
-    def set_status(self, ticket_id: int, status_id: int) -> None:
+    def update_ticket_status(self, ticket_id: int, status_id: int) -> None:
         """A JSON Patch of the status alone (ConnectWise may answer 200 and ignore it)."""
         operations = [{"op": "replace", "path": "status/id", "value": status_id}]
         self.client.request("PATCH", f"/service/tickets/{ticket_id}", json=operations, ticket_id=ticket_id)
@@ -301,7 +307,7 @@ class ConnectWiseProvider:
     def set_status_verified(self, ticket_id: int, status_id: int) -> Ticket:
         """Sets the status, fetches the ticket again and returns it once the status took;
         ``StatusNotTaken`` if ConnectWise kept another one, ``NotFound`` if the ticket is gone."""
-        self.set_status(ticket_id, status_id)
+        self.update_ticket_status(ticket_id, status_id)
         ticket = self.get_ticket(ticket_id)
         if ticket is None:
             raise cw.NotFound(f"ConnectWise ticket {ticket_id} no longer exists.", status=404)
@@ -329,10 +335,11 @@ class ConnectWiseProvider:
             for row in rows
         ]
 
-    def add_internal_note(self, ticket_id: int, note: NoteText) -> int:
-        """An internal analysis note, without notification e-mails; returns its id. Sent once."""
+    def add_internal_note(self, ticket_id: int, *, title: str, text: str) -> int:
+        """An internal analysis note, without notification e-mails; returns its id. Sent once.
+        ConnectWise notes have no title: it is the note's first line."""
         body = {
-            "text": note.body(),
+            "text": f"{title}\n\n{text}"[:NOTE_MAX],
             "detailDescriptionFlag": False,
             "internalAnalysisFlag": True,
             "resolutionFlag": False,
@@ -361,13 +368,16 @@ class ConnectWiseProvider:
         ``open_note(n)`` (note B) and the ticket stays open."""
         entries = len(self.time_entries(ticket_id))
         if entries:
-            note_id = self.add_internal_note(ticket_id, open_note(entries))
+            note_id = self._add_note(ticket_id, open_note(entries))
             return self._outcome("B", note_id, entries, self.get_ticket(ticket_id))
-        note_id = self.add_internal_note(ticket_id, closing_note)
+        note_id = self._add_note(ticket_id, closing_note)
         if closed_status_id is None:
             outcome = self._outcome("A", note_id, 0, self.get_ticket(ticket_id))
             return outcome.model_copy(update={"transition_skipped_reason": SKIPPED_NO_CLOSED_STATUS})
         return self._outcome("A", note_id, 0, self.set_status_verified(ticket_id, closed_status_id))
+
+    def _add_note(self, ticket_id: int, note: NoteText) -> int:
+        return self.add_internal_note(ticket_id, title=note.title, text=note.text)
 
     @staticmethod
     def _outcome(note: str, note_id: int, entries: int, ticket: Ticket | None) -> ResolveOutcome:

@@ -44,7 +44,7 @@ def make_client(
     sleeps: Sleeps,
     *,
     retry: RetryPolicy | None = None,
-    timeout_seconds: float = 5.0,
+    timeout_seconds: float = 30.0,  # generous: a slow machine must not turn into retries
     current_run_id: Callable[[], int | None] = lambda: None,
 ) -> ConnectWiseClient:
     return ConnectWiseClient(

@@ -393,7 +393,7 @@ def test_a_note_from_backupchecks_is_internal_analysis_without_notifications(
     provider: ConnectWiseProvider, connectwise: FakeConnectWise
 ) -> None:
     ticket = connectwise.add_ticket()["id"]
-    note_id = provider.add_internal_note(ticket, NOTE_A)
+    note_id = provider.add_internal_note(ticket, title=NOTE_A.title, text=NOTE_A.text)
     [note] = connectwise.ticket_notes(ticket)
     assert note["id"] == note_id
     assert note["text"] == "Backupchecks: resolved\n\nResolved from Backupchecks by ops on today."
