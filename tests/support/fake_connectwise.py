@@ -312,6 +312,18 @@ class FakeConnectWise:
             )
             return copy.deepcopy(ticket)
 
+    def add_linked_tickets(self, count: int, *, closed: int = 0, deleted: int = 0) -> list[int]:
+        """``count`` tickets of one company (the poll's load): the first ``closed`` of them closed
+        by a person, the next ``deleted`` deleted; all their ids, in order."""
+        with self._lock:
+            company_id = self.add_company("Linked tickets Ltd")
+            ids = [self.add_ticket(company_id=company_id)["id"] for _ in range(count)]
+            for ticket_id in ids[:closed]:
+                self.set_status(ticket_id, COMPLETED)
+            for ticket_id in ids[closed : closed + deleted]:
+                self.delete_ticket(ticket_id)
+            return ids
+
     def add_time_entry(
         self, ticket_id: int, hours: float = 0.5, *, charge_to_type: str = "ServiceTicket"
     ) -> int:

@@ -326,13 +326,8 @@ def test_a_missing_ticket_number_is_none(provider: ConnectWiseProvider, connectw
 def test_poll_over_2000_tickets_costs_two_searches_and_one_lookup_per_missing_one(
     provider: ConnectWiseProvider, connectwise: FakeConnectWise
 ) -> None:
-    company = connectwise.add_company("Acme")
-    ids = [connectwise.add_ticket(company_id=company)["id"] for _ in range(2000)]
-    closed, deleted = ids[100:120], ids[500:520]
-    for ticket_id in closed:
-        connectwise.set_status(ticket_id, COMPLETED)
-    for ticket_id in deleted:
-        connectwise.delete_ticket(ticket_id)
+    ids = connectwise.add_linked_tickets(2000, closed=20, deleted=20)
+    closed, deleted = ids[:20], ids[20:40]
     connectwise.requests.clear()
     result = provider.poll(ids)
     assert len(result.open) == 1960
