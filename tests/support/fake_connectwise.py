@@ -550,10 +550,9 @@ class FakeConnectWise:
         body = request.json()
         if not isinstance(body, dict):
             return cw_error(400, "InvalidObject", "filterValues object is invalid")
-        query = {
-            **request.query,
-            **{k: str(v) for k, v in body.items() if k in ("conditions", "fields", "orderBy")},
-        }
+        if (unknown := _unknown_member(body, "FilterValues")) is not None:
+            return unknown
+        query = {**request.query, **{k: str(v) for k, v in body.items() if k in ("conditions", "orderBy")}}
         return self._list(
             "tickets", list(self.tickets.values()), query, request.path, link_query=request.query
         )
@@ -615,6 +614,8 @@ class FakeConnectWise:
         body = request.json()
         if not isinstance(body, dict):
             return cw_error(400, "InvalidObject", "ticket object is invalid")
+        if (unknown := _unknown_member(body, "Ticket")) is not None:
+            return unknown
         problems = self._ticket_problems(body)
         if problems:
             return invalid("ticket", *problems)
@@ -781,6 +782,8 @@ class FakeConnectWise:
         body = request.json()
         if not isinstance(body, dict):
             return cw_error(400, "InvalidObject", "serviceNote object is invalid")
+        if (unknown := _unknown_member(body, "ServiceNote")) is not None:
+            return unknown
         if not body.get("text"):
             return invalid("serviceNote", ("NullValue", "text", "The text field is required."))
         flags = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")
@@ -1020,6 +1023,66 @@ def _contains(value: Any, wanted: str) -> bool:
 def _like(value: Any, pattern: str) -> bool:
     regex = ".*".join(re.escape(part) for part in pattern.lower().split("%"))
     return isinstance(value, str) and re.fullmatch(regex, value.lower()) is not None
+
+
+# The members a request body may have: ConnectWise refuses any other ("Could not find member").
+BODY_MEMBERS = {
+    "FilterValues": {"conditions", "orderBy", "childConditions", "customFieldConditions"},
+    "Ticket": {
+        "summary",
+        "recordType",
+        "board",
+        "status",
+        "company",
+        "contact",
+        "priority",
+        "source",
+        "type",
+        "subType",
+        "item",
+        "owner",
+        "team",
+        "site",
+        "severity",
+        "impact",
+        "externalXRef",
+        "poNumber",
+        "requiredDate",
+        "budgetHours",
+        "initialDescription",
+        "initialInternalAnalysis",
+        "initialResolution",
+        "processNotifications",
+        "skipCallback",
+        "automaticEmailContactFlag",
+        "customFields",
+    },
+    "ServiceNote": {
+        "text",
+        "detailDescriptionFlag",
+        "internalAnalysisFlag",
+        "resolutionFlag",
+        "issueFlag",
+        "member",
+        "contact",
+        "customerUpdatedFlag",
+        "processNotifications",
+        "internalFlag",
+        "externalFlag",
+    },
+}
+
+
+def _unknown_member(body: dict[str, Any], kind: str) -> Response | None:
+    allowed = {name.lower() for name in BODY_MEMBERS[kind]}
+    for name in body:
+        if name.lower() not in allowed:
+            return cw_error(
+                400,
+                "ConnectWiseApi",
+                f"Could not find member '{name}' on object of type '{kind}'. Path '{name}'.",
+            )
+    return None
 
 
 def _known_fields(entity: str, rows: list[dict[str, Any]]) -> set[str]:

@@ -176,12 +176,14 @@ class ConnectWiseClient:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """``POST path`` (a ``…/search`` endpoint): ``conditions`` in the body, so a thousand ids
-        do not make a URL longer than the servers in front of ConnectWise accept."""
+        do not make a URL longer than the servers in front of ConnectWise accept. The body is
+        ConnectWise's ``FilterValues``, which refuses other members: paging and ``fields`` go in
+        the query string."""
         size = _page_size(page_size, limit)
-        body: dict[str, Any] = {"conditions": conditions.text}
+        params: dict[str, Any] = {"page": 1, "pageSize": size}
         if fields:
-            body["fields"] = ",".join(fields)
-        params = {"page": 1, "pageSize": size}
+            params["fields"] = ",".join(fields)
+        body = {"conditions": conditions.text}
         return self._pages("POST", path, params=params, json=body, size=size, limit=limit, ticket_id=None)
 
     def _pages(

@@ -166,8 +166,9 @@ def test_a_thousand_ids_go_to_search_in_the_body_not_the_url(
     assert sorted(row["id"] for row in rows) == ids
     search = connectwise.requests[-1]
     assert (search.method, search.path) == ("POST", "/service/tickets/search")
-    assert search.json() == {"conditions": condition.text, "fields": "id"}
+    assert search.json() == {"conditions": condition.text}
     assert "conditions" not in search.query
+    assert search.query["fields"] == "id"
 
 
 def test_search_pages_follow_the_link_with_the_same_body(
@@ -196,6 +197,14 @@ def test_validation_errors_carry_connectwise_field_texts(
     assert "summary: The summary field is required." in str(error)
     assert error.details["psa_code"] == "InvalidObject"
     assert sleeps == []
+
+
+def test_the_fake_like_connectwise_refuses_unknown_body_members(
+    client: ConnectWiseClient, connectwise: FakeConnectWise
+) -> None:
+    body = {"conditions": "id = 1", "fields": "id"}
+    with pytest.raises(cw.Rejected, match="Could not find member 'fields' on object of type 'FilterValues'"):
+        client.request("POST", "/service/tickets/search", json=body)
 
 
 def test_403_and_404_are_typed(client: ConnectWiseClient, connectwise: FakeConnectWise) -> None:
