@@ -200,7 +200,13 @@ class ConnectWiseClient:
         rows: list[dict[str, Any]] = []
         target: str | None = path
         page = 1
+        read: set[str] = set()
         while target is not None:
+            if target in read and not params:
+                raise cw.ConnectWiseError(
+                    f"ConnectWise's next page of {path} is a page already read; stopped."
+                )
+            read.add(target)
             answer = self.request(method, target, params=params, json=json, ticket_id=ticket_id)
             batch = answer.body if isinstance(answer.body, list) else []
             rows.extend(row for row in batch if isinstance(row, dict))

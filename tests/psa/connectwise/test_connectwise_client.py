@@ -153,6 +153,19 @@ def test_a_next_link_to_another_host_is_not_followed(
     assert connectwise.count() == 1
 
 
+def test_a_next_link_back_to_a_page_already_read_stops(
+    client: ConnectWiseClient, connectwise: FakeConnectWise
+) -> None:
+    def again(request: fake_connectwise.Request, match: re.Match[str]) -> fake_connectwise.Response:
+        link = f'<{connectwise.api_url}/service/sources?page=2&pageSize=1000>; rel="next"'
+        return json_response(200, [{"id": 1, "name": "Email"}], {"Link": link})
+
+    connectwise.route("GET", r"/service/sources", again)
+    with pytest.raises(cw.ConnectWiseError, match="already read"):
+        client.query("/service/sources")
+    assert connectwise.count() == 2
+
+
 def test_a_thousand_ids_go_to_search_in_the_body_not_the_url(
     client: ConnectWiseClient, connectwise: FakeConnectWise
 ) -> None:
