@@ -34,7 +34,7 @@ loopback hosts only), every request authenticated as ConnectWise does it: Basic
 Every request is logged (``requests``) and counted (``count``, by path or by endpoint such as
 ``GET /service/tickets/{id}``); ``writes()`` counts the requests that change something. Faults
 (``fail``) answer a status before the request is handled, or answer late after handling it (a
-create stored whose answer the client never sees).
+create stored whose answer the client never sees); ``latency_seconds`` delays every answer.
 """
 
 from __future__ import annotations
@@ -234,6 +234,7 @@ class FakeConnectWise:
             self.keys = {(COMPANY_ID.lower(), PUBLIC_KEY): PRIVATE_KEY}
             self.client_ids = {CLIENT_ID}
             self.ignore_status_changes = False  # every status change: 200, status kept
+            self.latency_seconds = 0.0  # every answer this much later (benches)
             self.max_query_length = 2048  # IIS's default maxQueryString (ConnectWise runs on IIS)
             self.forbidden: list[re.Pattern[str]] = []
             self.requests: list[Request] = []
@@ -417,6 +418,7 @@ class FakeConnectWise:
     # --- request handling -------------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Response:
+        time.sleep(self.latency_seconds)
         split = urlsplit(target)
         if not split.path.lower().startswith(API_PATH.lower()):
             return cw_error(404, "NotFound", "The resource cannot be found.")
