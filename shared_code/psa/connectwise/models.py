@@ -9,7 +9,7 @@ uses, under neutral names (a ConnectWise ticket's number is its id).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -254,12 +254,3 @@ class ResolveOutcome(BaseModel):
     status_name: str | None
     closed: bool
     transition_skipped_reason: str | None = None
-
-
-def reference_of(row: dict[str, Any], key: str) -> tuple[int | None, str | None]:
-    """A ConnectWise reference (``{"id": 1, "name": "..."}``) as (id, name)."""
-    value = row.get(key)
-    if not isinstance(value, dict):
-        return None, None
-    ref_id = value.get("id")
-    return (int(ref_id) if isinstance(ref_id, int) else None), value.get("name") or value.get("identifier")

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr
@@ -30,7 +29,7 @@ from shared_code.psa.connectwise.client import (
     Credentials,
     RetryPolicy,
 )
-from shared_code.psa.connectwise.conditions import all_of, is_in, where
+from shared_code.psa.connectwise.conditions import Condition, all_of, is_in, where
 from shared_code.psa.connectwise.models import (
     SUMMARY_MAX,
     Board,
@@ -45,23 +44,28 @@ from shared_code.psa.connectwise.models import (
     Ticket,
     TicketDraft,
     TimeEntry,
-    reference_of,
+)
+from shared_code.psa.connectwise.records import (
+    BoardRecord,
+    BoardStatusRecord,
+    CompanyRecord,
+    CompanyStatusRecord,
+    NoteCreate,
+    NoteRecord,
+    PatchOperation,
+    PriorityRecord,
+    Record,
+    Reference,
+    SourceRecord,
+    SystemInfo,
+    TicketCreate,
+    TicketRecord,
+    TimeEntryRecord,
+    fields_of,
+    parse,
+    patch_body,
 )
 
-TICKET_FIELDS = (
-    "id",
-    "summary",
-    "board",
-    "status",
-    "closedFlag",
-    "closedDate",
-    "company",
-    "priority",
-    "externalXRef",
-    "_info/dateEntered",
-    "_info/lastUpdated",
-)
-COMPANY_FIELDS = ("id", "identifier", "name", "status", "deletedFlag")
 NOTE_MAX = 4000  # what Backupchecks writes stays well inside a note
 COMPANY_IDS_PER_QUERY = 100  # company checks use GET (conditions in the URL): keep it short
 # ConnectWise stamps dateEntered by its own clock, to the second: a create is looked for from a
@@ -105,54 +109,46 @@ class ConnectWiseProvider:
     # --- connection and reference data ------------------------------------------------------------
 
     def test_connection(self) -> ConnectionInfo:
-        info = self.client.get("/system/info")
-        info = info if isinstance(info, dict) else {}
+        info = parse(SystemInfo, self.client.get("/system/info"))
         return ConnectionInfo(
             api_url=self.client.api_url,
             company_id=self.client.credentials.company_id,
-            version=info.get("version"),
-            is_cloud=info.get("isCloud"),
-            server_time_zone=info.get("serverTimeZone"),
+            version=info.version,
+            is_cloud=info.is_cloud,
+            server_time_zone=info.server_time_zone,
         )
 
     def reference_data(self) -> ReferenceData:
         boards = [
-            Board(
-                id=row["id"], name=str(row.get("name") or row["id"]), inactive=bool(row.get("inactiveFlag"))
-            )
-            for row in self.client.query(
-                "/service/boards", fields=("id", "name", "inactiveFlag"), order_by="name"
-            )
+            Board(id=board.id, name=board.name, inactive=board.inactive_flag)
+            for board in self._records(BoardRecord, "/service/boards", order_by="name")
         ]
         statuses = [status for board in boards for status in self.board_statuses(board.id)]
         priorities = [
-            Priority(id=row["id"], name=str(row.get("name") or row["id"]), sort=row.get("sortOrder"))
-            for row in self.client.query("/service/priorities", fields=("id", "name", "sortOrder"))
+            Priority(id=priority.id, name=priority.name, sort=priority.sort_order)
+            for priority in self._records(PriorityRecord, "/service/priorities")
         ]
         sources = [
-            Source(id=row["id"], name=str(row.get("name") or row["id"]), default=bool(row.get("defaultFlag")))
-            for row in self.client.query("/service/sources", fields=("id", "name", "defaultFlag"))
+            Source(id=source.id, name=source.name, default=source.default_flag)
+            for source in self._records(SourceRecord, "/service/sources")
         ]
         return ReferenceData(
             boards=boards, statuses=statuses, priorities=priorities, sources=sources, refreshed_at=_now()
         )
 
     def board_statuses(self, board_id: int) -> list[BoardStatus]:
-        rows = self.client.query(
-            f"/service/boards/{board_id}/statuses",
-            fields=("id", "name", "closedStatus", "inactive", "defaultFlag", "sortOrder"),
-            order_by="sortOrder",
-        )
         return [
             BoardStatus(
-                id=row["id"],
-                name=str(row.get("name") or row["id"]),
+                id=status.id,
+                name=status.name,
                 board_id=board_id,
-                closed=bool(row.get("closedStatus")),
-                inactive=bool(row.get("inactive")),
-                default=bool(row.get("defaultFlag")),
+                closed=status.closed_status,
+                inactive=status.inactive,
+                default=status.default_flag,
             )
-            for row in rows
+            for status in self._records(
+                BoardStatusRecord, f"/service/boards/{board_id}/statuses", order_by="sortOrder"
+            )
         ]
 
     # --- companies -----------------------------------------------------------------------------------
@@ -166,14 +162,14 @@ class ConnectWiseProvider:
             if text.isdigit() and len(text) <= 9:
                 matching = matching | where("id", "=", int(text))
             condition = condition & matching
-        rows = self.client.query(
-            "/company/companies", conditions=condition, fields=COMPANY_FIELDS, order_by="name", limit=limit
+        records = self._records(
+            CompanyRecord, "/company/companies", conditions=condition, order_by="name", limit=limit
         )
-        return [self._company(row) for row in rows]
+        return [self._company(record) for record in records]
 
     def get_company(self, company_id: int) -> Company | None:
         row = self.client.get_or_none(f"/company/companies/{company_id}")
-        return self._company(row) if row else None
+        return self._company(parse(CompanyRecord, row)) if row else None
 
     def companies_by_ids(self, company_ids: Sequence[int]) -> list[Company]:
         """The companies ConnectWise has with these ids: one query per hundred ids, then one
@@ -182,10 +178,8 @@ class ConnectWiseProvider:
         ids = sorted(set(company_ids))
         found: dict[int, Company] = {}
         for chunk in _chunks(ids, COMPANY_IDS_PER_QUERY):
-            rows = self.client.query(
-                "/company/companies", conditions=is_in("id", chunk), fields=COMPANY_FIELDS
-            )
-            found |= {company.id: company for company in map(self._company, rows)}
+            records = self._records(CompanyRecord, "/company/companies", conditions=is_in("id", chunk))
+            found |= {company.id: company for company in map(self._company, records)}
         for company_id in ids:
             if company_id not in found and (company := self.get_company(company_id)) is not None:
                 found[company_id] = company
@@ -200,67 +194,63 @@ class ConnectWiseProvider:
             for company_id in sorted(cached_names)
         ]
 
-    def _company(self, row: dict[str, Any]) -> Company:
-        status_id, status_name = reference_of(row, "status")
+    def _company(self, record: CompanyRecord) -> Company:
+        status = record.status
         return Company(
-            id=int(row["id"]),
-            identifier=row.get("identifier"),
-            name=str(row.get("name") or ""),
-            status_id=status_id,
-            status_name=status_name,
-            active=status_id not in self._inactive_statuses(),
-            deleted=bool(row.get("deletedFlag")),
+            id=record.id,
+            identifier=record.identifier,
+            name=record.name,
+            status_id=status.id if status else None,
+            status_name=status.name if status else None,
+            active=status is None or status.id not in self._inactive_statuses(),
+            deleted=record.deleted_flag,
         )
 
     def _inactive_statuses(self) -> set[int]:
         """The company statuses ConnectWise flags inactive (read once per provider)."""
         if self._inactive_company_statuses is None:
-            rows = self.client.query(
-                "/company/companies/statuses", conditions=where("inactiveFlag", "=", True), fields=("id",)
+            statuses = self._records(
+                CompanyStatusRecord,
+                "/company/companies/statuses",
+                conditions=where("inactiveFlag", "=", True),
             )
-            self._inactive_company_statuses = {int(row["id"]) for row in rows}
+            self._inactive_company_statuses = {status.id for status in statuses}
         return self._inactive_company_statuses
 
     # --- tickets ---------------------------------------------------------------------------------------
 
     def create_ticket(self, draft: TicketDraft) -> Ticket:
         """Sent once: raises ``OutcomeUnknown`` when ConnectWise may have stored it anyway."""
-        body: dict[str, Any] = {
-            "summary": _summary(draft.summary),
-            "company": {"id": draft.company_id},
-            "board": {"id": draft.board_id},
-            "status": {"id": draft.status_id},
-            "priority": {"id": draft.priority_id},
-            "initialDescription": draft.description,
-            "externalXRef": draft.reference,
-        }
-        if draft.source_id is not None:
-            body["source"] = {"id": draft.source_id}
-        created = self.client.request("POST", "/service/tickets", json=body, idempotent=False).body
-        if not isinstance(created, dict) or not isinstance(created.get("id"), int):
-            raise cw.ConnectWiseError("ConnectWise created a ticket but did not say which.")
-        return self._ticket(created)
+        body = TicketCreate(
+            summary=_summary(draft.summary),
+            company=Reference(id=draft.company_id),
+            board=Reference(id=draft.board_id),
+            status=Reference(id=draft.status_id),
+            priority=Reference(id=draft.priority_id),
+            source=Reference(id=draft.source_id) if draft.source_id is not None else None,
+            initial_description=draft.description,
+            external_x_ref=draft.reference,
+        )
+        created = self.client.request("POST", "/service/tickets", json=body.body(), idempotent=False).body
+        return self._ticket(parse(TicketRecord, created))
 
     def find_created_ticket(self, draft: TicketDraft, *, since: datetime) -> Ticket | None:
         """The ticket an earlier ``create_ticket(draft)`` stored at or after ``since``, if any."""
-        rows = self.client.query(
-            "/service/tickets",
-            conditions=all_of(
-                where("externalXRef", "=", draft.reference), where("company/id", "=", draft.company_id)
-            ),
-            fields=TICKET_FIELDS,
+        condition = all_of(
+            where("externalXRef", "=", draft.reference), where("company/id", "=", draft.company_id)
         )
+        records = self._records(TicketRecord, "/service/tickets", conditions=condition)
         earliest = since - CLOCK_SKEW
         mine = [
             ticket
-            for ticket in map(self._ticket, rows)
+            for ticket in map(self._ticket, records)
             if ticket.entered_at is None or ticket.entered_at >= earliest
         ]
         return min(mine, key=lambda ticket: ticket.id) if mine else None
 
     def get_ticket(self, ticket_id: int) -> Ticket | None:
         row = self.client.get_or_none(f"/service/tickets/{ticket_id}", ticket_id=ticket_id)
-        return self._ticket(row) if row else None
+        return self._ticket(parse(TicketRecord, row)) if row else None
 
     def get_ticket_by_number(self, number: str) -> Ticket | None:
         """``12345`` or ``#12345``: a ConnectWise ticket's number is its id (anything else: None, no call)."""
@@ -276,9 +266,9 @@ class ConnectWiseProvider:
             condition = all_of(is_in("id", chunk), where("closedFlag", "=", False))
             # At most one row per id: a full page is the last one, whatever the Link header says.
             rows = self.client.search(
-                "/service/tickets/search", condition, fields=TICKET_FIELDS, limit=len(chunk)
+                "/service/tickets/search", condition, fields=fields_of(TicketRecord), limit=len(chunk)
             )
-            tickets += map(self._ticket, rows)
+            tickets += (self._ticket(parse(TicketRecord, row)) for row in rows)
         return tickets
 
     def poll(self, ticket_ids: Sequence[int]) -> TicketPoll:
@@ -301,7 +291,7 @@ class ConnectWiseProvider:
 
     def update_ticket_status(self, ticket_id: int, status_id: int) -> None:
         """A JSON Patch of the status alone (ConnectWise may answer 200 and ignore it)."""
-        operations = [{"op": "replace", "path": "status/id", "value": status_id}]
+        operations = patch_body(PatchOperation(op="replace", path="status/id", value=status_id))
         self.client.request("PATCH", f"/service/tickets/{ticket_id}", json=operations, ticket_id=ticket_id)
 
     def set_status_verified(self, ticket_id: int, status_id: int) -> Ticket:
@@ -316,43 +306,34 @@ class ConnectWiseProvider:
         return ticket
 
     def time_entries(self, ticket_id: int) -> list[TimeEntry]:
-        rows = self.client.query(
-            "/time/entries",
-            conditions=all_of(
-                where("chargeToType", "=", "ServiceTicket"), where("chargeToId", "=", ticket_id)
-            ),
-            fields=("id", "chargeToId", "chargeToType", "actualHours", "timeStart", "member"),
-            ticket_id=ticket_id,
-        )
+        charged = all_of(where("chargeToType", "=", "ServiceTicket"), where("chargeToId", "=", ticket_id))
         return [
             TimeEntry(
-                id=row["id"],
-                ticket_id=row.get("chargeToId") or ticket_id,
-                hours=row.get("actualHours"),
-                started_at=row.get("timeStart"),
-                member=reference_of(row, "member")[1],
+                id=entry.id,
+                ticket_id=entry.charge_to_id or ticket_id,
+                hours=entry.actual_hours,
+                started_at=entry.time_start,
+                member=entry.member.name if entry.member else None,
             )
-            for row in rows
+            for entry in self._records(
+                TimeEntryRecord, "/time/entries", conditions=charged, ticket_id=ticket_id
+            )
         ]
 
     def add_internal_note(self, ticket_id: int, *, title: str, text: str) -> int:
         """An internal analysis note, without notification e-mails; returns its id. Sent once.
         ConnectWise notes have no title: it is the note's first line."""
-        body = {
-            "text": f"{title}\n\n{text}"[:NOTE_MAX],
-            "detailDescriptionFlag": False,
-            "internalAnalysisFlag": True,
-            "resolutionFlag": False,
-            "processNotifications": False,
-        }
+        note = NoteCreate(
+            text=f"{title}\n\n{text}"[:NOTE_MAX], internal_analysis_flag=True, process_notifications=False
+        )
         created = self.client.request(
-            "POST", f"/service/tickets/{ticket_id}/notes", json=body, idempotent=False, ticket_id=ticket_id
+            "POST",
+            f"/service/tickets/{ticket_id}/notes",
+            json=note.body(),
+            idempotent=False,
+            ticket_id=ticket_id,
         ).body
-        if not isinstance(created, dict) or not isinstance(created.get("id"), int):
-            raise cw.ConnectWiseError(
-                f"ConnectWise stored a note on ticket {ticket_id} but did not say which."
-            )
-        return int(created["id"])
+        return parse(NoteRecord, created).id
 
     def resolve(
         self,
@@ -401,26 +382,44 @@ class ConnectWiseProvider:
             f"?locale=en_US&companyName={self.client.credentials.company_id}&recid={ticket_id}"
         )
 
-    def _ticket(self, row: dict[str, Any]) -> Ticket:
-        ticket_id = int(row["id"])
-        status_id, status_name = reference_of(row, "status")
-        meta = row.get("_info")
-        info: dict[str, Any] = meta if isinstance(meta, dict) else {}
+    def _records(
+        self,
+        model: type[Record],
+        path: str,
+        *,
+        conditions: Condition | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+        ticket_id: int | None = None,
+    ) -> list[Record]:
+        """``GET path`` as ``model`` records, asking ConnectWise for that model's fields only."""
+        rows = self.client.query(
+            path,
+            conditions=conditions,
+            fields=fields_of(model),
+            order_by=order_by,
+            limit=limit,
+            ticket_id=ticket_id,
+        )
+        return [parse(model, row) for row in rows]
+
+    def _ticket(self, record: TicketRecord) -> Ticket:
+        info = record.info
         return Ticket(
-            id=ticket_id,
-            number=str(ticket_id),
-            summary=row.get("summary"),
-            board_id=reference_of(row, "board")[0],
-            status_id=status_id,
-            status_name=status_name,
-            closed=bool(row.get("closedFlag")),
-            company_id=reference_of(row, "company")[0],
-            priority_id=reference_of(row, "priority")[0],
-            external_ref=row.get("externalXRef"),
-            entered_at=info.get("dateEntered"),
-            updated_at=info.get("lastUpdated"),
-            closed_at=row.get("closedDate"),
-            web_url=self.ticket_web_url(ticket_id),
+            id=record.id,
+            number=str(record.id),
+            summary=record.summary,
+            board_id=record.board.id if record.board else None,
+            status_id=record.status.id if record.status else None,
+            status_name=record.status.name if record.status else None,
+            closed=record.closed_flag,
+            company_id=record.company.id if record.company else None,
+            priority_id=record.priority.id if record.priority else None,
+            external_ref=record.external_x_ref,
+            entered_at=info.date_entered if info else None,
+            updated_at=info.last_updated if info else None,
+            closed_at=record.closed_date,
+            web_url=self.ticket_web_url(record.id),
         )
 
 

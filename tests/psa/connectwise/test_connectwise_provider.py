@@ -4,6 +4,7 @@ notes and the verified status change behind Resolve."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from tests.psa.conftest import Sleeps
 from tests.psa.connectwise.conftest import make_client
 from tests.support import fake_connectwise
 from tests.support.fake_connectwise import COMPLETED, IN_PROGRESS, NEW, OTHER_BOARD_CLOSED, FakeConnectWise
+from tests.support.loopback_http import json_response
 
 NOTE_A = NoteText(title="Backupchecks: resolved", text="Resolved from Backupchecks by ops on today.")
 
@@ -510,3 +512,28 @@ def test_resolve_whose_status_connectwise_silently_ignores_fails_loudly(
     assert raised.value.code == "status_not_taken"
     assert connectwise.tickets[ticket]["status"]["id"] == NEW
     assert connectwise.count("PATCH") == 1
+
+
+def test_an_answer_that_is_not_a_ticket_is_connectwises_error_said_plainly(
+    provider: ConnectWiseProvider, connectwise: FakeConnectWise
+) -> None:
+    def odd(request: fake_connectwise.Request, match: re.Match[str]) -> fake_connectwise.Response:
+        return json_response(200, {"id": "not-a-number", "summary": "?"})
+
+    connectwise.route("GET", r"/service/tickets/\d+", odd)
+    with pytest.raises(cw.ConnectWiseError, match="unexpected TicketRecord: id: "):
+        provider.get_ticket(5)
+
+
+def test_lists_ask_connectwise_for_the_fields_backupchecks_reads(
+    provider: ConnectWiseProvider, connectwise: FakeConnectWise
+) -> None:
+    connectwise.add_company("Acme")
+    provider.search_companies("acme")
+    companies = next(r for r in connectwise.requests if r.path == "/company/companies")
+    assert companies.query["fields"] == "id,identifier,name,status,deletedFlag"
+    provider.open_tickets([1, 2])
+    search = connectwise.requests[-1]
+    assert search.query["fields"] == (
+        "id,summary,board,status,company,priority,externalXRef,closedFlag,closedDate,_info"
+    )
