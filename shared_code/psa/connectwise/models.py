@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 
+from shared_code.psa.connectwise import errors as cw
 from shared_code.schema.fields import INT32_MAX
 from shared_code.schema.models import RequestModel, ResponseModel
 
@@ -143,6 +144,20 @@ def settings_problems(settings: ConnectWiseSettingsUpdate, data: ReferenceData) 
     if settings.source_id is not None and settings.source_id not in {source.id for source in data.sources}:
         problem("source_id", f"{settings.source_id} is not a ConnectWise ticket source")
     return problems
+
+
+def connection_problems(error: cw.ConnectWiseError) -> list[dict[str, str]]:
+    """Which settings a failed connection test points at, as ``{"field", "message"}`` items: the
+    site when nothing (or no ConnectWise) answered, the four credentials when they were refused."""
+    if isinstance(error, cw.NotConfigured | cw.Unreachable | cw.Unavailable | cw.NotFound):
+        fields: tuple[str, ...] = ("site",)
+    elif isinstance(error, cw.AuthFailed):
+        fields = ("company_id", "public_key", "private_key", "client_id")
+    elif isinstance(error, cw.Forbidden):
+        fields = ("public_key",)  # the API member's security role
+    else:
+        fields = ("site",)
+    return [{"field": f"body.{field}", "message": error.message} for field in fields]
 
 
 def _status_problems(settings: ConnectWiseSettingsUpdate, data: ReferenceData) -> list[dict[str, str]]:

@@ -13,10 +13,12 @@ from pydantic import SecretStr, ValidationError
 
 from shared_code import errors
 from shared_code.psa.connectwise import errors as cw
+from shared_code.psa.connectwise.client import ConnectWiseClient, RetryPolicy
 from shared_code.psa.connectwise.models import (
     ConnectWiseSettingsUpdate,
     ConnectWiseSettingsView,
     TicketDraft,
+    connection_problems,
     settings_problems,
 )
 from shared_code.psa.connectwise.provider import (
@@ -25,7 +27,7 @@ from shared_code.psa.connectwise.provider import (
     NoteText,
 )
 from tests.psa.conftest import Sleeps
-from tests.psa.connectwise.conftest import make_client
+from tests.psa.connectwise.conftest import fake_credentials, make_client
 from tests.support import fake_connectwise
 from tests.support.fake_connectwise import COMPLETED, IN_PROGRESS, NEW, OTHER_BOARD_CLOSED, FakeConnectWise
 from tests.support.loopback_http import json_response
@@ -127,6 +129,30 @@ def test_settings_not_among_connectwises_choices_name_the_field(
     problems = settings_problems(settings, provider.reference_data())
     assert [problem["field"] for problem in problems] == [f"body.{field}"]
     assert text in problems[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"private_key": "wrong"}, ["company_id", "public_key", "private_key", "client_id"]),
+        ({"client_id": "not-registered"}, ["company_id", "public_key", "private_key", "client_id"]),
+        ({"site": "http://127.0.0.1:9"}, ["site"]),
+        ({"site": "http://cw.example.test"}, ["site"]),
+    ],
+)
+def test_a_failed_connection_test_names_the_settings_to_look_at(
+    connectwise: FakeConnectWise, sleeps: Sleeps, changes: dict[str, str], fields: list[str]
+) -> None:
+    with pytest.raises(cw.ConnectWiseError) as raised:
+        creds = fake_credentials(connectwise, **changes)
+        client = ConnectWiseClient(
+            creds, retry=RetryPolicy(budget_seconds=1), sleep=sleeps, clock=sleeps.clock
+        )
+        with ConnectWiseProvider(client) as provider:
+            provider.test_connection()
+    problems = connection_problems(raised.value)
+    assert [problem["field"] for problem in problems] == [f"body.{field}" for field in fields]
+    assert all(problem["message"] == raised.value.message for problem in problems)
 
 
 def test_the_private_key_is_write_only(connectwise: FakeConnectWise) -> None:
