@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from shared_code.psa.connectwise import errors as cw
+from shared_code.psa.connectwise.client import api_root
 from shared_code.schema.fields import INT32_MAX
 from shared_code.schema.models import RequestModel, ResponseModel
 
@@ -60,6 +61,15 @@ class ConnectWiseSettingsUpdate(RequestModel):
         pattern=r"^https?://",
         description="The operator site's URL, for links in tickets.",
     )
+
+    @field_validator("site")
+    @classmethod
+    def _reachable_over_https(cls, site: str) -> str:
+        try:
+            api_root(site)
+        except cw.NotConfigured as error:
+            raise ValueError(error.message) from None
+        return site.strip().rstrip("/")
 
 
 class ConnectWiseSettingsView(ResponseModel):
@@ -120,6 +130,7 @@ class ReferenceData(BaseModel):
         return [status for status in self.statuses if status.board_id == board_id]
 
     def status(self, status_id: int | None) -> BoardStatus | None:
+        """A status by id, e.g. to name the closed status in the note written before setting it."""
         return next((status for status in self.statuses if status.id == status_id), None)
 
 

@@ -81,6 +81,9 @@ def test_reference_data_has_every_boards_statuses_with_their_closed_flag(
     assert desk["Completed"].closed and not desk["In Progress"].closed
     assert desk["Closed (old)"].inactive and desk["New"].default
     assert [status.name for status in data.board_statuses(2)] == ["New (monitoring)", "Resolved"]
+    completed = data.status(COMPLETED)
+    assert completed is not None and (completed.name, completed.board_id) == ("Completed", 1)
+    assert data.status(999) is None
     assert {priority.id for priority in data.priorities} == {1, 3, 4}
     assert {source.name for source in data.sources} == {"Email", "Phone", "Monitoring"}
     assert data.refreshed_at is not None
@@ -137,7 +140,6 @@ def test_settings_not_among_connectwises_choices_name_the_field(
         ({"private_key": "wrong"}, ["company_id", "public_key", "private_key", "client_id"]),
         ({"client_id": "not-registered"}, ["company_id", "public_key", "private_key", "client_id"]),
         ({"site": "http://127.0.0.1:9"}, ["site"]),
-        ({"site": "http://cw.example.test"}, ["site"]),
     ],
 )
 def test_a_failed_connection_test_names_the_settings_to_look_at(
@@ -153,6 +155,15 @@ def test_a_failed_connection_test_names_the_settings_to_look_at(
     problems = connection_problems(raised.value)
     assert [problem["field"] for problem in problems] == [f"body.{field}" for field in fields]
     assert all(problem["message"] == raised.value.message for problem in problems)
+
+
+@pytest.mark.parametrize("site", ["http://cw.example.test", "cw example", "ftp://cw.example.test"])
+def test_a_site_that_is_not_an_https_host_is_refused_naming_the_field(
+    connectwise: FakeConnectWise, site: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        ConnectWiseSettingsUpdate.model_validate(fake_connectwise.settings_body(connectwise, site=site))
+    assert [error["loc"] for error in raised.value.errors()] == [("site",)]
 
 
 def test_the_private_key_is_write_only(connectwise: FakeConnectWise) -> None:
