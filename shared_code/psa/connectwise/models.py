@@ -232,11 +232,15 @@ class CompanyCheck(BaseModel):
 
 class TicketDraft(BaseModel):
     """A ticket to create. ``reference`` (e.g. ``Backupchecks run 123``) goes into the ticket's
-    ``externalXRef`` so that a create whose answer was lost can be found instead of made twice."""
+    ``externalXRef`` so that a create whose answer was lost can be found instead of made twice.
+    Names follow the neutral PSA models where the meaning is the same (``title`` is ConnectWise's
+    summary)."""
 
     reference: str = Field(min_length=1, max_length=EXTERNAL_REF_MAX)
     company_id: int
-    summary: str = Field(min_length=1, description=f"Cut to ConnectWise's {SUMMARY_MAX} characters.")
+    title: str = Field(
+        min_length=1, description=f"The summary, cut to ConnectWise's {SUMMARY_MAX} characters."
+    )
     description: str = Field(description="The initial description: the run's detail and the job page link.")
     board_id: int
     status_id: int
@@ -245,9 +249,12 @@ class TicketDraft(BaseModel):
 
 
 class Ticket(BaseModel):
+    """A ticket as ConnectWise has it; names follow the neutral PSA models (``title`` is the summary,
+    ``completed_at`` the closed date, ``last_activity_at`` the last update)."""
+
     id: int
     number: str = Field(description="What people call the ticket: its id in ConnectWise.")
-    summary: str | None = None
+    title: str | None = None
     board_id: int | None = None
     status_id: int | None = None
     status_name: str | None = None
@@ -256,17 +263,18 @@ class Ticket(BaseModel):
     priority_id: int | None = None
     external_ref: str | None = None
     entered_at: datetime | None = None
-    updated_at: datetime | None = None
-    closed_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    completed_at: datetime | None = None
     web_url: str | None = None
 
 
 class TimeEntry(BaseModel):
     id: int
     ticket_id: int
-    hours: float | None = None
-    started_at: datetime | None = None
-    member: str | None = None
+    hours_worked: float | None = None
+    worked_at: datetime | None = None
+    resource_id: int | None = Field(None, description="The member who logged it.")
+    member: str | None = Field(None, description="That member's name.")
 
 
 class ResolveOutcome(BaseModel):

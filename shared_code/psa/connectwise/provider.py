@@ -222,7 +222,7 @@ class ConnectWiseProvider:
     def create_ticket(self, draft: TicketDraft) -> Ticket:
         """Sent once: raises ``OutcomeUnknown`` when ConnectWise may have stored it anyway."""
         body = TicketCreate(
-            summary=_summary(draft.summary),
+            summary=_summary(draft.title),
             company=Reference(id=draft.company_id),
             board=Reference(id=draft.board_id),
             status=Reference(id=draft.status_id),
@@ -311,8 +311,9 @@ class ConnectWiseProvider:
             TimeEntry(
                 id=entry.id,
                 ticket_id=entry.charge_to_id or ticket_id,
-                hours=entry.actual_hours,
-                started_at=entry.time_start,
+                hours_worked=entry.actual_hours,
+                worked_at=entry.time_start,
+                resource_id=entry.member.id if entry.member else None,
                 member=entry.member.name if entry.member else None,
             )
             for entry in self._records(
@@ -408,7 +409,7 @@ class ConnectWiseProvider:
         return Ticket(
             id=record.id,
             number=str(record.id),
-            summary=record.summary,
+            title=record.summary,
             board_id=record.board.id if record.board else None,
             status_id=record.status.id if record.status else None,
             status_name=record.status.name if record.status else None,
@@ -417,8 +418,8 @@ class ConnectWiseProvider:
             priority_id=record.priority.id if record.priority else None,
             external_ref=record.external_x_ref,
             entered_at=info.date_entered if info else None,
-            updated_at=info.last_updated if info else None,
-            closed_at=record.closed_date,
+            last_activity_at=info.last_updated if info else None,
+            completed_at=record.closed_date,
             web_url=self.ticket_web_url(record.id),
         )
 

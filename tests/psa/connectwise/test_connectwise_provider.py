@@ -43,7 +43,7 @@ def draft(company_id: int, **changes: object) -> TicketDraft:
     values: dict[str, object] = {
         "reference": "Backupchecks run 123",
         "company_id": company_id,
-        "summary": "Backup failed: Acme / Nightly SQL",
+        "title": "Backup failed: Acme / Nightly SQL",
         "description": "Run 123 failed.\nSRV-DC01: Failed to create snapshot\nhttps://bc.example.test/jobs/9",
         "board_id": 1,
         "status_id": NEW,
@@ -260,7 +260,7 @@ def test_create_ticket_sends_the_run_within_connectwises_limits(
 ) -> None:
     company = connectwise.add_company("Acme")
     long_summary = "Backup failed: " + "Very long job name " * 10
-    ticket = provider.create_ticket(draft(company, summary=long_summary))
+    ticket = provider.create_ticket(draft(company, title=long_summary))
     stored = connectwise.tickets[ticket.id]
     assert len(stored["summary"]) == 100
     assert stored["summary"].endswith("…")
@@ -343,7 +343,7 @@ def test_link_by_number_reads_the_ticket(
     ticket = connectwise.add_ticket(summary="Made by a person")
     found = provider.get_ticket_by_number(number.format(id=ticket["id"]))
     assert found is not None
-    assert (found.id, found.summary, found.board_id) == (ticket["id"], "Made by a person", 1)
+    assert (found.id, found.title, found.board_id) == (ticket["id"], "Made by a person", 1)
 
 
 @pytest.mark.parametrize("number", ["T20240501.0001", "12a", "", "0", "１２", "1234567890"])
@@ -416,9 +416,9 @@ def test_time_entries_are_those_charged_to_the_service_ticket(
     connectwise.add_time_entry(other)
     connectwise.add_time_entry(ticket, charge_to_type="ProjectTicket")  # a project ticket with the same id
     entries = provider.time_entries(ticket)
-    assert [(entry.id, entry.ticket_id, entry.hours, entry.member) for entry in entries] == [
-        (mine, ticket, 1.25, "Jane Doe")
-    ]
+    assert [
+        (entry.id, entry.ticket_id, entry.hours_worked, entry.resource_id, entry.member) for entry in entries
+    ] == [(mine, ticket, 1.25, 7, "Jane Doe")]
     [request] = connectwise.requests
     assert request.query["conditions"] == f'(chargeToType = "ServiceTicket") and (chargeToId = {ticket})'
 
@@ -574,3 +574,31 @@ def test_lists_ask_connectwise_for_the_fields_backupchecks_reads(
     assert search.query["fields"] == (
         "id,summary,board,status,company,priority,externalXRef,closedFlag,closedDate,_info"
     )
+
+
+def test_tickets_time_entries_and_companies_read_as_the_neutral_psa_models(
+    provider: ConnectWiseProvider, connectwise: FakeConnectWise
+) -> None:
+    """Field names follow shared_code.psa.provider's models, so wiring ConnectWise in is a validate."""
+    from shared_code.psa import provider as psa
+
+    company = connectwise.add_company("Acme")
+    created = provider.create_ticket(draft(company))
+    provider.set_status_verified(created.id, COMPLETED)
+    connectwise.add_time_entry(created.id, 2.0)
+    ticket = provider.get_ticket(created.id)
+    assert ticket is not None
+    neutral = psa.Ticket.model_validate(ticket.model_dump())
+    assert (neutral.id, neutral.number, neutral.title, neutral.status_id, neutral.company_id) == (
+        created.id,
+        str(created.id),
+        "Backup failed: Acme / Nightly SQL",
+        COMPLETED,
+        company,
+    )
+    assert neutral.completed_at is not None and neutral.last_activity_at is not None
+    assert neutral.web_url == provider.ticket_web_url(created.id)
+    [entry] = [psa.TimeEntry.model_validate(e.model_dump()) for e in provider.time_entries(created.id)]
+    assert (entry.ticket_id, entry.hours_worked, entry.resource_id) == (created.id, 2.0, 7)
+    [found] = [psa.Company.model_validate(c.model_dump()) for c in provider.companies_by_ids([company])]
+    assert (found.id, found.name, found.active) == (company, "Acme", True)
