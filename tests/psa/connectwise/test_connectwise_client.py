@@ -353,7 +353,8 @@ def test_every_call_is_logged_with_correlation_run_and_ticket_never_a_key(
         f"ConnectWise GET {API_PATH}/service/tickets/{ticket} -> 200",
         f"ConnectWise GET {API_PATH}/system/info -> 401",
     ]
-    assert mine[1].getMessage().endswith(f"(attempt 2, run 77, ticket {ticket})")
+    # (the app's log setup may append the correlation id to the text as well)
+    assert f"(attempt 2, run 77, ticket {ticket})" in mine[1].getMessage()
     assert all(record.correlation_id == "corr-cw-1" for record in mine)  # type: ignore[attr-defined]
     assert (mine[0].psa_run_id, mine[0].psa_ticket_id) == (77, ticket)  # type: ignore[attr-defined]
     token = base64.b64encode(
