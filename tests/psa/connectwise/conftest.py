@@ -1,8 +1,9 @@
 """The fake ConnectWise for these tests (started once, emptied for each test), and a client and
-provider pointed at it whose retry waits are recorded, not slept (``sleeps`` from tests/psa)."""
+provider pointed at it whose retry waits are recorded, not slept (``sleeps``)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,6 +13,29 @@ from shared_code.psa.connectwise.provider import ConnectWiseProvider, credential
 from tests.psa.conftest import Sleeps
 from tests.support import fake_connectwise
 from tests.support.fake_connectwise import FakeConnectWise
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """For a request the fake handles after the client stopped waiting (a lost answer)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+class Waits(Sleeps):
+    """Retry waits recorded, not slept; the client's clock is those waits alone, so a slow machine
+    (real time passing between requests) never changes how many retries fit in a budget."""
+
+    def clock(self) -> float:
+        return sum(self)
+
+
+@pytest.fixture
+def sleeps() -> Waits:
+    return Waits()
 
 
 @pytest.fixture(scope="session")

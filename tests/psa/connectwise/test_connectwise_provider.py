@@ -27,7 +27,7 @@ from shared_code.psa.connectwise.provider import (
     NoteText,
 )
 from tests.psa.conftest import Sleeps
-from tests.psa.connectwise.conftest import fake_credentials, make_client
+from tests.psa.connectwise.conftest import fake_credentials, make_client, wait_until
 from tests.support import fake_connectwise
 from tests.support.fake_connectwise import COMPLETED, IN_PROGRESS, NEW, OTHER_BOARD_CLOSED, FakeConnectWise
 from tests.support.loopback_http import json_response
@@ -309,6 +309,7 @@ def test_a_create_whose_answer_was_lost_is_found_not_made_twice(
     with ConnectWiseProvider(make_client(connectwise, sleeps, timeout_seconds=0.5)) as provider:
         with pytest.raises(cw.OutcomeUnknown):
             provider.create_ticket(draft(company))
+        assert wait_until(lambda: len(connectwise.tickets) == 2)  # ConnectWise stored it all the same
         found = provider.find_created_ticket(draft(company), since=before)
         assert found is not None
         assert found.external_ref == "Backupchecks run 123"
