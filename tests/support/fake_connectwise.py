@@ -17,7 +17,8 @@ loopback hosts only), every request authenticated as ConnectWise does it: Basic
   long id lists go to ``…/search``.
 - Errors are ConnectWise's shape: ``{"code", "message", "errors": [{"code", "message", "resource",
   "field"}]}`` (400 ``InvalidObject`` for validation, 404 ``NotFound``, 401, 403 for paths the
-  API member's role may not use, see ``forbid``).
+  API member's role may not use, see ``forbid``). A request body member ConnectWise does not know
+  (on searches, tickets, notes) is a 400 "Could not find member …", as ConnectWise answers it.
 - Tickets: ``POST`` (summary ≤ 100 characters, company, board, a status of that board, priority,
   source; the initial description becomes the first note, as in ConnectWise, and is not
   returned), ``GET``, JSON Patch ``PATCH`` (``replace``/``add`` on ``status``, ``status/id``,
