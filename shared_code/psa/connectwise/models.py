@@ -207,6 +207,7 @@ class ConnectionInfo(BaseModel):
     version: str | None
     is_cloud: bool | None
     server_time_zone: str | None
+    cloud_region: str | None
 
 
 class Company(BaseModel):

@@ -116,6 +116,7 @@ class ConnectWiseProvider:
             version=info.version,
             is_cloud=info.is_cloud,
             server_time_zone=info.server_time_zone,
+            cloud_region=info.cloud_region,
         )
 
     def reference_data(self) -> ReferenceData:

@@ -59,6 +59,7 @@ class SystemInfo(Wire):
     version: str | None = None
     is_cloud: bool | None = None
     server_time_zone: str | None = None
+    cloud_region: str | None = None  # e.g. "NA", "EU" (ConnectWise's hosting region; none on premises)
 
 
 class BoardRecord(Wire):

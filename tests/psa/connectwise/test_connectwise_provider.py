@@ -63,6 +63,7 @@ def test_test_connection_reads_system_info(
     info = provider.test_connection()
     assert info.version == "v2025.1.98765"
     assert info.is_cloud is True
+    assert info.cloud_region == "NA"
     assert info.api_url == connectwise.api_url
     assert info.company_id == fake_connectwise.COMPANY_ID
 
