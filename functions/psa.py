@@ -1,5 +1,6 @@
 """The active PSA behind provider-neutral routes (SPEC §10): which PSA is active (Admin), company
-mapping and a run's ticket (Operator). The ``/autotask-…`` routes (``functions.autotask``) stay."""
+mapping and a run's ticket (Operator); ConnectWise PSA's own settings (Admin). The ``/autotask-…``
+routes (``functions.autotask``) stay."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from shared_code.customers import CustomerView
     from shared_code.psa.company import CompanyCheckResult, CompanyList
+    from shared_code.psa.provider import ConnectionInfo, ReferenceData
     from shared_code.psa.registry import PsaSettingsView
     from shared_code.psa.resolution import ResolveResult
     from shared_code.psa.ticket_creation import PsaTicketResult
@@ -172,3 +176,74 @@ def run_psa_ticket_resolve(call: Call) -> ResolveResult:
     from shared_code.psa.resolution import resolve_for_run
 
     return resolve_for_run(call.db, call.path["run_id"], call.actor)
+
+
+# --- ConnectWise PSA settings (Admin) ------------------------------------------------------------------
+
+CONNECTWISE = "shared_code.psa.connectwise"  # the models only (by name); the services via the registry
+
+
+@api_route(
+    bp,
+    "GET",
+    "settings/connectwise",
+    role=Role.ADMIN,
+    tag="connectwise",
+    response=f"{CONNECTWISE}.settings:ConnectWiseSettingsPage",
+)
+def connectwise_settings_get(call: Call) -> BaseModel:
+    """The ConnectWise settings and the cached reference data (the private key only as set or not)."""
+    from shared_code.psa.registry import get_provider_settings
+
+    return get_provider_settings(call.db, "connectwise")
+
+
+@api_route(
+    bp,
+    "PUT",
+    "settings/connectwise",
+    role=Role.ADMIN,
+    tag="connectwise",
+    body=f"{CONNECTWISE}.models:ConnectWiseSettingsUpdate",
+    response=f"{CONNECTWISE}.settings:ConnectWiseSettingsPage",
+    errors=(503,),
+)
+def connectwise_settings_put(call: Call) -> BaseModel:
+    """Save the settings, checked against ConnectWise first (the connection, the board and its statuses,
+    priorities, source): anything wrong is a 422 naming the field and nothing is saved. The private key
+    is write-only. Making ConnectWise the active PSA is PUT /api/settings/psa."""
+    from shared_code.psa.registry import save_provider_settings
+
+    return save_provider_settings(call.db, "connectwise", call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
+    "settings/connectwise/test",
+    role=Role.ADMIN,
+    tag="connectwise",
+    response="shared_code.psa.provider:ConnectionInfo",
+    errors=(409, 502, 503),
+)
+def connectwise_settings_test(call: Call) -> ConnectionInfo:
+    """Test the stored settings against ConnectWise (409 unless ConnectWise is the active PSA)."""
+    from shared_code.psa.registry import test_provider
+
+    return test_provider(call.db, "connectwise")
+
+
+@api_route(
+    bp,
+    "POST",
+    "settings/connectwise/refresh",
+    role=Role.ADMIN,
+    tag="connectwise",
+    response="shared_code.psa.provider:ReferenceData",
+    errors=(409, 502, 503),
+)
+def connectwise_settings_refresh(call: Call) -> ReferenceData:
+    """Load boards, their statuses (with ConnectWise's closed flag), priorities and sources into the cache."""
+    from shared_code.psa.registry import refresh_provider
+
+    return refresh_provider(call.db, "connectwise", call.actor)

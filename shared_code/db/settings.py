@@ -53,6 +53,21 @@ class AppSettings(Base):
     autotask_due_hours: Mapped[int | None] = mapped_column(Integer, server_default=text("24"))
     autotask_reference_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     autotask_reference_refreshed_at: Mapped[datetime | None]
+    # --- ConnectWise PSA (Manage) ---
+    connectwise_site: Mapped[str | None] = mapped_column(Text)
+    connectwise_company_id: Mapped[str | None] = mapped_column(Text)
+    connectwise_public_key: Mapped[str | None] = mapped_column(Text)
+    connectwise_secret_ref: Mapped[str | None] = mapped_column(Text)  # the private key in Key Vault
+    connectwise_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)  # local only
+    connectwise_client_id: Mapped[str | None] = mapped_column(Text)
+    connectwise_board_id: Mapped[int | None] = mapped_column(Integer)
+    connectwise_new_status_id: Mapped[int | None] = mapped_column(Integer)
+    connectwise_closed_status_id: Mapped[int | None] = mapped_column(Integer)
+    connectwise_priority_warning_id: Mapped[int | None] = mapped_column(Integer)
+    connectwise_priority_failed_id: Mapped[int | None] = mapped_column(Integer)
+    connectwise_source_id: Mapped[int | None] = mapped_column(Integer)
+    connectwise_reference_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    connectwise_reference_refreshed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
     updated_by: Mapped[str | None] = mapped_column(Text)
 
@@ -70,8 +85,17 @@ class AppSettings(Base):
 
     @property
     def psa_closed_status_id(self) -> int | None:
-        """The active PSA's status that means closed (what Resolve sets and a poll recognises)."""
-        return {"autotask": self.autotask_completed_status_id}.get(self.psa_provider)
+        """The active PSA's status that Resolve sets (and, for Autotask, that a poll recognises)."""
+        return {
+            "autotask": self.autotask_completed_status_id,
+            "connectwise": self.connectwise_closed_status_id,
+        }.get(self.psa_provider)
+
+    @property
+    def psa_closed_status_required(self) -> bool:
+        """Autotask tells closed tickets by the configured status, so it needs one to poll and resolve;
+        ConnectWise flags closed tickets itself, and without a closed status Resolve posts its note only."""
+        return self.psa_provider == "autotask"
 
     @property
     def psa_compatibility_mode(self) -> bool:

@@ -1,7 +1,8 @@
 """The PSA poll the Run Checks page starts after it has rendered (Phase 2.1–2.3), against the active PSA.
 
 Read-only towards the PSA. For the tickets linked to the runs on screen (``tickets.external.poll_scope``):
-1. the *active* ones are asked for by id, at most 500 ids per query (the PSA's ``in`` limit);
+1. the *active* ones are asked for by id, as many per query as the PSA takes (``max_ids_per_query``:
+   Autotask's ``in`` limit of 500, ConnectWise's page of 1,000);
 2. every ticket the active query did not return gets one single-ticket lookup: found and
    completed → its runs are resolved, origin ``psa``; found and active (it changed in between) →
    snapshot only; not found → its linkage is marked deleted in the PSA;
@@ -47,7 +48,6 @@ from shared_code.tickets.external import (
 
 log = logging.getLogger(__name__)
 
-MAX_IDS_PER_QUERY = 500
 PARALLEL_REQUESTS = 3
 DEFAULT_BUDGET_SECONDS = 10.0
 
@@ -119,7 +119,7 @@ def not_polled(reason: str) -> PollResult:
 def poll_reason_not_to(settings: AppSettings) -> str | None:
     if settings.psa_provider == "none":
         return "The PSA integration is disabled (none is active): nothing was polled."
-    if settings.psa_closed_status_id is None:
+    if settings.psa_closed_status_required and settings.psa_closed_status_id is None:
         label = registry.label(settings.psa_provider)
         return (
             f"No {label} 'completed' status is configured: active and completed tickets cannot be told apart."
@@ -180,8 +180,7 @@ def _poll(
         return not_polled(reason).model_copy(
             update={"skipped_run_ids": scope.skipped_run_ids, "unknown_run_ids": scope.unknown_run_ids}
         )
-    completed_status = settings.psa_closed_status_id
-    assert completed_status is not None  # checked by poll_reason_not_to
+    completed_status = settings.psa_closed_status_id  # None: the PSA flags closed tickets itself
     requests, observations = None, []
     if scope.ticket_ids:
         try:
@@ -248,11 +247,9 @@ class _Requests:
         return call()
 
 
-def _observe(requests: _Requests, scope: PollScope, completed_status: int) -> list[Observation]:
-    batches = [
-        scope.ticket_ids[i : i + MAX_IDS_PER_QUERY]
-        for i in range(0, len(scope.ticket_ids), MAX_IDS_PER_QUERY)
-    ]
+def _observe(requests: _Requests, scope: PollScope, completed_status: int | None) -> list[Observation]:
+    size = requests.provider.max_ids_per_query
+    batches = [scope.ticket_ids[i : i + size] for i in range(0, len(scope.ticket_ids), size)]
     answers = requests.run_all(
         {
             tuple(batch): _logged(
@@ -289,12 +286,13 @@ def _observe(requests: _Requests, scope: PollScope, completed_status: int) -> li
     return observations
 
 
-def _observation(ticket_id: int, answer: Any, completed_status: int) -> Observation:
+def _observation(ticket_id: int, answer: Any, completed_status: int | None) -> Observation:
     if isinstance(answer, BaseException):
         return Observation(ticket_id, "failed", error=_why(answer))
     if answer is None:
         return Observation(ticket_id, "deleted")
-    outcome: Outcome = "completed" if answer.status_id == completed_status else "active"
+    closed = answer.closed if answer.closed is not None else answer.status_id == completed_status
+    outcome: Outcome = "completed" if closed else "active"
     return Observation(ticket_id, outcome, ticket=answer)
 
 

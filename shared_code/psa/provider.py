@@ -97,6 +97,9 @@ class Ticket(BaseModel):
     completed_at: datetime | None = None
     last_activity_at: datetime | None = None
     web_url: str | None = None
+    closed: bool | None = Field(
+        None, description="The PSA's own closed flag (ConnectWise); None: closed means the configured status."
+    )
 
 
 class TimeEntry(BaseModel):
@@ -192,6 +195,7 @@ class PsaProvider(Protocol):
 
     name: str  # as stored with a ticket link: "autotask", "connectwise"
     label: str  # for people: "Autotask"
+    max_ids_per_query: int  # ids per active-ticket query (the PSA's page or ``in`` limit)
 
     def __enter__(self) -> PsaProvider: ...
 

@@ -53,6 +53,16 @@ def ticket_defaults(settings: AppSettings) -> TicketDefaults:
             due_hours=settings.autotask_due_hours,
             closed_status_id=settings.autotask_completed_status_id,
         )
+    if settings.psa_provider == "connectwise":
+        return TicketDefaults(
+            queue_id=settings.connectwise_board_id,
+            source_id=settings.connectwise_source_id,
+            status_id=settings.connectwise_new_status_id,
+            priority_warning_id=settings.connectwise_priority_warning_id,
+            priority_failed_id=settings.connectwise_priority_failed_id,
+            due_hours=None,
+            closed_status_id=settings.connectwise_closed_status_id,
+        )
     return TicketDefaults(None, None, None, None, None, None, None)
 
 
@@ -62,6 +72,10 @@ def stored_reference_data(settings: AppSettings) -> ReferenceData:
         from shared_code.psa.autotask.settings import reference_data
 
         return reference_data(settings) or ReferenceData()
+    if settings.psa_provider == "connectwise":
+        from shared_code.psa.connectwise.settings import neutral_stored_reference_data
+
+        return neutral_stored_reference_data(settings)
     return ReferenceData()
 
 
@@ -89,7 +103,9 @@ def open_provider(session: Session, name: str | None = None) -> PsaProvider:
         from shared_code.psa.autotask.settings import autotask_provider
 
         return autotask_provider(session)
-    raise Conflict(f"The {label(active)} integration is not available.", code="psa_disabled")
+    from shared_code.psa.connectwise.settings import connectwise_from_settings
+
+    return connectwise_from_settings(session)
 
 
 # --- GET/PUT /api/settings/psa -----------------------------------------------------------------------
@@ -116,8 +132,17 @@ def psa_settings(settings: AppSettings) -> PsaSettingsView:
     return PsaSettingsView(
         provider=settings.psa_provider,  # type: ignore[arg-type]
         label=label(settings.psa_provider),
-        configured={"autotask": _autotask_configured(settings)},
+        configured={
+            "autotask": _autotask_configured(settings),
+            "connectwise": _connectwise_configured(settings),
+        },
     )
+
+
+def _connectwise_configured(settings: AppSettings) -> bool:
+    from shared_code.psa.connectwise.settings import configured
+
+    return configured(settings)
 
 
 def _autotask_configured(settings: AppSettings) -> bool:
@@ -130,7 +155,7 @@ def _autotask_configured(settings: AppSettings) -> bool:
 
 def switch_provider(session: Session, body: PsaSettingsUpdate, actor: str) -> PsaSettingsView:
     """Make ``body.provider`` the active PSA (409 when its settings are not complete)."""
-    from shared_code.psa.autotask.settings import settings_row
+    from shared_code.app_settings import settings_row
 
     row = settings_row(session, for_update=True)
     view = psa_settings(row)
@@ -156,6 +181,10 @@ def get_provider_settings(session: Session, name: str) -> BaseModel:
         from shared_code.psa.autotask.settings import get_autotask_settings
 
         return get_autotask_settings(session)
+    if name == "connectwise":
+        from shared_code.psa.connectwise.settings import get_connectwise_settings
+
+        return get_connectwise_settings(session)
     raise _unknown(name)
 
 
@@ -164,6 +193,10 @@ def save_provider_settings(session: Session, name: str, body: Any, actor: str) -
         from shared_code.psa.autotask.settings import save_autotask_settings
 
         return save_autotask_settings(session, body, actor)
+    if name == "connectwise":
+        from shared_code.psa.connectwise.settings import save_connectwise_settings
+
+        return save_connectwise_settings(session, body, actor)
     raise _unknown(name)
 
 
@@ -177,6 +210,11 @@ def refresh_provider(session: Session, name: str, actor: str) -> ReferenceData:
         from shared_code.psa.autotask.settings import refresh_reference_data
 
         return refresh_reference_data(session, actor)
+    if name == "connectwise":
+        from shared_code.psa.connectwise.settings import refresh_reference_data as refresh_connectwise
+
+        open_provider(session, name)  # 409 unless ConnectWise is the active PSA; nothing sent
+        return refresh_connectwise(session, actor)
     raise _unknown(name)
 
 

@@ -66,13 +66,20 @@ NOTE_B_TEXT = (
 )
 
 
-Outcome = Literal["resolved", "time_entries_exist", "completed_in_psa", "deleted_in_psa"]
+Outcome = Literal[
+    "resolved", "time_entries_exist", "transition_skipped", "completed_in_psa", "deleted_in_psa"
+]
+SKIPPED_REASON = (
+    "No closed status is configured for {psa}, so the note was posted and the ticket's status left as it is."
+)
 
 
 class ResolveResult(BaseModel):
     outcome: Outcome = Field(
         description="resolved: completed in the PSA and resolved here (Resolved by Backupchecks); "
         "time_entries_exist: the ticket has time entries, so it stays open and a note says why; "
+        "transition_skipped: no closed status is configured (ConnectWise), so note A was posted and the "
+        "ticket and the run stay open (status_transition_skipped_reason says so); "
         "completed_in_psa: it was already completed in the PSA, so its runs are now Resolved by PSA; "
         "deleted_in_psa: the PSA no longer has it, so its linkage is marked deleted (link or create a "
         "replacement). Only 'resolved' wrote to the PSA's status, and the notes are the only other writes."
@@ -86,6 +93,9 @@ class ResolveResult(BaseModel):
     status_label: str | None
     resolved_run_ids: list[int] = Field(description="Every run linked to the ticket that this resolved.")
     internal_ticket_ids: list[int] = Field(description="The matching internal tickets this resolved.")
+    status_transition_skipped_reason: str | None = Field(
+        None, description="Why the status was not changed although note A was posted (no closed status set)."
+    )
     psa_ticket: TicketState = Field(description="The run's PSA ticket state afterwards.")
 
 
@@ -170,11 +180,11 @@ def _talk_to_psa(
     at: datetime,
 ) -> ResolveResult:
     ticket_id, completed = subject.ticket.ticket_external_id, settings.psa_closed_status_id
-    assert ticket_id is not None and completed is not None  # resolve_blocked_reason checked both
+    assert ticket_id is not None  # resolve_blocked_reason checked it (and a required closed status)
     name = settings.psa_provider
     with about_run(subject.run_id), open_provider() as provider:
         ticket = provider.get_ticket(ticket_id)
-        if ticket is None or ticket.status_id == completed:
+        if ticket is None or (ticket.closed if ticket.closed is not None else ticket.status_id == completed):
             return _closed_in_psa(session, settings, reference, subject, ticket, at)
         entries = len(provider.time_entries(ticket_id))
         log.info(
@@ -198,6 +208,8 @@ def _talk_to_psa(
             return _result(
                 session, settings, reference, subject, ticket, "time_entries_exist", entries, note_id
             )
+        if completed is None:  # ConnectWise without a closed status: the note, no transition
+            return _note_only(session, settings, reference, subject, ticket, provider, fields, actor)
         label = (  # the stored picklists, else the PSA's own (before the first refresh)
             reference.label("statuses", completed)
             or provider.reference_data().label("statuses", completed)
@@ -224,6 +236,35 @@ def _talk_to_psa(
         resolution.run_ids,
         resolution.internal_ticket_ids,
     )
+
+
+def _note_only(
+    session: Session,
+    settings: AppSettings,
+    reference: ReferenceData,
+    subject: TicketSubject,
+    ticket: Ticket,
+    provider: PsaProvider,
+    fields: dict[str, object],
+    actor: str,
+) -> ResolveResult:
+    """Note A without the status change it announces: the answer says the transition was skipped and
+    why; the ticket and the run stay open (a later poll sees the ticket closed once someone closes it)."""
+    unchanged = "its current status (no closed status is configured, so it is left as it is)"
+    note_id = provider.add_internal_note(
+        ticket.id, title=NOTE_A_TITLE, text=NOTE_A_TEXT.format(completed_status=unchanged, **fields)
+    )
+    reason = SKIPPED_REASON.format(psa=provider.label)
+    audit.record(
+        session,
+        actor,
+        "resolve_note_only",
+        f"{settings.psa_provider}_ticket",
+        ticket.id,
+        {"run_id": subject.run_id, "note_id": note_id, "reason": reason},
+    )
+    result = _result(session, settings, reference, subject, ticket, "transition_skipped", 0, note_id)
+    return result.model_copy(update={"status_transition_skipped_reason": reason})
 
 
 def _refuse_when_blocked(
@@ -351,6 +392,8 @@ def _result(
         f"{len(run_ids)} run(s) resolved (Resolved by Backupchecks).",
         "time_entries_exist": f"Ticket {name} has {entries} time entries, so it was not closed; a note asks "
         f"to complete it in {psa}. The run stays unresolved.",
+        "transition_skipped": f"Note A was posted on ticket {name}; its status was not changed because no "
+        f"closed status is configured for {psa}. The run stays unresolved.",
         "completed_in_psa": f"Ticket {name} was already completed in {psa}; {len(run_ids)} run(s) are now "
         f"Resolved by PSA. Nothing was written to {psa}.",
         "deleted_in_psa": f"Ticket {name} no longer exists in {psa}; its linkage is marked deleted in PSA. "

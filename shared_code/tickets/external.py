@@ -139,7 +139,7 @@ def resolve_blocked_reason(settings: AppSettings, link: LinkFields) -> ResolveBl
         return "psa_disabled"
     if link.ticket_provider is not None and link.ticket_provider != settings.psa_provider:
         return "other_psa"
-    if settings.psa_closed_status_id is None:
+    if settings.psa_closed_status_required and settings.psa_closed_status_id is None:
         return "no_completed_status"
     if link.ticket_external_id is None or link.ticket_external_id <= 0:  # no usable ticket id
         return "no_ticket"

@@ -37,6 +37,7 @@ class AutotaskProvider:
 
     name = "autotask"
     label = "Autotask"
+    max_ids_per_query = 500  # the query's ``in`` limit
 
     def __init__(
         self, client: AutotaskClient, *, note_type_id: int | None = None, note_publish_id: int | None = None

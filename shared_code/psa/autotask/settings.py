@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.app_settings import settings_row
 from shared_code.config import Settings, get_settings
 from shared_code.db.models import AppSettings
 from shared_code.errors import Conflict, InvalidInput
@@ -113,17 +112,6 @@ class AutotaskSettingsView(ResponseModel):
 
 
 # --- reading -------------------------------------------------------------------------------------
-
-
-def settings_row(session: Session, *, for_update: bool = False) -> AppSettings:
-    statement = select(AppSettings).where(AppSettings.id == 1)
-    if for_update:
-        statement = statement.with_for_update()
-    row = session.scalars(statement).first()
-    if row is None:  # a fresh database: the row with its column defaults (concurrent requests: one inserts)
-        session.execute(insert(AppSettings).values(id=1).on_conflict_do_nothing())
-        row = session.scalars(statement).one()
-    return row
 
 
 def view(row: AppSettings) -> AutotaskSettingsView:

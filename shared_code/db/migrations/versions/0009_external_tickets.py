@@ -13,7 +13,8 @@ Up, every row kept:
   the runs of one ticket carry the same state, because every change was made to all of them;
 - ``autotask_ticket_creations`` becomes ``psa_ticket_creations`` (with the provider), the
   customers' ``autotask_company_*`` columns become ``psa_company_*`` (with the provider), and the
-  settings' ``autotask_enabled`` becomes ``psa_provider`` (none | autotask | connectwise).
+  settings' ``autotask_enabled`` becomes ``psa_provider`` (none | autotask | connectwise), and the
+  settings row gets ConnectWise PSA's settings (its private key encrypted like the Autotask secret).
 Down puts the same values back where they were; links of another provider than Autotask have no
 place there and are dropped.
 """
@@ -37,6 +38,22 @@ RUN_STATE = (  # job_runs column -> external_tickets column
     ("autotask_ticket_deleted_at", "deleted_in_psa_at"),
     ("ticket_resolution_origin", "resolution_origin"),
     ("ticket_resolved_at", "resolved_at"),
+)
+CONNECTWISE_SETTINGS = (
+    ("connectwise_site", sa.Text()),
+    ("connectwise_company_id", sa.Text()),
+    ("connectwise_public_key", sa.Text()),
+    ("connectwise_secret_ref", sa.Text()),
+    ("connectwise_secret_encrypted", sa.LargeBinary()),
+    ("connectwise_client_id", sa.Text()),
+    ("connectwise_board_id", sa.Integer()),
+    ("connectwise_new_status_id", sa.Integer()),
+    ("connectwise_closed_status_id", sa.Integer()),
+    ("connectwise_priority_warning_id", sa.Integer()),
+    ("connectwise_priority_failed_id", sa.Integer()),
+    ("connectwise_source_id", sa.Integer()),
+    ("connectwise_reference_data", postgresql.JSONB(astext_type=sa.Text())),
+    ("connectwise_reference_refreshed_at", sa.DateTime(timezone=True)),
 )
 CUSTOMER_COLUMNS = (
     ("autotask_company_id", "psa_company_id"),
@@ -200,6 +217,8 @@ def _settings_up() -> None:
     )
     op.execute("UPDATE settings SET psa_provider = 'autotask' WHERE autotask_enabled")
     op.drop_column("settings", "autotask_enabled")
+    for name, column_type in CONNECTWISE_SETTINGS:
+        op.add_column("settings", sa.Column(name, column_type, nullable=True))
     op.create_check_constraint(
         op.f("ck_settings_psa_provider"), "settings", "psa_provider IN ('none', 'autotask', 'connectwise')"
     )
@@ -213,6 +232,8 @@ def downgrade() -> None:
     op.execute("UPDATE settings SET autotask_enabled = (psa_provider = 'autotask')")
     op.drop_constraint(op.f("ck_settings_psa_provider"), "settings", type_="check")
     op.drop_column("settings", "psa_provider")
+    for name, _ in CONNECTWISE_SETTINGS:
+        op.drop_column("settings", name)
     _customers_down()
     _creations_down()
     _tickets_down()
