@@ -39,9 +39,6 @@ class Condition:
     def _grouped(self) -> str:
         return self.text if self.text.startswith("(") and self.text.endswith(")") else f"({self.text})"
 
-    def __str__(self) -> str:
-        return self.text
-
 
 def literal(value: Scalar) -> str:
     """A value as ConnectWise reads it in ``conditions``."""
