@@ -20,7 +20,7 @@ class Me(BaseModel):
     name: str
     roles: list[str] = Field(description="Every role the caller acts with (hierarchy applied).")
     timezone: str = Field(description="The UI timezone: the site shows every time in it.")
-    psa: str = Field("none", description="The active PSA: none, autotask or connectwise.")
+    psa: str = Field("none", description="The active PSA's name as stored (none when no PSA is active).")
     psa_label: str | None = Field(None, description="The active PSA's name, for people (None: none active).")
 
 
