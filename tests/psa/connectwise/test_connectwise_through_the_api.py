@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from shared_code.db.engine import get_engine
 from shared_code.db.models import Customer, ExternalTicket, Job, JobRun
 from shared_code.runs.overrides import ObjectResult
 from tests.support import fake_connectwise
@@ -229,3 +230,25 @@ def test_disabled_means_no_call_to_connectwise(
     shown = api.get(f"/api/runs/{mapped.run.id}", role="Viewer").json()["psa_ticket"]
     assert shown["provider"] == "connectwise" and shown["ticket_number"]  # the link stays visible
     assert len(connectwise.requests) == before
+
+
+def test_poll_and_resolve_hold_no_database_connection_while_connectwise_answers(
+    api: Any, db: Session, connectwise: FakeConnectWise, mapped: Mapped, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """So no row lock either: the app's connections checked out, seen by ConnectWise at each request."""
+    create(api, mapped.run.id)
+    db.close()  # the test's own session holds none
+    seen: list[tuple[str, int]] = []
+    answer = connectwise._dispatch
+
+    def counting(request: Any) -> Any:
+        seen.append((f"{request.method} {request.path}", get_engine().pool.checkedout()))
+        return answer(request)
+
+    monkeypatch.setattr(connectwise, "_dispatch", counting)
+    polled = api.post("/api/run-checks/poll", role="Operator", body={"run_ids": [mapped.run.id]})
+    resolved = resolve(api, mapped.run.id)
+
+    assert (polled.json()["counts"]["active"], resolved.json()["outcome"]) == (1, "resolved")
+    assert len(seen) >= 6  # the poll's search; the resolve's ticket, time entries, note, patch, ticket
+    assert [request for request, connections in seen if connections] == []
