@@ -58,15 +58,20 @@ SEED = [
         FROM generate_series(1, :runs) AS i""",
     ),
     (
+        "PSA tickets",
+        """INSERT INTO external_tickets (id, provider, external_id, number)
+        SELECT i, 'autotask', i, 'T20260101.' || lpad(mod(i, 10000)::text, 4, '0')
+        FROM generate_series(97, :runs, 97) AS i""",
+    ),
+    (
         "runs",
         """INSERT INTO job_runs (job_id, mail_id, run_at, status, effective_status, missed,
-                                  reviewed_at, reviewed_by, autotask_ticket_id, autotask_ticket_number)
+                                  reviewed_at, reviewed_by, external_ticket_id)
         SELECT mod(i - 1, :jobs) + 1, i, now() - ((i - 1) / :jobs) * interval '1 day',
                s.status, s.status, false,
                CASE WHEN (i - 1) / :jobs >= :unreviewed THEN now() END,
                CASE WHEN (i - 1) / :jobs >= :unreviewed THEN 'bench' END,
-               CASE WHEN mod(i, 97) = 0 THEN i END,
-               CASE WHEN mod(i, 97) = 0 THEN 'T20260101.' || lpad(mod(i, 10000)::text, 4, '0') END
+               CASE WHEN mod(i, 97) = 0 THEN i END
         FROM generate_series(1, :runs) AS i
         CROSS JOIN LATERAL (SELECT CASE WHEN mod(i, 20) = 0 THEN 'failed'
                                         WHEN mod(i, 7) = 0 THEN 'warning' ELSE 'success' END AS status) AS s""",

@@ -41,7 +41,7 @@ ROWS_QUERY = f"informational=false&limit={JOBS}"
 REVIEW_QUERY = f"informational=false&limit={REVIEW_JOBS}"
 
 SEED = [
-    "TRUNCATE customers, jobs, mail_messages, job_runs RESTART IDENTITY CASCADE",
+    "TRUNCATE customers, jobs, mail_messages, job_runs, external_tickets RESTART IDENTITY CASCADE",
     """INSERT INTO customers (name) SELECT 'Customer ' || i FROM generate_series(1, :customers) AS i""",
     # the picker's haystack: customers without jobs, named as MSPs' customers are (never listed in Run Checks)
     """INSERT INTO customers (name)
@@ -57,12 +57,13 @@ SEED = [
         SELECT 'graph', '<' || i || '@bench.test>', now() - (i / :jobs) * interval '1 day',
                'processed', mod(i, :jobs) + 1, 'parsed', 'Backup report ' || i
         FROM generate_series(0, :runs - 1) AS i""",
-    """INSERT INTO job_runs (job_id, mail_id, run_at, status, effective_status, missed,
-                              autotask_ticket_id, autotask_ticket_number)
+    """INSERT INTO external_tickets (id, provider, external_id, number)
+        SELECT i + 1, 'autotask', 1000 + i, 'T20260101.' || lpad(i::text, 4, '0')
+        FROM generate_series(0, :runs - 1, 10) AS i""",
+    """INSERT INTO job_runs (job_id, mail_id, run_at, status, effective_status, missed, external_ticket_id)
         SELECT mod(i, :jobs) + 1, i + 1, now() - (i / :jobs) * interval '1 day',
                s.status, s.status, false,
-               CASE WHEN mod(i, 10) = 0 THEN 1000 + i END,
-               CASE WHEN mod(i, 10) = 0 THEN 'T20260101.' || lpad(i::text, 4, '0') END
+               CASE WHEN mod(i, 10) = 0 THEN i + 1 END
         FROM generate_series(0, :runs - 1) AS i
         CROSS JOIN LATERAL (SELECT CASE WHEN mod(i, 5) = 0 THEN 'failed'
                                         WHEN mod(i, 3) = 0 THEN 'warning' ELSE 'success' END AS status) AS s""",

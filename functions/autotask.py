@@ -1,4 +1,7 @@
-"""Autotask: settings (Admin), company mapping and a run's ticket (Operator)."""
+"""Autotask: settings (Admin), company mapping and a run's ticket (Operator).
+
+The same services as the provider-neutral routes of ``functions.psa``, held to Autotask and answering
+in Autotask's field names (``psa.autotask_routes``); the settings through ``psa.registry``."""
 
 from __future__ import annotations
 
@@ -11,18 +14,18 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
-    from shared_code.customers import CustomerView
-    from shared_code.psa.autotask.settings import AutotaskSettingsView
+    from pydantic import BaseModel
+
+    from shared_code.psa.autotask_routes import AutotaskCustomerView, RunTicketResult
     from shared_code.psa.company import CompanyCheckResult, CompanyList
     from shared_code.psa.provider import ConnectionInfo, ReferenceData
-    from shared_code.tickets.autotask import RunTicketResult
 
 bp = func.Blueprint()
-SETTINGS = "shared_code.psa.autotask.settings"
+SETTINGS = "shared_code.psa.autotask.settings"  # the models only (by name); the services via the registry
 PROVIDER = "shared_code.psa.provider"
 COMPANY = "shared_code.psa.company"
-RUN_TICKET = "shared_code.tickets.autotask"
-CUSTOMERS = "shared_code.customers"
+ROUTES = "shared_code.psa.autotask_routes"
+RUN_TICKET = "shared_code.psa.ticket_creation"
 
 
 @api_route(
@@ -33,11 +36,11 @@ CUSTOMERS = "shared_code.customers"
     tag="autotask",
     response=f"{SETTINGS}:AutotaskSettingsView",
 )
-def autotask_settings_get(call: Call) -> AutotaskSettingsView:
+def autotask_settings_get(call: Call) -> BaseModel:
     """The Autotask settings and the cached reference data (the secret only as set or not)."""
-    from shared_code.psa.autotask.settings import get_autotask_settings
+    from shared_code.psa.registry import get_provider_settings
 
-    return get_autotask_settings(call.db)
+    return get_provider_settings(call.db, "autotask")
 
 
 @api_route(
@@ -50,12 +53,13 @@ def autotask_settings_get(call: Call) -> AutotaskSettingsView:
     response=f"{SETTINGS}:AutotaskSettingsView",
     errors=(503,),
 )
-def autotask_settings_put(call: Call) -> AutotaskSettingsView:
+def autotask_settings_put(call: Call) -> BaseModel:
     """Save the settings. Enabled ones are checked against Autotask first (credentials, zone, every
-    choice in the live picklists): anything wrong is a 422 naming the field and nothing is saved."""
-    from shared_code.psa.autotask.settings import save_autotask_settings
+    choice in the live picklists): anything wrong is a 422 naming the field and nothing is saved.
+    Enabled makes Autotask the active PSA (GET/PUT /api/settings/psa)."""
+    from shared_code.psa.registry import save_provider_settings
 
-    return save_autotask_settings(call.db, call.body, call.actor)
+    return save_provider_settings(call.db, "autotask", call.body, call.actor)
 
 
 @api_route(
@@ -69,9 +73,9 @@ def autotask_settings_put(call: Call) -> AutotaskSettingsView:
 )
 def autotask_settings_test(call: Call) -> ConnectionInfo:
     """Test the stored settings: the zone, the user and the API usage (409 when disabled)."""
-    from shared_code.psa.autotask.settings import check_autotask_connection
+    from shared_code.psa.registry import test_provider
 
-    return check_autotask_connection(call.db)
+    return test_provider(call.db, "autotask")
 
 
 @api_route(
@@ -85,9 +89,9 @@ def autotask_settings_test(call: Call) -> ConnectionInfo:
 )
 def autotask_settings_refresh(call: Call) -> ReferenceData:
     """Load queues, sources, priorities, statuses and note picklists from Autotask into the cache."""
-    from shared_code.psa.autotask.settings import refresh_reference_data
+    from shared_code.psa.registry import refresh_provider
 
-    return refresh_reference_data(call.db, call.actor)
+    return refresh_provider(call.db, "autotask", call.actor)
 
 
 # --- company mapping (Operator) -------------------------------------------------------------------
@@ -105,7 +109,7 @@ def autotask_settings_refresh(call: Call) -> ReferenceData:
 )
 def autotask_companies(call: Call) -> CompanyList:
     """Search Autotask companies by name (active and inactive; at most 25)."""
-    from shared_code.psa.company import search_companies
+    from shared_code.psa.autotask_routes import search_companies
 
     return search_companies(call.db, call.query.search)
 
@@ -117,16 +121,14 @@ def autotask_companies(call: Call) -> CompanyList:
     role=Role.OPERATOR,
     tag="autotask",
     body=f"{COMPANY}:CompanyChoice",
-    response=f"{CUSTOMERS}:CustomerView",
+    response=f"{ROUTES}:AutotaskCustomerView",
     errors=(409, 502, 503),
 )
-def customer_company_put(call: Call) -> CustomerView:
+def customer_company_put(call: Call) -> AutotaskCustomerView:
     """Map the customer to an Autotask company: its id and its name as Autotask has it now."""
-    from shared_code.customers import get_customer, live_customer
-    from shared_code.psa.company import map_company
+    from shared_code.psa.autotask_routes import map_company
 
-    map_company(call.db, live_customer(call.db, call.path["customer_id"]), call.body, call.actor)
-    return get_customer(call.db, call.path["customer_id"])
+    return map_company(call.db, call.path["customer_id"], call.body, call.actor)
 
 
 @api_route(
@@ -135,15 +137,13 @@ def customer_company_put(call: Call) -> CustomerView:
     "customers/{customer_id:int}/autotask-company",
     role=Role.OPERATOR,
     tag="autotask",
-    response=f"{CUSTOMERS}:CustomerView",
+    response=f"{ROUTES}:AutotaskCustomerView",
 )
-def customer_company_delete(call: Call) -> CustomerView:
+def customer_company_delete(call: Call) -> AutotaskCustomerView:
     """Remove the customer's Autotask mapping (no Autotask request)."""
-    from shared_code.customers import get_customer, live_customer
-    from shared_code.psa.company import unmap_company
+    from shared_code.psa.autotask_routes import unmap_company
 
-    unmap_company(call.db, live_customer(call.db, call.path["customer_id"]), call.actor)
-    return get_customer(call.db, call.path["customer_id"])
+    return unmap_company(call.db, call.path["customer_id"], call.actor)
 
 
 @api_route(
@@ -157,7 +157,7 @@ def customer_company_delete(call: Call) -> CustomerView:
 )
 def customers_company_check(call: Call) -> CompanyCheckResult:
     """Check every mapped customer's company in Autotask: renamed (cached name updated), inactive, missing."""
-    from shared_code.psa.company import check_companies
+    from shared_code.psa.autotask_routes import check_companies
 
     return check_companies(call.db, call.actor)
 
@@ -171,14 +171,14 @@ def customers_company_check(call: Call) -> CompanyCheckResult:
     "runs/{run_id:int}/autotask-ticket",
     role=Role.OPERATOR,
     tag="autotask",
-    response=f"{RUN_TICKET}:RunTicketResult",
+    response=f"{ROUTES}:RunTicketResult",
     status=201,
     errors=(409, 502, 503),
 )
 def run_ticket_create(call: Call) -> RunTicketResult:
     """Create the run's Autotask ticket: exactly one per run, also under concurrent requests or a lost
     answer. 409 when disabled, unmapped, the company is missing or inactive, or the run has one."""
-    from shared_code.tickets.autotask import create_run_ticket
+    from shared_code.psa.autotask_routes import create_run_ticket
 
     return create_run_ticket(call.db, call.path["run_id"], call.actor)
 
@@ -190,12 +190,12 @@ def run_ticket_create(call: Call) -> RunTicketResult:
     role=Role.OPERATOR,
     tag="autotask",
     body=f"{RUN_TICKET}:TicketLink",
-    response=f"{RUN_TICKET}:RunTicketResult",
+    response=f"{ROUTES}:RunTicketResult",
     errors=(409, 502, 503),
 )
 def run_ticket_link(call: Call) -> RunTicketResult:
     """Link an existing Autotask ticket by number (looked up), or keep a manual number while the
     integration is disabled or, asked for, in compatibility mode (never polled until linked)."""
-    from shared_code.tickets.autotask import link_run_ticket
+    from shared_code.psa.autotask_routes import link_run_ticket
 
     return link_run_ticket(call.db, call.path["run_id"], call.body, call.actor)

@@ -43,8 +43,8 @@ def list_run_checks(call: Call) -> RunChecksPage:
     response="shared_code.psa.polling:PollResult",
 )
 def poll_run_checks(call: Call) -> PollResult:
-    """Ask Autotask about the tickets of the runs on screen (the page calls it after rendering).
-    Read-only towards Autotask; per-ticket failures are reported in the answer, never as an error."""
+    """Ask the active PSA about the tickets of the runs on screen (the page calls it after rendering).
+    Read-only towards the PSA; per-ticket failures are reported in the answer, never as an error."""
     from shared_code.psa.polling import poll_for_run_checks
 
     return poll_for_run_checks(call.db, call.body.run_ids)

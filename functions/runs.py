@@ -11,7 +11,7 @@ from shared_code.api.auth import Role
 from shared_code.api.routing import Call
 
 if TYPE_CHECKING:
-    from shared_code.psa.resolution import ResolveResult
+    from shared_code.psa.autotask_routes import ResolveResult
     from shared_code.runs.details import RunDetail
     from shared_code.runs.reviews import ReviewResult
 
@@ -29,7 +29,8 @@ REVIEWS = "shared_code.runs.reviews"
     response="shared_code.runs.details:RunDetail",
 )
 def get_run(call: Call) -> RunDetail:
-    """A run's objects (a page), mail, tickets and remarks (linked or open on its job), and Autotask state."""
+    """A run's objects (a page), mail, tickets and remarks (linked or open on its job), and its PSA
+    ticket's state."""
     from shared_code.runs.details import run_detail
 
     return run_detail(call.db, call.path["run_id"], call.query)
@@ -93,13 +94,13 @@ def snooze_runs(call: Call) -> ReviewResult:
     "runs/{run_id:int}/autotask-ticket/resolve",
     role=Role.OPERATOR,
     tag="runs",
-    response="shared_code.psa.resolution:ResolveResult",
+    response="shared_code.psa.autotask_routes:ResolveResult",
     errors=(404, 409, 502, 503),
 )
 def resolve_run_autotask_ticket(call: Call) -> ResolveResult:
     """Resolve the run's Autotask ticket (Phase 2.4): completed in Autotask when it has no time entries
     (internal note A, status verified, every linked run resolved), else internal note B and left open.
     409 naming why when Resolve is not available; 502 when Autotask did not take the status."""
-    from shared_code.psa.resolution import resolve_for_run
+    from shared_code.psa.autotask_routes import resolve_run_ticket
 
-    return resolve_for_run(call.db, call.path["run_id"], call.actor)
+    return resolve_run_ticket(call.db, call.path["run_id"], call.actor)

@@ -34,10 +34,11 @@ def openapi(call: Call) -> RawResponse:
 
 @api_route(bp, "GET", "me", role=Role.VIEWER, response=Me, tag="system")
 def me(call: Call) -> Me:
-    """The caller and their roles (the site builds its menus from them), and the UI timezone."""
+    """The caller and their roles (the site builds its menus from them), the UI timezone and the active PSA."""
     from shared_code.app_settings import load_app_settings
 
-    return who_am_i(call.principal, load_app_settings(call.db).ui_timezone)
+    settings = load_app_settings(call.db)
+    return who_am_i(call.principal, settings.ui_timezone, settings.psa_provider)
 
 
 @api_route(

@@ -121,7 +121,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     # The settings model reads the environment: point it at the embedded server, auth off.
     os.environ["DATABASE_URL"] = database.ensure_database("backupchecks")
     os.environ.setdefault("AUTH_MODE", "off")
-    # The Autotask secret is kept encrypted locally, under a key that stays with the local data.
+    # The PSA secrets are kept encrypted locally, under a key that stays with the local data.
     os.environ.setdefault(
         "SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent)
     )

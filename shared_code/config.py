@@ -185,12 +185,14 @@ class Settings(BaseSettings):
 
     # --- secrets -----------------------------------------------------------------------------------------
     key_vault_url: str | None = Field(
-        None, alias="KEY_VAULT_URL", description="Key Vault for the Autotask secret (Azure)."
+        None,
+        alias="KEY_VAULT_URL",
+        description="Key Vault for the PSA secrets: the Autotask secret, the ConnectWise private key (Azure).",
     )
     settings_encryption_key: SecretStr | None = Field(
         None,
         alias="SETTINGS_ENCRYPTION_KEY",
-        description="Fernet key that encrypts the Autotask secret in the database when no Key Vault is set.",
+        description="Fernet key that encrypts the PSA secrets in the database when no Key Vault is set.",
         json_schema_extra=not_deployed("local only; Azure keeps the secret in Key Vault"),
     )
     key_vault_ca_bundle: str | None = Field(
@@ -212,7 +214,7 @@ class Settings(BaseSettings):
         alias="AUTOTASK_TIMEOUT_SECONDS",
         gt=0,
         le=120,
-        description="How long one Autotask request may take before it counts as failed.",
+        description="How long one PSA request (Autotask or ConnectWise) may take before it counts as failed.",
         json_schema_extra=not_deployed("default fits"),
     )
 

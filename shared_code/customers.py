@@ -20,9 +20,8 @@ from shared_code.db.live import live_row
 from shared_code.db.models import Customer, Job, ci_key, natural_key
 from shared_code.errors import Conflict, NotFound
 from shared_code.jobs import soft_delete_jobs
-from shared_code.psa.company import CompanyMapping
 from shared_code.schema.fields import DisplayName, Search
-from shared_code.schema.models import RequestModel
+from shared_code.schema.models import RequestModel, ResponseModel
 from shared_code.schema.names import skeleton
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
@@ -40,6 +39,16 @@ class CustomerCreate(RequestModel):
 class CustomerChange(RequestModel):
     name: DisplayName | None = None
     active: bool | None = Field(None, description="Deactivate to hide the customer's jobs by default.")
+
+
+class CompanyMapping(ResponseModel):
+    """The customer's company in a PSA (set by the PSA's company search, checked against it)."""
+
+    psa_company_provider: str | None = Field(description="The PSA the company is in.")
+    psa_company_id: int | None
+    psa_company_name: str | None = Field(description="The company's name as last seen in the PSA.")
+    psa_mapping_status: str = Field(description="ok, renamed, missing, inactive or unmapped.")
+    psa_checked_at: datetime | None
 
 
 class CustomerView(CompanyMapping):

@@ -45,7 +45,7 @@ class Conflict(AppError):
 
 
 class UpstreamError(AppError):
-    """A service we depend on (Autotask, Graph) failed or answered something unexpected."""
+    """A service we depend on (a PSA, Graph) failed or answered something unexpected."""
 
     code = "upstream_error"
 

@@ -16,7 +16,7 @@ from shared_code.app_settings import load_app_settings
 from shared_code.db.live import live_job, live_row, soft_delete_mails
 from shared_code.db.models import Customer, Job, JobRun, MailMessage, natural_key
 from shared_code.errors import InvalidInput, NotFound
-from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, run_row
+from shared_code.runs.views import RUN_COLUMNS, RUNS_FROM, JobHeading, JobIndicators, RunRow, Status, run_row
 from shared_code.schema.fields import Id, Search, TimeOfDay
 from shared_code.schema.models import RequestModel
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
@@ -152,7 +152,10 @@ def job_detail(session: Session, job_id: int, runs_query: PageQuery) -> JobDetai
     if row is None:
         raise NotFound(f"no such job: {job_id}")
     history = paginated(
-        select(*RUN_COLUMNS).where(JobRun.job_id == job_id).order_by(JobRun.run_at.desc(), JobRun.id.desc()),
+        select(*RUN_COLUMNS)
+        .select_from(RUNS_FROM)
+        .where(JobRun.job_id == job_id)
+        .order_by(JobRun.run_at.desc(), JobRun.id.desc()),
         runs_query,
     )
     runs, runs_page = page_of(list(session.execute(history)), runs_query)

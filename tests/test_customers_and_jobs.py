@@ -88,7 +88,7 @@ def test_job_details_show_run_history_with_indicators(db: Session, api) -> None:
     assert [r["id"] for r in detail["runs"]] == [runs[2].id, runs[1].id]
     assert detail["runs_page"]["has_more"] is True
     assert (detail["last_status"], detail["open_tickets"], detail["open_remarks"]) == ("warning", 1, 0)
-    assert detail["runs"][0]["autotask"]["can_resolve"] is False
+    assert detail["runs"][0]["psa_ticket"]["can_resolve"] is False
     assert detail["schedule"]["kind"] == "none"
 
 

@@ -22,7 +22,7 @@ ERROR_TEXT = {
     415: "A request that changes something must send application/json (an upload: multipart/form-data).",
     422: "Invalid request body (the field is named).",
     500: "Unexpected error; the body carries the correlation id.",
-    502: "An upstream service (Autotask, Graph) failed.",
+    502: "An upstream service (the PSA, Graph) failed.",
     503: "A dependency (e.g. the database) is unavailable.",
 }
 CORRELATION_HEADER = {
@@ -45,7 +45,7 @@ def build_document(routes: list[Route], *, title: str, version: str) -> dict[str
         "info": {
             "title": title,
             "version": version,
-            "description": "Backup-report ingestion, Run Checks and Autotask tickets. Roles are hierarchical: "
+            "description": "Backup-report ingestion, Run Checks and PSA tickets. Roles are hierarchical: "
             "Admin ⊃ Operator ⊃ Viewer; `x-required-role` names the least role of each operation.",
         },
         "servers": [{"url": "/"}],

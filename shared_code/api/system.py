@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from shared_code.api.auth import Principal, Role
 from shared_code.api.openapi import build_document
 from shared_code.api.routing import ROUTES
+from shared_code.db.settings import PROVIDER_LABELS
 
 API_TITLE = "Backupchecks API"
 API_VERSION = "1.0.0"
@@ -19,11 +20,20 @@ class Me(BaseModel):
     name: str
     roles: list[str] = Field(description="Every role the caller acts with (hierarchy applied).")
     timezone: str = Field(description="The UI timezone: the site shows every time in it.")
+    psa: str = Field("none", description="The active PSA's name as stored (none when no PSA is active).")
+    psa_label: str | None = Field(None, description="The active PSA's name, for people (None: none active).")
 
 
-def who_am_i(principal: Principal, timezone: str) -> Me:
+def who_am_i(principal: Principal, timezone: str, psa: str = "none") -> Me:
     effective = [role.claim for role in Role if role is not Role.ANONYMOUS and principal.can(role)]
-    return Me(subject=principal.subject, name=principal.name, roles=effective, timezone=timezone)
+    return Me(
+        subject=principal.subject,
+        name=principal.name,
+        roles=effective,
+        timezone=timezone,
+        psa=psa,
+        psa_label=None if psa == "none" else PROVIDER_LABELS.get(psa, psa),
+    )
 
 
 @functools.cache

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, get_args
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, Table, func
+from sqlalchemy import CheckConstraint, ColumnElement, DateTime, MetaData, Table, func
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -48,3 +48,12 @@ class SoftDelete:
     @classmethod
     def _live_condition(cls) -> ColumnElement[bool]:
         return cls.deleted_at.is_(None)
+
+
+def one_of(column: str, literal: Any, *, nullable: bool = False) -> CheckConstraint:
+    """CHECK that a text column holds one of a Literal's values (named after the column)."""
+    values = ", ".join(f"'{value}'" for value in get_args(literal))
+    condition = f"{column} IN ({values})"
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=column)

@@ -4,14 +4,14 @@ The database enforces what must always hold: one run per mail, unique Graph and
 Internet message ids, job identity unique among live jobs, a missed run created
 once per job and time, and foreign keys without cascades where the technical notes'
 deletion order must be followed (link tables, then mails unlinked, objects, jobs, mails).
-An Autotask ticket id is deliberately *not* unique on job_runs: propagation links one
-ticket to many runs.
+A PSA ticket is one ``external_tickets`` row shared by every run linked to it (propagation links
+one ticket to many runs), so what the PSA says about it is written once.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from sqlalchemy import (
     DDL,
@@ -32,7 +32,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, validates
 
-from shared_code.db.base import Base, CreatedAt, SoftDelete, Timestamps
+from shared_code.db.base import Base, CreatedAt, SoftDelete, Timestamps, one_of
+from shared_code.db.settings import AppSettings, ExternalProvider  # noqa: F401  (AppSettings: one import for every model)
 from shared_code.schema.names import skeleton
 
 RunStatus = Literal["success", "warning", "failed", "missed"]
@@ -45,15 +46,6 @@ OverrideScope = Literal["global", "customer", "job"]
 ResolutionOrigin = Literal["psa", "backupchecks"]
 MailSource = Literal["graph", "directory"]
 FailureState = Literal["failing", "poisoned", "permanent", "retrying", "resolved"]
-
-
-def one_of(column: str, literal: Any, *, nullable: bool = False) -> CheckConstraint:
-    """CHECK that a text column holds one of a Literal's values (named after the column)."""
-    values = ", ".join(f"'{value}'" for value in get_args(literal))
-    condition = f"{column} IN ({values})"
-    if nullable:
-        condition = f"{column} IS NULL OR {condition}"
-    return CheckConstraint(condition, name=column)
 
 
 # Lower-cased, each run of digits padded to 20 places. Plain SQL: the embedded PostgreSQL of local
@@ -87,7 +79,8 @@ def ci_key(value: Any) -> Any:
 class Customer(Timestamps, SoftDelete, Base):
     __tablename__ = "customers"
     __table_args__ = (
-        one_of("autotask_mapping_status", MappingStatus),
+        one_of("psa_mapping_status", MappingStatus),
+        one_of("psa_company_provider", ExternalProvider, nullable=True),
         Index(
             "uq_customers_live_name",
             ci_key(text("name")),
@@ -108,10 +101,12 @@ class Customer(Timestamps, SoftDelete, Base):
     # names.skeleton(name), set with the name; NULL only for rows written with raw SQL
     name_skeleton: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
-    autotask_company_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_company_name: Mapped[str | None] = mapped_column(Text)
-    autotask_mapping_status: Mapped[str] = mapped_column(String(16), server_default="unmapped")
-    autotask_checked_at: Mapped[datetime | None]
+    # The customer's company in a PSA: which PSA, its id there, its name as last seen, the check's verdict.
+    psa_company_provider: Mapped[str | None] = mapped_column(String(16))
+    psa_company_id: Mapped[int | None] = mapped_column(Integer)
+    psa_company_name: Mapped[str | None] = mapped_column(Text)
+    psa_mapping_status: Mapped[str] = mapped_column(String(16), server_default="unmapped")
+    psa_checked_at: Mapped[datetime | None]
 
     jobs: Mapped[list[Job]] = relationship(back_populates="customer")
 
@@ -279,12 +274,7 @@ class JobRun(CreatedAt, Base):
     __table_args__ = (
         one_of("status", RunStatus),
         one_of("effective_status", RunStatus),
-        one_of("ticket_resolution_origin", ResolutionOrigin, nullable=True),
         CheckConstraint("missed = (mail_id IS NULL)", name="missed_has_no_mail"),
-        # A resolved Autotask ticket always says who resolved it (Resolved by PSA / by Backupchecks).
-        CheckConstraint(
-            "(ticket_resolved_at IS NULL) = (ticket_resolution_origin IS NULL)", name="resolution_origin"
-        ),
         # A snooze always says who and why.
         CheckConstraint(
             "(snoozed_at IS NULL) = (snoozed_by IS NULL) AND (snoozed_at IS NULL) = (snooze_reason IS NULL)",
@@ -301,9 +291,9 @@ class JobRun(CreatedAt, Base):
         ),
         Index("ix_job_runs_job_run_at", "job_id", "run_at"),
         Index(
-            "ix_job_runs_autotask_ticket",
-            "autotask_ticket_id",
-            postgresql_where=text("autotask_ticket_id IS NOT NULL"),
+            "ix_job_runs_external_ticket",
+            "external_ticket_id",
+            postgresql_where=text("external_ticket_id IS NOT NULL"),
         ),
     )
 
@@ -323,20 +313,12 @@ class JobRun(CreatedAt, Base):
     snoozed_at: Mapped[datetime | None]
     snoozed_by: Mapped[str | None] = mapped_column(Text)
     snooze_reason: Mapped[str | None] = mapped_column(Text)
-    # Autotask (Phase 1 and Phase 2). Deleted-in-PSA is autotask_ticket_deleted_at IS NOT NULL.
-    autotask_ticket_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_ticket_number: Mapped[str | None] = mapped_column(Text)
-    autotask_ticket_url: Mapped[str | None] = mapped_column(Text)
-    autotask_ticket_created_at: Mapped[datetime | None]
-    autotask_ticket_created_by: Mapped[str | None] = mapped_column(Text)
-    autotask_ticket_deleted_at: Mapped[datetime | None]
-    ticket_last_polled_at: Mapped[datetime | None]
-    ticket_status_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    ticket_resolution_origin: Mapped[str | None] = mapped_column(String(16))
-    ticket_resolved_at: Mapped[datetime | None]
+    # The run's PSA ticket (created for it, linked, or copied from the job's open one).
+    external_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("external_tickets.id"))
 
     job: Mapped[Job] = relationship()
     mail: Mapped[MailMessage | None] = relationship()
+    external_ticket: Mapped[ExternalTicket | None] = relationship()
 
 
 # --- internal tickets and remarks (same shape) --------------------------------------------------------
@@ -389,23 +371,64 @@ class _NoteRunLink:
 
 class Ticket(_Note, Base):
     __tablename__ = "tickets"
-    __table_args__ = (
-        # One open internal ticket per hand-entered Autotask number (no Autotask id to poll).
-        Index(
-            "uq_tickets_open_manual_number",
-            "autotask_ticket_number",
-            unique=True,
-            postgresql_where=text(
-                "resolved_at IS NULL AND autotask_ticket_id IS NULL AND autotask_ticket_number IS NOT NULL"
-            ),
-        ),
-    )
 
     ticket_code: Mapped[str] = mapped_column(String(32), unique=True)  # T20250123.0001
-    # Set when the ticket mirrors an Autotask ticket; kept as history when a replacement is made.
-    autotask_ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    autotask_ticket_number: Mapped[str | None] = mapped_column(Text)
-    autotask_ticket_url: Mapped[str | None] = mapped_column(Text)
+    # The PSA ticket it mirrors, if any; kept as history when a replacement is made.
+    external: Mapped[ExternalTicket | None] = relationship(
+        back_populates="ticket", uselist=False, lazy="selectin"
+    )
+
+    @property
+    def psa_provider(self) -> str | None:
+        return self.external.provider if self.external else None
+
+    @property
+    def psa_ticket_id(self) -> int | None:
+        return self.external.external_id if self.external else None
+
+    @property
+    def psa_ticket_number(self) -> str | None:
+        return self.external.number if self.external else None
+
+    @property
+    def psa_ticket_url(self) -> str | None:
+        return self.external.url if self.external else None
+
+
+class ExternalTicket(Base):
+    """A ticket in a PSA, with the internal ticket it belongs to: where it is (provider, id, number,
+    URL) and what is known of it (the status at the last poll, deleted in the PSA, resolved and by
+    whom). Every run linked to it shares this one row. ``external_id`` is NULL for a ticket number
+    entered by hand and not looked up (never polled)."""
+
+    __tablename__ = "external_tickets"
+    __table_args__ = (
+        one_of("provider", ExternalProvider),
+        one_of("resolution_origin", ResolutionOrigin, nullable=True),
+        # A resolved ticket always says who resolved it (Resolved by PSA / by Backupchecks).
+        CheckConstraint("(resolved_at IS NULL) = (resolution_origin IS NULL)", name="resolution_origin_set"),
+        Index("ix_external_tickets_provider_external_id", "provider", "external_id"),
+        # An internal ticket mirrors at most one PSA ticket.
+        Index("uq_external_tickets_ticket", "ticket_id", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    provider: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[int | None] = mapped_column(BigInteger)
+    number: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None]
+    created_by: Mapped[str | None] = mapped_column(Text)
+    last_polled_at: Mapped[datetime | None]
+    status_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    deleted_in_psa_at: Mapped[datetime | None]
+    resolution_origin: Mapped[str | None] = mapped_column(String(16))
+    resolved_at: Mapped[datetime | None]
+    # An operator's Resolve is talking to the PSA since then (a second one waits; no row lock held).
+    resolve_started_at: Mapped[datetime | None]
+
+    ticket: Mapped[Ticket | None] = relationship(back_populates="external")
 
 
 class TicketScope(_NoteScope, Base):
@@ -443,52 +466,21 @@ class TicketCodeCounter(Base):
     last_value: Mapped[int] = mapped_column(Integer)
 
 
-# --- settings, Graph state, audit ---------------------------------------------------------------------
+# --- PSA ticket creation, Graph state, audit ---------------------------------------------------------------------
 
 
-class AppSettings(Base):
-    """The single settings row (id = 1). Secrets are never stored in plain text."""
-
-    __tablename__ = "settings"
-    __table_args__ = (
-        CheckConstraint("id = 1", name="singleton"),
-        one_of("autotask_environment", Literal["sandbox", "production"]),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True, server_default=text("1"))
-    ui_timezone: Mapped[str] = mapped_column(Text, server_default="Europe/Amsterdam")
-    autotask_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    autotask_compatibility_mode: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
-    autotask_environment: Mapped[str] = mapped_column(String(16), server_default="sandbox")
-    autotask_username: Mapped[str | None] = mapped_column(Text)
-    autotask_integration_code: Mapped[str | None] = mapped_column(Text)  # tracking identifier
-    autotask_secret_ref: Mapped[str | None] = mapped_column(Text)  # Key Vault secret name
-    autotask_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)  # local only
-    autotask_api_base_url: Mapped[str | None] = mapped_column(Text)  # configured, or the discovered zone
-    backupchecks_base_url: Mapped[str | None] = mapped_column(Text)
-    autotask_queue_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_source_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_status_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_priority_warning_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_priority_failed_id: Mapped[int | None] = mapped_column(Integer)
-    autotask_completed_status_id: Mapped[int | None] = mapped_column(Integer)
-    # Many tenants require dueDateTime on a new ticket: now + this many hours.
-    autotask_due_hours: Mapped[int | None] = mapped_column(Integer, server_default=text("24"))
-    autotask_reference_data: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    autotask_reference_refreshed_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
-    updated_by: Mapped[str | None] = mapped_column(Text)
-
-
-class AutotaskTicketCreation(Base):
-    """The one attempt to create a run's Autotask ticket (the primary key makes it one).
+class PsaTicketCreation(Base):
+    """The one attempt to create a run's PSA ticket (the primary key makes it one).
 
     Taken before the PSA is called, so concurrent requests cannot both create; an attempt whose
     outcome was lost (``unknown``), or one left behind by a crash, is continued by looking for
     the ticket in the PSA before creating again."""
 
-    __tablename__ = "autotask_ticket_creations"
-    __table_args__ = (one_of("outcome", Literal["pending", "unknown", "created", "failed"]),)
+    __tablename__ = "psa_ticket_creations"
+    __table_args__ = (
+        one_of("outcome", Literal["pending", "unknown", "created", "failed"]),
+        one_of("provider", ExternalProvider),
+    )
 
     job_run_id: Mapped[int] = mapped_column(ForeignKey("job_runs.id", ondelete="CASCADE"), primary_key=True)
     reference: Mapped[str] = mapped_column(Text)
@@ -496,7 +488,8 @@ class AutotaskTicketCreation(Base):
     started_at: Mapped[datetime] = mapped_column(server_default=func.now())
     started_by: Mapped[str] = mapped_column(Text)
     finished_at: Mapped[datetime | None]
-    autotask_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class GraphSubscription(Base):

@@ -1,6 +1,6 @@
 """Writing a new mail in one round trip: its row, its raw content, its objects, its failure record
 (if an earlier attempt left one) resolved, and, when its job is known, its run (``new_run``: the
-run, the job's open Autotask ticket copied, its links to the job's open tickets and remarks).
+run, the job's open PSA ticket copied, its links to the job's open tickets and remarks).
 
 The row is inserted with ON CONFLICT DO NOTHING on every unique key (Graph message id, Message-ID
 with the message digest, content hash); a different mail under a used Message-ID is stored, points

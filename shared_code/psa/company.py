@@ -1,5 +1,6 @@
-"""A customer's mapping to its company in the PSA: as the customer list shows it, set by the
-company search, and checked against the PSA (renamed, inactive, missing)."""
+"""A customer's mapping to its company in the active PSA: set by the company search and checked against
+the PSA (renamed, inactive, missing). A mapping names its PSA: after a switch of PSA, customers
+mapped in the other one count as unmapped for tickets until mapped again (their mapping stays visible)."""
 
 from __future__ import annotations
 
@@ -13,25 +14,15 @@ from shared_code import audit
 from shared_code.db.models import Customer, MappingStatus
 from shared_code.errors import InvalidInput
 from shared_code.psa import provider as psa
-from shared_code.psa.autotask.settings import autotask_provider
+from shared_code.psa import registry
 from shared_code.schema.fields import INT32_MAX
-from shared_code.schema.models import RequestModel, ResponseModel
-
-
-class CompanyMapping(ResponseModel):
-    autotask_company_id: int | None
-    autotask_company_name: str | None
-    autotask_mapping_status: str
-    autotask_checked_at: datetime | None
-
+from shared_code.schema.models import RequestModel
 
 # --- mapping a customer to its PSA company (Phase 3) ----------------------------------------------
 
 
 class CompanyChoice(RequestModel):
-    company_id: int = Field(
-        ge=0, le=INT32_MAX, description="The Autotask company id (from the company search)."
-    )
+    company_id: int = Field(ge=0, le=INT32_MAX, description="The PSA's company id (from the company search).")
 
 
 class CompanySearch(RequestModel):
@@ -55,31 +46,34 @@ class CompanyCheckResult(BaseModel):
     customers: list[CompanyCheckItem]
 
 
-def search_companies(session: Session, text: str) -> CompanyList:
+def search_companies(session: Session, text: str, *, route_provider: str | None = None) -> CompanyList:
     """Companies by name (active and inactive; at most 25)."""
-    provider = autotask_provider(session)
-    try:
+    with registry.open_provider(session, route_provider) as provider:
         return CompanyList(items=provider.search_companies(text))
-    finally:
-        provider.client.close()
 
 
-def map_company(session: Session, customer: Customer, choice: CompanyChoice, actor: str) -> None:
-    """Store the company id and its name as Autotask has it now (an unknown id: 422, nothing stored)."""
-    provider = autotask_provider(session)
-    try:
+def map_company(
+    session: Session,
+    customer: Customer,
+    choice: CompanyChoice,
+    actor: str,
+    *,
+    route_provider: str | None = None,
+) -> None:
+    """Store the company id and its name as the PSA has it now (an unknown id: 422, nothing stored)."""
+    with registry.open_provider(session, route_provider) as provider:
         company = provider.get_company(choice.company_id)
-    finally:
-        provider.client.close()
+        name, label = provider.name, provider.label
     if company is None:
         raise InvalidInput(
-            f"company_id: Autotask has no company {choice.company_id}",
-            details=[{"field": "body.company_id", "message": "not found in Autotask"}],
+            f"company_id: {label} has no company {choice.company_id}",
+            details=[{"field": "body.company_id", "message": f"not found in {label}"}],
         )
-    customer.autotask_company_id = company.id
-    customer.autotask_company_name = company.name
-    customer.autotask_mapping_status = "ok" if company.active else "inactive"
-    customer.autotask_checked_at = datetime.now(UTC)
+    customer.psa_company_provider = name
+    customer.psa_company_id = company.id
+    customer.psa_company_name = company.name
+    customer.psa_mapping_status = "ok" if company.active else "inactive"
+    customer.psa_checked_at = datetime.now(UTC)
     audit.record(
         session,
         actor,
@@ -91,55 +85,57 @@ def map_company(session: Session, customer: Customer, choice: CompanyChoice, act
 
 
 def unmap_company(session: Session, customer: Customer, actor: str) -> None:
-    """Needs no Autotask request, so it also works while the integration is disabled."""
-    before = customer.autotask_company_id
-    customer.autotask_company_id = None
-    customer.autotask_company_name = None
-    customer.autotask_mapping_status = "unmapped"
-    customer.autotask_checked_at = None
+    """Needs no PSA request, so it also works while the integration is disabled."""
+    before = customer.psa_company_id
+    customer.psa_company_provider = None
+    customer.psa_company_id = None
+    customer.psa_company_name = None
+    customer.psa_mapping_status = "unmapped"
+    customer.psa_checked_at = None
     audit.record(session, actor, "unmap_company", "customer", customer.id, {"company_id": before})
 
 
-def check_companies(session: Session, actor: str) -> CompanyCheckResult:
-    """Every mapped live customer against Autotask in one batched query: renamed (the cached name
-    follows), inactive, missing, or ok."""
-    customers = list(
-        session.scalars(
-            select(Customer)
-            .where(Customer.deleted_at.is_(None), Customer.autotask_company_id.is_not(None))
-            .order_by(Customer.name)
+def check_companies(session: Session, actor: str, *, route_provider: str | None = None) -> CompanyCheckResult:
+    """Every live customer mapped in the active PSA against it in one batched query: renamed (the
+    cached name follows), inactive, missing, or ok."""
+    with registry.open_provider(session, route_provider) as provider:
+        customers = list(
+            session.scalars(
+                select(Customer)
+                .where(
+                    Customer.deleted_at.is_(None),
+                    Customer.psa_company_id.is_not(None),
+                    Customer.psa_company_provider == provider.name,
+                )
+                .order_by(Customer.name)
+            )
         )
-    )
-    provider = autotask_provider(session)
-    try:
         found = {
             company.id: company
-            for company in provider.companies_by_ids([c.autotask_company_id or 0 for c in customers])
+            for company in provider.companies_by_ids([c.psa_company_id or 0 for c in customers])
         }
-    finally:
-        provider.client.close()
     now = datetime.now(UTC)
     items = []
     for customer in customers:
-        company = found.get(customer.autotask_company_id or 0)
+        company = found.get(customer.psa_company_id or 0)
         status: MappingStatus
         if company is None:
             status = "missing"
         elif not company.active:
             status = "inactive"
-        elif company.name != customer.autotask_company_name:
+        elif company.name != customer.psa_company_name:
             status = "renamed"
-            customer.autotask_company_name = company.name
+            customer.psa_company_name = company.name
         else:
             status = "ok"
-        customer.autotask_mapping_status, customer.autotask_checked_at = status, now
+        customer.psa_mapping_status, customer.psa_checked_at = status, now
         items.append(
             CompanyCheckItem(
                 customer_id=customer.id,
                 customer_name=customer.name,
-                company_id=customer.autotask_company_id or 0,
+                company_id=customer.psa_company_id or 0,
                 status=status,
-                cached_name=customer.autotask_company_name,
+                cached_name=customer.psa_company_name,
             )
         )
     audit.record(

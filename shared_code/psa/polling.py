@@ -1,11 +1,14 @@
-"""The PSA poll the Run Checks page starts after it has rendered (Phase 2.1–2.3).
+"""The PSA poll the Run Checks page starts after it has rendered (Phase 2.1–2.3), against the active PSA.
 
-Read-only towards the PSA. For the tickets linked to the runs on screen (``linked_runs.poll_scope``):
-1. the *active* ones are asked for by id, at most 500 ids per query (the PSA's ``in`` limit);
+Read-only towards the PSA. For the tickets linked to the runs on screen (``tickets.external.poll_scope``):
+1. the *active* ones are asked for by id, as many per query as the PSA takes (``max_ids_per_query``:
+   Autotask's ``in`` limit of 500, ConnectWise's page of 1,000);
 2. every ticket the active query did not return gets one single-ticket lookup: found and
    completed → its runs are resolved, origin ``psa``; found and active (it changed in between) →
    snapshot only; not found → its linkage is marked deleted in the PSA;
-3. what was learnt is written in one transaction.
+3. what was learnt is written in one transaction (``tickets.external`` records it).
+The scope, the settings and the provider are read in a short transaction of their own that ends
+before the first request: no row lock and no database connection is held while the PSA answers.
 A failed request (outage, throttling, timeout) fails only the tickets it was about: they are
 reported, never taken for deleted, and their runs keep their state. The whole poll answers within
 its time budget; what did not finish by then is reported as failed. At most three requests run at
@@ -29,25 +32,24 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings
+from shared_code.db.engine import unit_of_work
 from shared_code.db.models import AppSettings
-from shared_code.psa.connection import configured_autotask, stored_reference_data
-from shared_code.psa.linked_runs import (
+from shared_code.psa import registry
+from shared_code.psa.provider import PsaError, PsaProvider, ReferenceData, Ticket, about_run
+from shared_code.schema.fields import Id
+from shared_code.schema.models import RequestModel
+from shared_code.tickets.external import (
     PollScope,
     mark_deleted_in_psa,
     poll_scope,
     record_snapshots,
     resolve_linked_runs,
 )
-from shared_code.psa.provider import PsaError, PsaProvider, ReferenceData, Ticket, about_run
-from shared_code.schema.fields import Id
-from shared_code.schema.models import RequestModel
 
 log = logging.getLogger(__name__)
 
-MAX_IDS_PER_QUERY = 500
 PARALLEL_REQUESTS = 3
 DEFAULT_BUDGET_SECONDS = 10.0
-POLL_ACTOR = "autotask-poll"
 
 Outcome = Literal["active", "completed", "deleted", "failed"]
 
@@ -115,21 +117,37 @@ def not_polled(reason: str) -> PollResult:
 
 
 def poll_reason_not_to(settings: AppSettings) -> str | None:
-    if not settings.autotask_enabled:
-        return "The Autotask integration is disabled: nothing was polled."
-    if settings.autotask_completed_status_id is None:
+    if settings.psa_provider == "none":
+        return "The PSA integration is disabled (none is active): nothing was polled."
+    if settings.psa_closed_status_required and settings.psa_closed_status_id is None:
+        label = registry.label(settings.psa_provider)
         return (
-            "No Autotask 'completed' status is configured: active and completed tickets cannot be told apart."
+            f"No {label} 'completed' status is configured: active and completed tickets cannot be told apart."
         )
     return None
 
 
 def poll_for_run_checks(session: Session, run_ids: Sequence[int]) -> PollResult:
-    """``POST /api/run-checks/poll``: the stored settings and picklists, Autotask as configured."""
-    settings = load_app_settings(session)
-    return poll_linked_tickets(
-        session, settings, lambda: configured_autotask(session), stored_reference_data(settings), run_ids
-    )
+    """``POST /api/run-checks/poll``: the stored settings and picklists, the active PSA as configured.
+    ``session`` (the request's) is first used to write what was learnt."""
+    with unit_of_work() as reads:
+        settings = load_app_settings(reads)
+        scope = poll_scope(reads, settings.psa_provider, run_ids)
+        reference = registry.stored_reference_data(settings)
+        opened: PsaProvider | PsaError | None = None
+        if poll_reason_not_to(settings) is None and scope.ticket_ids:
+            try:
+                opened = registry.open_provider(reads)
+            except PsaError as error:  # no provider at all (settings, secret): every ticket fails
+                opened = error
+    return _poll(session, settings, scope, lambda: _opened(opened), reference)
+
+
+def _opened(opened: PsaProvider | PsaError | None) -> PsaProvider:
+    if isinstance(opened, PsaError):
+        raise opened
+    assert opened is not None
+    return opened
 
 
 def poll_linked_tickets(
@@ -142,15 +160,27 @@ def poll_linked_tickets(
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PollResult:
+    scope = poll_scope(session, settings.psa_provider, run_ids)
+    return _poll(session, settings, scope, open_provider, reference, budget_seconds=budget_seconds, now=now)
+
+
+def _poll(
+    session: Session,
+    settings: AppSettings,
+    scope: PollScope,
+    open_provider: Callable[[], AbstractContextManager[PsaProvider]],
+    reference: ReferenceData,
+    *,
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> PollResult:
     started = time.monotonic()
     reason = poll_reason_not_to(settings)
-    scope = poll_scope(session, run_ids)
     if reason:
         return not_polled(reason).model_copy(
             update={"skipped_run_ids": scope.skipped_run_ids, "unknown_run_ids": scope.unknown_run_ids}
         )
-    completed_status = settings.autotask_completed_status_id
-    assert completed_status is not None  # checked by poll_reason_not_to
+    completed_status = settings.psa_closed_status_id  # None: the PSA flags closed tickets itself
     requests, observations = None, []
     if scope.ticket_ids:
         try:
@@ -158,7 +188,7 @@ def poll_linked_tickets(
             with open_provider() as provider, _Requests(provider, started + budget_seconds) as requests:
                 observations = _observe(requests, scope, completed_status)
         except PsaError as error:  # no provider at all (settings, secret): every ticket failed
-            log.warning("autotask poll: no connection to Autotask: %s", _why(error))
+            log.warning("psa poll: no connection to the PSA: %s", _why(error))
             observations = [Observation(t, "failed", error=_why(error)) for t in scope.ticket_ids]
     result = _apply(session, scope, observations, reference, at=now())
     return result.model_copy(
@@ -217,11 +247,9 @@ class _Requests:
         return call()
 
 
-def _observe(requests: _Requests, scope: PollScope, completed_status: int) -> list[Observation]:
-    batches = [
-        scope.ticket_ids[i : i + MAX_IDS_PER_QUERY]
-        for i in range(0, len(scope.ticket_ids), MAX_IDS_PER_QUERY)
-    ]
+def _observe(requests: _Requests, scope: PollScope, completed_status: int | None) -> list[Observation]:
+    size = requests.provider.max_ids_per_query
+    batches = [scope.ticket_ids[i : i + size] for i in range(0, len(scope.ticket_ids), size)]
     answers = requests.run_all(
         {
             tuple(batch): _logged(
@@ -258,12 +286,13 @@ def _observe(requests: _Requests, scope: PollScope, completed_status: int) -> li
     return observations
 
 
-def _observation(ticket_id: int, answer: Any, completed_status: int) -> Observation:
+def _observation(ticket_id: int, answer: Any, completed_status: int | None) -> Observation:
     if isinstance(answer, BaseException):
         return Observation(ticket_id, "failed", error=_why(answer))
     if answer is None:
         return Observation(ticket_id, "deleted")
-    outcome: Outcome = "completed" if answer.status_id == completed_status else "active"
+    closed = answer.closed if answer.closed is not None else answer.status_id == completed_status
+    outcome: Outcome = "completed" if closed else "active"
     return Observation(ticket_id, outcome, ticket=answer)
 
 
@@ -273,13 +302,14 @@ def _logged(scope: PollScope, ticket_ids: list[int], what: str, call: Callable[[
     run_ids = [run_id for ticket_id in ticket_ids for run_id in scope.runs_by_ticket[ticket_id]]
 
     def logged() -> Any:
-        log.info("autotask poll: %s for ticket ids %s (run ids %s)", what, ticket_ids, run_ids)
+        log.info("%s poll: %s for ticket ids %s (run ids %s)", scope.provider, what, ticket_ids, run_ids)
         with about_run(run_ids[0] if len(run_ids) == 1 else None):
             try:
                 return call()
             except Exception as error:
                 log.warning(
-                    "autotask poll: %s failed for ticket ids %s (run ids %s): %s",
+                    "%s poll: %s failed for ticket ids %s (run ids %s): %s",
+                    scope.provider,
                     what,
                     ticket_ids,
                     run_ids,
@@ -318,21 +348,23 @@ def _apply(
 ) -> PollResult:
     """One transaction (the caller commits): snapshots, PSA resolutions, deletions. A failed
     observation writes nothing."""
+    provider, actor = scope.provider, f"{scope.provider}-poll"
     seen = {o.ticket_id: _snapshot(o.ticket, reference, at) for o in observations if o.ticket is not None}
-    record_snapshots(session, seen, at=at)
+    record_snapshots(session, provider, seen, at=at)
     completed = [o.ticket_id for o in observations if o.outcome == "completed"]
-    resolutions = resolve_linked_runs(session, completed, origin="psa", at=at, actor=POLL_ACTOR)
+    resolutions = resolve_linked_runs(session, provider, completed, origin="psa", at=at, actor=actor)
     deleted = mark_deleted_in_psa(
-        session, [o.ticket_id for o in observations if o.outcome == "deleted"], at=at, actor=POLL_ACTOR
+        session, provider, [o.ticket_id for o in observations if o.outcome == "deleted"], at=at, actor=actor
     )
     for resolution in resolutions:
         log.info(
-            "autotask poll: ticket %s completed in the PSA; runs %s resolved",
+            "%s poll: ticket %s completed in the PSA; runs %s resolved",
+            provider,
             resolution.ticket_id,
             resolution.run_ids,
         )
     for ticket_id, run_ids in deleted.items():
-        log.warning("autotask poll: ticket %s is deleted in the PSA; runs %s marked", ticket_id, run_ids)
+        log.warning("%s poll: ticket %s is deleted in the PSA; runs %s marked", provider, ticket_id, run_ids)
     reported: dict[Outcome, list[PolledTicket]] = {"active": [], "completed": [], "deleted": [], "failed": []}
     for o in sorted(observations, key=lambda o: o.ticket_id):
         status_id = o.ticket.status_id if o.ticket else None

@@ -1,7 +1,7 @@
 """The PSA provider interface: what Backupchecks asks of a PSA, in the PSA's neutral terms.
 
-Autotask implements it now (``shared_code.psa.autotask``); another PSA (ConnectWise) would be a
-second implementation. Everything that crosses it is a pydantic model or one of the errors below,
+Autotask (``shared_code.psa.autotask``) and ConnectWise PSA (``shared_code.psa.connectwise``)
+implement it; ``psa.registry`` picks the active one. Everything that crosses it is a pydantic model or one of the errors below,
 and every error says whether trying again later may help (``transient``).
 
 Creates are special: a create whose outcome is unknown (a timeout, or a server error after the
@@ -97,6 +97,9 @@ class Ticket(BaseModel):
     completed_at: datetime | None = None
     last_activity_at: datetime | None = None
     web_url: str | None = None
+    closed: bool | None = Field(
+        None, description="The PSA's own closed flag (ConnectWise); None: closed means the configured status."
+    )
 
 
 class TimeEntry(BaseModel):
@@ -188,6 +191,16 @@ def current_run_id() -> int | None:
 
 
 class PsaProvider(Protocol):
+    """A PSA as configured, used in a ``with`` block: leaving it closes its connections."""
+
+    name: str  # as stored with a ticket link: "autotask", "connectwise"
+    label: str  # for people: "Autotask"
+    max_ids_per_query: int  # ids per active-ticket query (the PSA's page or ``in`` limit)
+
+    def __enter__(self) -> PsaProvider: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
     def test_connection(self) -> ConnectionInfo: ...
 
     def reference_data(self) -> ReferenceData: ...

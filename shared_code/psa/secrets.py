@@ -1,4 +1,5 @@
-"""Where the PSA API secret is kept: never in plain text, never returned.
+"""Where a PSA's API secret is kept (the Autotask secret, the ConnectWise private key: one ``slot``
+each): never in plain text, never returned.
 
 - In Azure (``KEY_VAULT_URL`` set): a Key Vault secret written and read with the app's managed
   identity (``azure-keyvault-secrets``); the settings row keeps only the secret's versioned id.
@@ -20,15 +21,18 @@ from shared_code.db.models import AppSettings
 from shared_code.errors import Unavailable
 
 KEY_VAULT_SECRET_NAME = "autotask-api-secret"  # noqa: S105 - the name, not the value
+# Per slot: the Key Vault secret's name (the row's columns are <slot>_secret_ref / <slot>_secret_encrypted).
+KEY_VAULT_NAMES = {"autotask": KEY_VAULT_SECRET_NAME, "connectwise": "connectwise-private-key"}
 CACHE_SECONDS = 300
+Slot = str
 
 
 class SecretStore(Protocol):
-    def save(self, row: AppSettings, secret: str) -> None:
+    def save(self, row: AppSettings, secret: str, slot: Slot = "autotask") -> None:
         """Keeps ``secret`` and records on ``row`` how to find it again."""
         ...
 
-    def load(self, row: AppSettings) -> str | None: ...
+    def load(self, row: AppSettings, slot: Slot = "autotask") -> str | None: ...
 
 
 class SecretUnavailable(Unavailable):
@@ -46,20 +50,21 @@ class FernetStore:
                 "SETTINGS_ENCRYPTION_KEY is not a Fernet key (32 url-safe base64 bytes)."
             ) from None
 
-    def save(self, row: AppSettings, secret: str) -> None:
-        row.autotask_secret_encrypted = self._fernet.encrypt(secret.encode())
-        row.autotask_secret_ref = None
+    def save(self, row: AppSettings, secret: str, slot: Slot = "autotask") -> None:
+        setattr(row, f"{slot}_secret_encrypted", self._fernet.encrypt(secret.encode()))
+        setattr(row, f"{slot}_secret_ref", None)
 
-    def load(self, row: AppSettings) -> str | None:
+    def load(self, row: AppSettings, slot: Slot = "autotask") -> str | None:
         from cryptography.fernet import InvalidToken
 
-        if not row.autotask_secret_encrypted:
+        encrypted: bytes | None = getattr(row, f"{slot}_secret_encrypted")
+        if not encrypted:
             return None
         try:
-            return self._fernet.decrypt(row.autotask_secret_encrypted).decode()
+            return self._fernet.decrypt(encrypted).decode()
         except InvalidToken:
             raise SecretUnavailable(
-                "The stored Autotask secret cannot be decrypted with SETTINGS_ENCRYPTION_KEY (was the key changed?); "
+                f"The stored {slot} secret cannot be decrypted with SETTINGS_ENCRYPTION_KEY (was the key changed?); "
                 "enter the secret again."
             ) from None
 
@@ -74,17 +79,18 @@ class KeyVaultStore:
         self._cache: dict[str, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
-    def save(self, row: AppSettings, secret: str) -> None:
-        stored = self._call(
-            lambda: self._client.set_secret(KEY_VAULT_SECRET_NAME, secret, content_type="text/plain")
-        )
-        row.autotask_secret_ref = str(stored.id)  # versioned: a new secret is a new id
-        row.autotask_secret_encrypted = None
+    def save(self, row: AppSettings, secret: str, slot: Slot = "autotask") -> None:
+        name = KEY_VAULT_NAMES[slot]
+        stored = self._call(lambda: self._client.set_secret(name, secret, content_type="text/plain"))
+        ref = str(stored.id)  # versioned: a new secret is a new id
+        setattr(row, f"{slot}_secret_ref", ref)
+        setattr(row, f"{slot}_secret_encrypted", None)
         with self._lock:
-            self._cache[row.autotask_secret_ref] = (time.monotonic(), secret)
+            self._cache[ref] = (time.monotonic(), secret)
 
-    def load(self, row: AppSettings) -> str | None:
-        ref = row.autotask_secret_ref
+    def load(self, row: AppSettings, slot: Slot = "autotask") -> str | None:
+        ref: str | None = getattr(row, f"{slot}_secret_ref")
+        name = KEY_VAULT_NAMES[slot]
         if not ref:
             return None
         with self._lock:
@@ -92,7 +98,7 @@ class KeyVaultStore:
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         version = ref.rstrip("/").rsplit("/", 1)[-1]
-        value: str | None = self._call(lambda: self._client.get_secret(KEY_VAULT_SECRET_NAME, version)).value
+        value: str | None = self._call(lambda: self._client.get_secret(name, version)).value
         if value is not None:
             with self._lock:
                 self._cache[ref] = (time.monotonic(), value)
@@ -114,7 +120,7 @@ def secret_store(settings: Settings) -> SecretStore:
         return _key_vault_store(settings.key_vault_url, settings.key_vault_ca_bundle)
     if settings.settings_encryption_key is None:
         raise SecretUnavailable(
-            "No place to keep the Autotask secret: set KEY_VAULT_URL (Azure) or SETTINGS_ENCRYPTION_KEY (elsewhere)."
+            "No place to keep the PSA secret: set KEY_VAULT_URL (Azure) or SETTINGS_ENCRYPTION_KEY (elsewhere)."
         )
     return FernetStore(settings.settings_encryption_key.get_secret_value())
 

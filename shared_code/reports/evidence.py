@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, literal_column, or_, select, union
 from sqlalchemy.orm import Session, aliased
 
-from shared_code.db.models import Job, JobRun, Override, Ticket, TicketJobRun, TicketScope
+from shared_code.db.models import ExternalTicket, Job, JobRun, Override, Ticket, TicketJobRun, TicketScope
 from shared_code.reports.figures import Window
 
 
@@ -67,15 +67,16 @@ def internal_tickets(session: Session, customer_id: int, window: Window) -> list
             Ticket.description,
             Ticket.created_at,
             Ticket.resolved_at,
-            Ticket.autotask_ticket_number,
+            ExternalTicket.number.label("psa_number"),
             func.array_agg(func.distinct(Job.job_name)).label("jobs"),
         )
         .join(links, links.c.ticket_id == Ticket.id)
+        .outerjoin(ExternalTicket, ExternalTicket.ticket_id == Ticket.id)
         .join(Job, Job.id == links.c.job_id)
         .where(
             Job.customer_id == customer_id, Ticket.created_at >= window.start, Ticket.created_at < window.end
         )
-        .group_by(Ticket.id)
+        .group_by(Ticket.id, ExternalTicket.id)
         .order_by(Ticket.created_at, Ticket.id)
     )
     return [
@@ -86,29 +87,29 @@ def internal_tickets(session: Session, customer_id: int, window: Window) -> list
             opened_at=row.created_at,
             resolved_at=row.resolved_at,
             hours_to_resolve=hours_between(row.created_at, row.resolved_at),
-            psa_ticket_number=row.autotask_ticket_number,
+            psa_ticket_number=row.psa_number,
         )
         for row in session.execute(statement)
     ]
 
 
 def psa_tickets(session: Session, customer_id: int, window: Window) -> list[ReportPsaTicket]:
-    """The PSA tickets of the customer's runs first opened in the period. The one place reports
-    read a run's PSA ticket columns: when they move to a provider-neutral link table, only this
-    query changes."""
-    opened = func.min(func.coalesce(JobRun.autotask_ticket_created_at, JobRun.run_at))
+    """The PSA tickets (``tickets.external``) of the customer's runs first opened in the period: the
+    one place reports read PSA tickets."""
+    opened = func.min(func.coalesce(ExternalTicket.created_at, JobRun.run_at))
     statement = (
         select(
-            func.max(JobRun.autotask_ticket_number).label("number"),
+            ExternalTicket.number,
             func.array_agg(func.distinct(Job.job_name)).label("jobs"),
             opened.label("opened_at"),
-            func.max(JobRun.ticket_resolved_at).label("resolved_at"),
-            func.max(JobRun.ticket_resolution_origin).label("origin"),
-            func.bool_or(JobRun.autotask_ticket_deleted_at.is_not(None)).label("deleted"),
+            ExternalTicket.resolved_at,
+            ExternalTicket.resolution_origin.label("origin"),
+            ExternalTicket.deleted_in_psa_at.is_not(None).label("deleted"),
         )
+        .join(ExternalTicket, ExternalTicket.id == JobRun.external_ticket_id)
         .join(Job, Job.id == JobRun.job_id)
-        .where(Job.customer_id == customer_id, JobRun.autotask_ticket_id.is_not(None))
-        .group_by(JobRun.autotask_ticket_id)
+        .where(Job.customer_id == customer_id, ExternalTicket.external_id.is_not(None))
+        .group_by(ExternalTicket.id)
         .having(and_(opened >= window.start, opened < window.end))
         .order_by(literal_column("opened_at"))
     )

@@ -1,7 +1,7 @@
 """The one way a run comes into being, from a mail or as a missed run: overrides applied,
 open tickets and remarks propagated.
 
-The run, the Autotask ticket it copies and its links to open notes are one statement
+The run, the PSA ticket it copies and its links to open notes are one statement
 (``new_run``), built once: SQLAlchemy then reuses its compiled form, and every mail pays for it.
 Ingestion puts the same CTEs into the statement that stores the mail (``mail.store``).
 """
@@ -17,8 +17,8 @@ from sqlalchemy import CTE, ColumnElement, FromClause, Select, bindparam, insert
 from sqlalchemy.orm import Session, aliased
 
 from shared_code.db.models import Job, JobRun, Override
-from shared_code.psa.propagation import COPIED_AUTOTASK_COLUMNS, open_autotask_ticket
 from shared_code.runs.overrides import ObjectResult, effective_status, in_force, live_overrides
+from shared_code.tickets.external import open_external_ticket
 from shared_code.tickets.linking import links_to_open_notes
 
 # The bind parameters of ``new_run`` (``run_parameters`` gives them values).
@@ -61,17 +61,17 @@ def run_parameters(
 def new_run(
     mail_id: ColumnElement[Any], missed: ColumnElement[bool], *sources: FromClause
 ) -> tuple[CTE, list[CTE]]:
-    """CTEs that insert a run of the ``RUN_PARAMETERS`` with the job's open Autotask ticket copied
+    """CTEs that insert a run of the ``RUN_PARAMETERS`` with the job's open PSA ticket copied
     onto it (``new_run``, returning the run's columns) and link it to the job's open tickets and
     remarks. ``mail_id`` and ``missed`` may read ``sources``; with no row there, nothing is inserted."""
     table = JobRun.__table__
-    ticket = open_autotask_ticket(bindparam("job_id"))
     given = [bindparam(name, type_=table.c[name].type) for name in RUN_PARAMETERS]
-    copied = [select(ticket.c[name]).scalar_subquery() for name in COPIED_AUTOTASK_COLUMNS]
-    values = select(*given, mail_id, missed, *copied)
+    values = select(
+        *given, mail_id, missed, open_external_ticket(bindparam("job_id", type_=table.c.job_id.type))
+    )
     if sources:
         values = values.select_from(*sources)
-    columns = [*RUN_PARAMETERS, "mail_id", "missed", *COPIED_AUTOTASK_COLUMNS]
+    columns = [*RUN_PARAMETERS, "mail_id", "missed", "external_ticket_id"]
     run = insert(table).from_select(columns, values).returning(*table.c).cte("new_run")
     return run, links_to_open_notes(run)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shared_code.app_settings import load_app_settings, local_day_bounds, ui_zone
 from shared_code.db.models import AppSettings, Customer, Job, JobRun, natural_key
 from shared_code.runs.schedules import JobSchedule, job_beginnings
-from shared_code.runs.views import RUN_COLUMNS, JobHeading, RunRow, fields_of, run_row
+from shared_code.runs.views import RUN_COLUMNS, RUNS_FROM, JobHeading, RunRow, fields_of, run_row
 from shared_code.schema.fields import Day, Id
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 
@@ -95,6 +95,7 @@ def _runs_between(
     if job_ids:
         for run in session.execute(
             select(*RUN_COLUMNS)
+            .select_from(RUNS_FROM)
             .where(JobRun.job_id.in_(job_ids), JobRun.run_at >= start, JobRun.run_at < end)
             .order_by(JobRun.run_at, JobRun.id)
         ):

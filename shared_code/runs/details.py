@@ -1,8 +1,10 @@
-"""A run's details (``/alerts`` in the original): objects, mail, tickets and remarks, Autotask state."""
+"""A run's details (``/alerts`` in the original): objects, mail, tickets and remarks, PSA ticket state;
+and the run as a PSA ticket describes it."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pydantic import Field
 from sqlalchemy import func, select
@@ -15,6 +17,7 @@ from shared_code.runs.views import JobHeading, RunRow, fields_of, run_row
 from shared_code.schema.models import ResponseModel
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.display import RunRemark, RunTicket, notes_for_run
+from shared_code.tickets.external import LinkFields, link_of_run
 from shared_code.tickets.kinds import REMARKS, TICKETS
 
 
@@ -70,7 +73,7 @@ def run_detail(session: Session, run_id: int, query: RunDetailQuery | None = Non
     override = session.get(Override, run.override_id) if run.override_id is not None else None
     objects, page, count = mail_objects_page(session, run.mail_id, query)
     return RunDetail(
-        **run_row(load_app_settings(session), run).model_dump(),
+        **run_row(load_app_settings(session), run, link_of_run(session, run)).model_dump(),
         job=JobSummary(
             id=job.id, customer_name=job.customer.name, **fields_of(JobHeading, job, but=("customer_name",))
         ),
@@ -94,3 +97,67 @@ def mail_objects_page(
     rows = session.scalars(paginated(select(MailObject).where(of_mail).order_by(MailObject.position), query))
     objects, page = page_of(list(rows), query)
     return objects, page, session.scalar(select(func.count()).where(of_mail)) or 0
+
+
+# --- what a PSA ticket about the run says (the PSA layer asks; it does not read the tables) -------------
+
+
+@dataclass(frozen=True)
+class FailingObject:
+    name: str
+    status: str
+    message: str | None
+
+
+@dataclass(frozen=True)
+class TicketSubject:
+    """A run as a PSA ticket describes it, with its customer's PSA company and its current ticket."""
+
+    run_id: int
+    job_id: int
+    customer_id: int
+    customer: str
+    company_provider: str | None
+    company_id: int | None
+    mapping_status: str
+    job_name: str
+    backup_software: str
+    backup_type: str
+    status: str  # effective status
+    run_at: datetime
+    missed: bool
+    objects: tuple[FailingObject, ...]
+    ticket: LinkFields  # the run's ticket (all None: none)
+
+
+def ticket_subject(session: Session, run_id: int) -> TicketSubject:
+    """404 for no such live run."""
+    run = live_run(session, run_id)
+    job, customer = run.job, run.job.customer
+    objects: list[FailingObject] = []
+    if run.mail_id is not None:
+        objects = [
+            FailingObject(obj.name, obj.status, obj.message)
+            for obj in session.scalars(
+                select(MailObject)
+                .where(MailObject.mail_id == run.mail_id, MailObject.status != "success")
+                .order_by(MailObject.position)
+            )
+        ]
+    return TicketSubject(
+        run_id=run.id,
+        job_id=job.id,
+        customer_id=customer.id,
+        customer=customer.name,
+        company_provider=customer.psa_company_provider,
+        company_id=customer.psa_company_id,
+        mapping_status=customer.psa_mapping_status,
+        job_name=job.job_name,
+        backup_software=job.backup_software,
+        backup_type=job.backup_type,
+        status=run.effective_status,
+        run_at=run.run_at.astimezone(UTC),
+        missed=run.missed,
+        objects=tuple(objects),
+        ticket=link_of_run(session, run),
+    )

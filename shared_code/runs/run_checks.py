@@ -1,14 +1,14 @@
 """Run Checks: the unreviewed runs, grouped by customer and job, with every indicator of SPEC §7.
 
 A fixed number of set-based statements whatever the data size (a test counts them):
-1. the settings row (Autotask switches for ``can_resolve``);
+1. the settings row (the active PSA, for ``can_resolve``);
 2. the page of jobs that have unreviewed runs, in customer/job name order, with their open
    ticket and remark counts;
 3. the newest unreviewed runs of those jobs (a lateral join, ``runs_per_job`` each) with
    each job's unreviewed total;
 4. to 6. why the failed, warning and missed runs are so, and drift in the successful ones
    (``reasons``: object counts, failing objects, subjects of reports without them, drift).
-Read-only: missed runs are made by a timer, and Autotask polling is a separate call."""
+Read-only: missed runs are made by a timer, and PSA polling is a separate call."""
 
 from __future__ import annotations
 
@@ -24,7 +24,16 @@ from sqlalchemy.orm import Session
 from shared_code.app_settings import load_app_settings
 from shared_code.db.models import AppSettings, Customer, Job, JobRun, natural_key
 from shared_code.runs.reasons import RunDrift, RunReason, drift_for, reasons_for
-from shared_code.runs.views import RUN_COLUMNS, JobHeading, JobIndicators, RunRow, Status, fields_of, run_row
+from shared_code.runs.views import (
+    RUN_COLUMNS,
+    RUNS_FROM,
+    JobHeading,
+    JobIndicators,
+    RunRow,
+    Status,
+    fields_of,
+    run_row,
+)
 from shared_code.schema.fields import Id, Search, comma_separated
 from shared_code.schema.paging import PageInfo, PageQuery, page_of, paginated
 from shared_code.tickets.kinds import REMARKS, TICKETS
@@ -133,6 +142,7 @@ def _newest_unreviewed_runs(session: Session, job_ids: list[int], query: RunChec
     page = func.unnest(literal(job_ids, ARRAY(Integer))).table_valued("job_id").render_derived("page")
     newest = (
         select(*RUN_COLUMNS, func.count().over().label("unreviewed_runs"))
+        .select_from(RUNS_FROM)
         .where(JobRun.job_id == page.c.job_id, *_unreviewed(query))
         .order_by(JobRun.run_at.desc(), JobRun.id.desc())
         .limit(query.runs_per_job)

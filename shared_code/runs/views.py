@@ -8,11 +8,19 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from shared_code.db.models import AppSettings, JobRun
-from shared_code.psa.run_ticket import RUN_TICKET_COLUMNS, AutotaskTicketState, autotask_state
+from shared_code.tickets.external import (
+    RUNS_WITH_TICKETS,
+    TICKET_COLUMNS,
+    LinkFields,
+    TicketState,
+    ticket_state,
+)
 
 Status = Literal["success", "warning", "failed", "missed"]
 
-# The columns a run row needs, so list queries select exactly these (no ORM objects per run).
+# The columns a run row needs, so list queries select exactly these (no ORM objects per run), from
+# ``RUNS_FROM`` (the run and its PSA ticket's link).
+RUNS_FROM = RUNS_WITH_TICKETS
 RUN_COLUMNS = (
     JobRun.id,
     JobRun.job_id,
@@ -27,7 +35,7 @@ RUN_COLUMNS = (
     JobRun.snoozed_at,
     JobRun.snoozed_by,
     JobRun.snooze_reason,
-    *RUN_TICKET_COLUMNS,
+    *TICKET_COLUMNS,
 )
 
 
@@ -68,11 +76,11 @@ class RunRow(BaseModel):
     snoozed_at: datetime | None = Field(description="Snoozed: out of Run Checks, waiting for the next run.")
     snoozed_by: str | None
     snooze_reason: str | None
-    autotask: AutotaskTicketState
+    psa_ticket: TicketState = Field(description="The run's PSA ticket, if any.")
 
 
-def run_row(settings: AppSettings, run: Any) -> RunRow:
-    """From a JobRun or a row with ``RUN_COLUMNS``."""
+def run_row(settings: AppSettings, run: Any, link: LinkFields | None = None) -> RunRow:
+    """From a row with ``RUN_COLUMNS``, or a JobRun and its ticket's ``link``."""
     return RunRow(
         id=run.id,
         job_id=run.job_id,
@@ -89,5 +97,5 @@ def run_row(settings: AppSettings, run: Any) -> RunRow:
         snoozed_at=run.snoozed_at,
         snoozed_by=run.snoozed_by,
         snooze_reason=run.snooze_reason,
-        autotask=autotask_state(settings, run),
+        psa_ticket=ticket_state(settings, link if link is not None else LinkFields.of_row(run)),
     )

@@ -3,7 +3,7 @@
 Every new run, from a mail or a missed run, gets a link to every open internal ticket and remark
 scoped to its job, open meaning ``COALESCE(scope.resolved_at, note.resolved_at) IS NULL``. No date
 logic: a resolved ticket stops linking at once, and links made earlier stay as the audit trail.
-Strategy 2 (the job's open Autotask ticket copied onto the run) is ``psa.propagation``.
+Strategy 2 (the job's open PSA ticket copied onto the run) is ``tickets.external``.
 
 Both are parts of the statement that inserts the run (``runs.creation``), so that a new run and
 its links are one round trip: every mail pays for it, and ingestion throughput counts it.

@@ -66,9 +66,10 @@ class NoteView(ResponseModel):
 
 class TicketView(NoteView):
     ticket_code: str
-    autotask_ticket_id: int | None
-    autotask_ticket_number: str | None
-    autotask_ticket_url: str | None
+    psa_provider: str | None = Field(description="The PSA of the ticket it mirrors.")
+    psa_ticket_id: int | None = Field(description="The PSA's id (None for a number entered by hand).")
+    psa_ticket_number: str | None
+    psa_ticket_url: str | None
 
 
 class RemarkView(NoteView):

@@ -19,6 +19,7 @@ from shared_code.mail.directory import import_directory
 from shared_code.runs.overrides import ObjectResult
 from tests.support import fake_autotask
 from tests.support.factories import a_customer, a_job, a_run
+from tests.support.ticket_sync import legacy
 
 pytestmark = pytest.mark.browser
 SAMPLE_MAILBOX = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
@@ -37,9 +38,10 @@ def a_failed_run_with_a_ticket(db: Session, api: Any, autotask: Any) -> tuple[Jo
     customer = a_customer(
         db,
         "Acme",
-        autotask_company_id=company,
-        autotask_company_name="Acme Corp",
-        autotask_mapping_status="ok",
+        psa_company_provider="autotask",
+        psa_company_id=company,
+        psa_company_name="Acme Corp",
+        psa_mapping_status="ok",
     )
     run = a_run(
         db,
@@ -136,7 +138,7 @@ def test_resolve_on_a_ticket_with_time_entries_adds_the_note_and_the_run_stays_o
     assert autotask_on.tickets[ticket["id"]]["status"] != fake_autotask.COMPLETE
     expect(page.get_by_text("Resolved by")).to_have_count(0)  # the run stays open
     db.expire_all()
-    assert db.get(JobRun, run.id).ticket_resolved_at is None
+    assert legacy(db, run.id).ticket_resolved_at is None
 
 
 def test_resolve_without_time_entries_completes_the_ticket(db: Session, api, open_site, autotask_on) -> None:
@@ -188,7 +190,7 @@ def test_a_ticket_completed_in_autotask_shows_resolved_by_psa_when_run_checks_is
     page.get_by_role("link", name="Run Checks").click()  # reopened: the poll runs after the rows
     expect(row.get_by_text("Resolved by PSA")).to_be_visible(timeout=15000)
     db.expire_all()
-    assert db.get(JobRun, run.id).ticket_resolution_origin == "psa"
+    assert legacy(db, run.id).ticket_resolution_origin == "psa"
     assert page.errors == []
 
 

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import GraphSubscription
+from shared_code.db.models import ExternalTicket, GraphSubscription
 from shared_code.mail.directory import import_directory
 from tests.browser.conftest import DESKTOP, PHONE, serious_accessibility_violations
 from tests.support.factories import a_customer, a_job, a_remark, a_run, a_ticket
@@ -149,7 +149,7 @@ def test_no_serious_or_critical_accessibility_violation_on_any_page(db: Session,
     import_directory(SAMPLE_MAILBOX)
     job = a_job(db, a_customer(db, "Contoso"), job_name="Nightly")
     run = a_run(db, job)
-    run.autotask_ticket_id, run.autotask_ticket_number = 4711, "T20261120.0042"
+    run.external_ticket = ExternalTicket(provider="autotask", external_id=4711, number="T20261120.0042")
     a_ticket(db, job)
     a_remark(db, job)
     db.commit()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import JobRun
+from shared_code.db.models import ExternalTicket, JobRun
 from tests.support.factories import T0, a_customer, a_job, a_remark, a_run, a_ticket, an_override
 
 pytestmark = pytest.mark.browser
@@ -135,7 +135,7 @@ def test_keyboard_moves_selects_and_opens(db: Session, open_site) -> None:
 
 def test_ticket_number_copies_with_a_tick_for_800_ms(db: Session, open_site) -> None:
     run = a_run(db, a_job(db))
-    run.autotask_ticket_id, run.autotask_ticket_number = 4711, "T20261120.0042"
+    run.external_ticket = ExternalTicket(provider="autotask", external_id=4711, number="T20261120.0042")
     db.commit()
 
     page = open_site("#/run-checks", role="Viewer")

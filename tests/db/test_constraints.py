@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import Customer, Job, JobRun, MailMessage
+from shared_code.db.models import Customer, ExternalTicket, Job, JobRun, MailMessage
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
@@ -74,6 +74,7 @@ def test_a_missed_run_exists_once_per_job_and_time(db: Session) -> None:
 
 def test_one_autotask_ticket_may_be_linked_to_many_runs(db: Session) -> None:
     job = make_job(db)
+    ticket = ExternalTicket(provider="autotask", external_id=4711, number="T20261120.0001")
     for number, mail_id in enumerate(("AAMk1", "AAMk2")):
         run = JobRun(
             job=job,
@@ -81,12 +82,11 @@ def test_one_autotask_ticket_may_be_linked_to_many_runs(db: Session) -> None:
             run_at=NOW.replace(hour=number),
             status="failed",
             effective_status="failed",
-            autotask_ticket_id=4711,
-            autotask_ticket_number="T20261120.0001",
+            external_ticket=ticket,
         )
         db.add(run)
     db.flush()  # would raise if the ticket id were unique across runs
-    assert db.scalar(select(func.count()).where(JobRun.autotask_ticket_id == 4711)) == 2
+    assert db.scalar(select(func.count()).where(JobRun.external_ticket_id == ticket.id)) == 2
 
 
 def test_a_run_without_a_mail_must_be_a_missed_run(db: Session) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import (
+    ExternalTicket,
     JobRun,
     RemarkJobRun,
     TicketJobRun,
@@ -18,6 +19,7 @@ from shared_code.mail.ingest import ingest
 from shared_code.mail.sources import RawMail
 from tests.mail.mails import T0, VEEAM, job_for, mime
 from tests.support.factories import a_job, a_remark, a_ticket, an_override
+from tests.support.ticket_sync import legacy
 
 
 def book(name: str = VEEAM) -> int:
@@ -51,14 +53,15 @@ def test_a_booked_run_gets_the_open_tickets_and_remarks_of_its_job_only(db) -> N
 def test_a_booked_run_gets_the_jobs_open_autotask_ticket(db) -> None:
     job_for(db, VEEAM)
     first = db.get(JobRun, book())
-    first.autotask_ticket_id, first.autotask_ticket_number = 4711, "T20261120.0042"
-    first.autotask_ticket_created_at, first.autotask_ticket_created_by = T0, "op"
+    first.external_ticket = ExternalTicket(
+        provider="autotask", external_id=4711, number="T20261120.0042", created_at=T0, created_by="op"
+    )
     db.commit()
-    second = db.get(JobRun, book())
+    second = legacy(db, book())
     assert (second.autotask_ticket_id, second.autotask_ticket_number) == (4711, "T20261120.0042")
-    first.autotask_ticket_deleted_at = second.autotask_ticket_deleted_at = T0
+    first.external_ticket.deleted_in_psa_at = T0  # the ticket of both runs
     db.commit()
-    assert db.get(JobRun, book()).autotask_ticket_id is None  # deleted in the PSA: not propagated
+    assert legacy(db, book()).autotask_ticket_id is None  # deleted in the PSA: not propagated
 
 
 def test_an_override_sets_the_effective_status_of_a_booked_run(db) -> None:

@@ -84,9 +84,10 @@ def mapped_run(api: Any, db: Session, autotask: FakeAutotask) -> Setup:
     customer = a_customer(
         db,
         "Acme",
-        autotask_company_id=company_id,
-        autotask_company_name="Acme Corp",
-        autotask_mapping_status="ok",
+        psa_company_provider="autotask",
+        psa_company_id=company_id,
+        psa_company_name="Acme Corp",
+        psa_mapping_status="ok",
     )
     job = a_job(db, customer, job_name="Nightly SQL")
     run = a_run(db, job, status="failed", objects=OBJECTS)

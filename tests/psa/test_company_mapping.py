@@ -28,13 +28,13 @@ def test_search_map_and_unmap(api: Any, db: Session, autotask: FakeAutotask) -> 
     view = mapped.json()
     assert (view["autotask_company_id"], view["autotask_company_name"]) == (acme, "Acme Corp")
     assert view["autotask_mapping_status"] == "ok" and view["autotask_checked_at"]
-    assert api.get(f"/api/customers/{customer.id}").json()["autotask_company_name"] == "Acme Corp"
+    assert api.get(f"/api/customers/{customer.id}").json()["psa_company_name"] == "Acme Corp"
 
     unknown = api.put(
         f"/api/customers/{customer.id}/autotask-company", role="Operator", body={"company_id": 424242}
     )
     assert unknown.status == 422 and unknown.json()["error"]["details"][0]["field"] == "body.company_id"
-    assert api.get(f"/api/customers/{customer.id}").json()["autotask_company_id"] == acme
+    assert api.get(f"/api/customers/{customer.id}").json()["psa_company_id"] == acme
 
     cleared = api.delete(f"/api/customers/{customer.id}/autotask-company", role="Operator").json()
     assert cleared["autotask_company_id"] is None and cleared["autotask_mapping_status"] == "unmapped"
@@ -49,9 +49,10 @@ def test_the_check_finds_renamed_inactive_and_missing_companies(
         name: a_customer(
             db,
             f"Customer {name}",
-            autotask_company_id=company,
-            autotask_company_name=name,
-            autotask_mapping_status="ok",
+            psa_company_provider="autotask",
+            psa_company_id=company,
+            psa_company_name=name,
+            psa_mapping_status="ok",
         )
         for name, company in ids.items()
     }
@@ -71,8 +72,6 @@ def test_the_check_finds_renamed_inactive_and_missing_companies(
         customers["Goes away"].id: "missing",
     }
     renamed = api.get(f"/api/customers/{customers['Old name'].id}").json()
-    assert renamed["autotask_company_name"] == "New name" and renamed["autotask_mapping_status"] == "renamed"
-    assert (
-        api.get(f"/api/customers/{customers['Goes away'].id}").json()["autotask_mapping_status"] == "missing"
-    )
+    assert renamed["psa_company_name"] == "New name" and renamed["psa_mapping_status"] == "renamed"
+    assert api.get(f"/api/customers/{customers['Goes away'].id}").json()["psa_mapping_status"] == "missing"
     assert autotask.count("POST", "/Companies/query") == 1  # one batched query for every customer

@@ -1,5 +1,5 @@
-"""A hand-entered Autotask ticket number: one open internal ticket per number, enforced by the
-database (uq_tickets_open_manual_number), however many requests link it at once."""
+"""A hand-entered Autotask ticket number: one open internal ticket per number, however many requests
+link it at once (they take turns on a PostgreSQL advisory lock on the number)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def test_ten_parallel_links_of_one_number_make_one_internal_ticket(
     assert [response.status for response in responses] == [200] * 10, [r.json() for r in responses]
     (ticket,) = db.scalars(select(Ticket)).all()
     assert {response.json()["internal_ticket_id"] for response in responses} == {ticket.id}
-    assert ticket.autotask_ticket_number == NUMBER
+    assert ticket.psa_ticket_number == NUMBER
     assert db.scalars(select(TicketJobRun.job_run_id)).all() == [mapped_run.run.id]
     assert db.scalars(select(TicketScope.job_id)).all() == [mapped_run.run.job_id]
 

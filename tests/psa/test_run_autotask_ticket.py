@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import (
-    AutotaskTicketCreation,
     Customer,
     JobRun,
+    PsaTicketCreation,
     Ticket,
     TicketJobRun,
     TicketScope,
@@ -22,13 +22,13 @@ from shared_code.db.models import (
 from tests.psa.conftest import Setup, configure, create
 from tests.support.factories import T0, a_run
 from tests.support.fake_autotask import FakeAutotask
+from tests.support.ticket_sync import legacy
 
 
-def stored_run(db: Session, run_id: int) -> JobRun:
+def stored_run(db: Session, run_id: int) -> Any:
+    """The run with its ticket, under the names of the run's columns before 0009."""
     db.expire_all()
-    run = db.get(JobRun, run_id)
-    assert run is not None
-    return run
+    return legacy(db, run_id)
 
 
 def test_a_ticket_is_created_with_the_payload_rules_and_a_matching_internal_ticket(
@@ -55,10 +55,13 @@ def test_a_ticket_is_created_with_the_payload_rules_and_a_matching_internal_tick
     assert "SRV-FS02 [warning]" in description and "SRV-OK" not in description
 
     run = stored_run(db, mapped_run.run.id)
-    assert (run.autotask_ticket_id, run.autotask_ticket_number) == (ticket["id"], ticket["ticketNumber"])
-    assert run.autotask_ticket_created_by and run.autotask_ticket_created_at
+    assert (legacy(db, run).autotask_ticket_id, legacy(db, run).autotask_ticket_number) == (
+        ticket["id"],
+        ticket["ticketNumber"],
+    )
+    assert legacy(db, run).autotask_ticket_created_by and legacy(db, run).autotask_ticket_created_at
     internal = db.get(Ticket, result["internal_ticket_id"])
-    assert internal is not None and internal.autotask_ticket_id == ticket["id"]
+    assert internal is not None and internal.psa_ticket_id == ticket["id"]
     assert internal.ticket_code == result["internal_ticket_code"]
     assert db.scalars(select(TicketScope.job_id).where(TicketScope.note_id == internal.id)).all() == [
         mapped_run.job.id
@@ -115,7 +118,7 @@ def test_a_lost_answer_not_yet_found_makes_the_next_attempt_look_first(
     autotask.fail("POST", "^/Tickets$", 502, body="")  # refused before storing, but a create is not resent
     first = create(api, mapped_run.run.id)
     assert first.status == 503 and first.json()["error"]["code"] == "ticket_outcome_unknown"
-    attempt = db.get(AutotaskTicketCreation, mapped_run.run.id)
+    attempt = db.get(PsaTicketCreation, mapped_run.run.id)
     assert attempt is not None and attempt.outcome == "unknown"
     queries_before = autotask.count("POST", "/Tickets/query")
     second = create(api, mapped_run.run.id)
@@ -143,7 +146,7 @@ def test_the_ticket_propagates_to_the_jobs_later_runs(
     later = a_run(db, mapped_run.job, at=T0 + timedelta(days=1), status="failed")
     db.commit()
     later = stored_run(db, later.id)
-    assert later.autotask_ticket_id == result["autotask_ticket_id"]
+    assert legacy(db, later).autotask_ticket_id == result["autotask_ticket_id"]
     linked = db.scalars(select(TicketJobRun.note_id).where(TicketJobRun.job_run_id == later.id)).all()
     assert linked == [result["internal_ticket_id"]]
 
@@ -151,9 +154,9 @@ def test_the_ticket_propagates_to_the_jobs_later_runs(
 @pytest.mark.parametrize(
     ("mapping", "code"),
     [
-        ({"autotask_company_id": None, "autotask_mapping_status": "unmapped"}, "customer_unmapped"),
-        ({"autotask_mapping_status": "missing"}, "company_missing"),
-        ({"autotask_mapping_status": "inactive"}, "company_inactive"),
+        ({"psa_company_id": None, "psa_mapping_status": "unmapped"}, "customer_unmapped"),
+        ({"psa_mapping_status": "missing"}, "company_missing"),
+        ({"psa_mapping_status": "inactive"}, "company_inactive"),
     ],
 )
 def test_unmapped_or_broken_mappings_are_409(
@@ -173,16 +176,18 @@ def test_a_ticket_deleted_in_the_psa_may_be_replaced_and_the_old_one_stays_as_hi
     api: Any, db: Session, autotask: FakeAutotask, mapped_run: Setup
 ) -> None:
     old = create(api, mapped_run.run.id).json()
-    run = stored_run(db, mapped_run.run.id)
-    run.autotask_ticket_deleted_at = datetime.now(UTC)
+    db.expire_all()
+    run = db.get(JobRun, mapped_run.run.id)
+    assert run is not None and run.external_ticket is not None
+    run.external_ticket.deleted_in_psa_at = datetime.now(UTC)
     db.commit()
     new = create(api, mapped_run.run.id)
     assert new.status == 201, new.json()
     assert new.json()["autotask_ticket_id"] != old["autotask_ticket_id"]
     assert stored_run(db, mapped_run.run.id).autotask_ticket_deleted_at is None
     history = db.get(Ticket, old["internal_ticket_id"])
-    assert history is not None and history.autotask_ticket_id == old["autotask_ticket_id"]
-    assert history.autotask_ticket_number == old["autotask_ticket_number"]
+    assert history is not None and history.psa_ticket_id == old["autotask_ticket_id"]
+    assert history.psa_ticket_number == old["autotask_ticket_number"]
 
 
 # --- link -------------------------------------------------------------------------------------------
@@ -226,8 +231,8 @@ def test_while_disabled_a_manual_number_is_kept_on_the_internal_ticket_without_a
     assert response.status == 200, response.json()
     assert response.json()["manual"] is True and response.json()["autotask_ticket_id"] is None
     internal = db.get(Ticket, response.json()["internal_ticket_id"])
-    assert internal is not None and internal.autotask_ticket_number == "T20261101.0042"
-    assert internal.autotask_ticket_id is None  # nothing to poll
+    assert internal is not None and internal.psa_ticket_number == "T20261101.0042"
+    assert internal.psa_ticket_id is None  # nothing to poll
     assert stored_run(db, mapped_run.run.id).autotask_ticket_id is None
     assert autotask.count() == before
 

@@ -7,10 +7,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import JobRun, RemarkJobRun, TicketJobRun, TicketScope
+from shared_code.db.models import ExternalTicket, JobRun, RemarkJobRun, TicketJobRun, TicketScope
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
 from tests.support.factories import T0, a_job, a_mail, a_remark, a_ticket, an_override
+from tests.support.ticket_sync import legacy
 
 
 def linked_tickets(db: Session, run: JobRun) -> list[int]:
@@ -56,17 +57,20 @@ def test_a_missed_run_gets_propagation_too(db: Session) -> None:
 def test_the_open_autotask_ticket_is_copied_but_not_a_deleted_or_resolved_one(db: Session) -> None:
     job = a_job(db)
     source = create_run(db, job, run_at=T0, status="failed", mail_id=a_mail(db).id)
-    source.autotask_ticket_id, source.autotask_ticket_number = 4711, "T20261120.0042"
-    source.autotask_ticket_created_at, source.autotask_ticket_created_by = T0, "op"
+    source.external_ticket = ExternalTicket(
+        provider="autotask", external_id=4711, number="T20261120.0042", created_at=T0, created_by="op"
+    )
     db.flush()
     copied = create_run(db, job, run_at=T0 + timedelta(days=1), status="failed", mail_id=a_mail(db).id)
-    assert (copied.autotask_ticket_id, copied.autotask_ticket_number) == (4711, "T20261120.0042")
+    assert (legacy(db, copied).autotask_ticket_id, legacy(db, copied).autotask_ticket_number) == (
+        4711,
+        "T20261120.0042",
+    )
 
-    for run in (source, copied):
-        run.autotask_ticket_deleted_at = T0 + timedelta(days=1)
+    source.external_ticket.deleted_in_psa_at = T0 + timedelta(days=1)  # the ticket of both runs
     db.flush()
     after_delete = create_run(db, job, run_at=T0 + timedelta(days=2), status="failed", mail_id=a_mail(db).id)
-    assert after_delete.autotask_ticket_id is None
+    assert legacy(db, after_delete).autotask_ticket_id is None
 
 
 def test_an_override_sets_the_effective_status_and_keeps_the_parsed_one(db: Session) -> None:

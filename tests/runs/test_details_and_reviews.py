@@ -5,16 +5,15 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared_code.db.models import AppSettings, AuditLog, Job, JobRun
-from shared_code.psa.run_ticket import resolve_blocked_reason
 from shared_code.runs.creation import create_run
 from shared_code.runs.overrides import ObjectResult
+from shared_code.tickets.external import LinkFields, resolve_blocked_reason
 from tests.support.factories import T0, a_job, a_run, an_override
 
 
@@ -37,7 +36,7 @@ def test_run_detail_shows_objects_mail_override_and_autotask_state(db: Session, 
     ]
     assert detail["mail"]["subject"] == f"[warning] {job.job_name}"
     assert detail["job"]["customer_name"] == job.customer.name
-    assert detail["autotask"]["resolve_blocked_reason"] == "autotask_disabled"
+    assert detail["psa_ticket"]["resolve_blocked_reason"] == "psa_disabled"
     assert (detail["tickets"], detail["remarks"]) == ([], [])
 
 
@@ -96,9 +95,15 @@ def settings(**fields: object) -> AppSettings:
     return AppSettings(**{"autotask_enabled": True, "autotask_completed_status_id": 5, **fields})
 
 
-def ticket_run(**fields: object) -> SimpleNamespace:
-    return SimpleNamespace(
-        **{"autotask_ticket_id": 7, "autotask_ticket_deleted_at": None, "ticket_resolved_at": None, **fields}
+def ticket_run(**fields: object) -> LinkFields:
+    return LinkFields(
+        **{
+            "ticket_provider": "autotask",
+            "ticket_external_id": 7,
+            "ticket_deleted_in_psa_at": None,
+            "ticket_resolved_at": None,
+            **fields,
+        }
     )
 
 
@@ -106,10 +111,11 @@ def ticket_run(**fields: object) -> SimpleNamespace:
     ("config", "run", "reason"),
     [
         (settings(), ticket_run(), None),
-        (settings(autotask_enabled=False), ticket_run(), "autotask_disabled"),
+        (settings(autotask_enabled=False), ticket_run(), "psa_disabled"),
         (settings(autotask_completed_status_id=None), ticket_run(), "no_completed_status"),
-        (settings(), ticket_run(autotask_ticket_id=None), "no_ticket"),
-        (settings(), ticket_run(autotask_ticket_deleted_at=T0), "deleted_in_psa"),
+        (settings(), ticket_run(ticket_external_id=None), "no_ticket"),
+        (settings(), ticket_run(ticket_deleted_in_psa_at=T0), "deleted_in_psa"),
+        (settings(), ticket_run(ticket_provider="connectwise"), "other_psa"),
         (settings(), ticket_run(ticket_resolved_at=T0), "already_resolved"),
     ],
 )

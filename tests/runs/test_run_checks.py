@@ -9,7 +9,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from shared_code.db.engine import get_engine
-from shared_code.db.models import AppSettings, JobRun
+from shared_code.db.models import AppSettings, ExternalTicket, JobRun
 from tests.support.factories import T0, a_customer, a_job, a_remark, a_run, a_ticket, an_override
 
 
@@ -103,16 +103,21 @@ def test_indicators_show_open_tickets_remarks_and_the_autotask_state(db: Session
     a_ticket(db, job, resolved_at=T0)
     a_remark(db, job)
     run = a_run(db, job)
-    run.autotask_ticket_id, run.autotask_ticket_number = 99, "T20261120.0099"
-    run.autotask_ticket_url = "https://ww1.autotask.example/ticket/99"
-    run.ticket_resolution_origin, run.ticket_resolved_at = "psa", T0
-    run.autotask_ticket_deleted_at = T0
+    run.external_ticket = ExternalTicket(
+        provider="autotask",
+        external_id=99,
+        number="T20261120.0099",
+        url="https://ww1.autotask.example/ticket/99",
+        resolution_origin="psa",
+        resolved_at=T0,
+        deleted_in_psa_at=T0,
+    )
     db.add(AppSettings(id=1, autotask_enabled=True, autotask_completed_status_id=5))
     db.commit()
 
     group = api.get("/api/run-checks").json()["customers"][0]["jobs"][0]
     assert (group["open_tickets"], group["open_remarks"]) == (1, 1)
-    autotask = group["runs"][0]["autotask"]
+    autotask = group["runs"][0]["psa_ticket"]
     assert autotask["ticket_number"] == "T20261120.0099"
     assert autotask["ticket_url"].endswith("/99")
     assert (autotask["resolution_origin"], autotask["ticket_deleted_in_psa"]) == ("psa", True)

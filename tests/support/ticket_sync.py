@@ -7,13 +7,17 @@ import itertools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import AppSettings, Job, JobRun, Ticket, TicketScope
+from shared_code.db.models import AppSettings, ExternalTicket, Job, JobRun, Ticket, TicketScope
 from shared_code.psa.autotask.client import AutotaskClient, Credentials, RetryPolicy
 from shared_code.psa.autotask.provider import AutotaskProvider
+from shared_code.tickets.external import RUNS_WITH_TICKETS
 from tests.support import fake_autotask
 from tests.support.factories import T0, a_job, a_run
 from tests.support.fake_autotask_sync import SyncFakeAutotask
@@ -53,6 +57,49 @@ def fake_provider(
     return AutotaskProvider(client)
 
 
+# A run's PSA ticket under the names the run's own columns had before the link moved to
+# ``external_tickets`` (migration 0009), so the Autotask tests assert the same facts as before.
+LEGACY_NAMES = {
+    "autotask_ticket_id": ExternalTicket.external_id,
+    "autotask_ticket_number": ExternalTicket.number,
+    "autotask_ticket_url": ExternalTicket.url,
+    "autotask_ticket_created_at": ExternalTicket.created_at,
+    "autotask_ticket_created_by": ExternalTicket.created_by,
+    "autotask_ticket_deleted_at": ExternalTicket.deleted_in_psa_at,
+    "ticket_last_polled_at": ExternalTicket.last_polled_at,
+    "ticket_status_snapshot": ExternalTicket.status_snapshot,
+    "ticket_resolution_origin": ExternalTicket.resolution_origin,
+    "ticket_resolved_at": ExternalTicket.resolved_at,
+}
+RUN_OWN = [c for c in JobRun.__table__.c if c.name != "external_ticket_id"]
+
+
+def _legacy_rows(db: Session) -> Any:
+    labelled = [column.label(name) for name, column in LEGACY_NAMES.items()]
+    return select(*RUN_OWN, *labelled).select_from(RUNS_WITH_TICKETS)
+
+
+def run_states(db: Session) -> dict[int, dict[str, Any]]:
+    """Every run's row with its ticket, by id (as the job_runs row read before 0009)."""
+    return {row["id"]: dict(row) for row in db.execute(_legacy_rows(db)).mappings()}
+
+
+def legacy(db: Session, run: JobRun | int) -> SimpleNamespace:
+    """One run's ticket state, read now."""
+    run_id = run if isinstance(run, int) else run.id
+    row = db.execute(_legacy_rows(db).where(JobRun.id == run_id)).mappings().one()
+    return SimpleNamespace(**row)
+
+
+def internal_of(db: Session, ticket_id: int) -> Ticket:
+    """The internal ticket that mirrors the PSA ticket ``ticket_id``."""
+    return db.scalars(
+        select(Ticket)
+        .join(ExternalTicket, ExternalTicket.ticket_id == Ticket.id)
+        .where(ExternalTicket.external_id == ticket_id)
+    ).one()
+
+
 def opener(
     autotask: SyncFakeAutotask, **options: float
 ) -> Callable[[], AbstractContextManager[AutotaskProvider]]:
@@ -60,11 +107,8 @@ def opener(
 
     @contextmanager
     def open_provider() -> Iterator[AutotaskProvider]:
-        provider = fake_provider(autotask, **options)
-        try:
+        with fake_provider(autotask, **options) as provider:
             yield provider
-        finally:
-            provider.client.close()
 
     return open_provider
 
@@ -80,41 +124,51 @@ def linked_run(
     return run
 
 
-def link(db: Session, run: JobRun, made: dict[str, object]) -> None:
-    run.autotask_ticket_id = int(made["id"])  # type: ignore[call-overload]
-    run.autotask_ticket_number = str(made["ticketNumber"])
-    run.autotask_ticket_url = f"https://autotask.example/ticket/{made['id']}"
+def link(db: Session, run: JobRun, made: dict[str, object]) -> ExternalTicket:
+    """The fake's ticket becomes the run's, with its internal ticket scoped to the job."""
     internal = Ticket(
         ticket_code=f"T20261120.{next(_codes):04d}",
         description=f"Autotask {made['ticketNumber']}",
         created_by="op",
-        autotask_ticket_id=run.autotask_ticket_id,
-        autotask_ticket_number=run.autotask_ticket_number,
     )
     db.add(internal)
     db.flush()
+    external = ExternalTicket(
+        ticket_id=internal.id,
+        provider="autotask",
+        external_id=int(made["id"]),  # type: ignore[call-overload]
+        number=str(made["ticketNumber"]),
+        url=f"https://autotask.example/ticket/{made['id']}",
+    )
+    db.add(external)
+    db.flush()
+    run.external_ticket_id = external.id
     db.add(TicketScope(note_id=internal.id, job_id=run.job_id))
     db.flush()
+    return external
 
 
 def many_linked_runs(db: Session, autotask: SyncFakeAutotask, count: int) -> list[JobRun]:
     """``count`` runs, each with its own active ticket in the fake, inserted in bulk (missed runs of
     one job: they need no mail)."""
     job = a_job(db)
-    runs = []
-    for index in range(count):
-        made = autotask.add_ticket(status=1)
-        runs.append(
-            JobRun(
-                job_id=job.id,
-                run_at=T0 + timedelta(minutes=index),
-                status="missed",
-                effective_status="missed",
-                missed=True,
-                autotask_ticket_id=int(made["id"]),
-                autotask_ticket_number=str(made["ticketNumber"]),
-            )
+    links = [
+        ExternalTicket(provider="autotask", external_id=int(made["id"]), number=str(made["ticketNumber"]))  # type: ignore[call-overload]
+        for made in (autotask.add_ticket(status=1) for _ in range(count))
+    ]
+    db.add_all(links)
+    db.flush()
+    runs = [
+        JobRun(
+            job_id=job.id,
+            run_at=T0 + timedelta(minutes=index),
+            status="missed",
+            effective_status="missed",
+            missed=True,
+            external_ticket_id=external.id,
         )
+        for index, external in enumerate(links)
+    ]
     db.add_all(runs)
     db.flush()
     return runs

@@ -10,11 +10,10 @@ import time
 import pytest
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import JobRun
 from tests.psa.conftest import configure
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
-from tests.support.ticket_sync import COMPLETE, linked_run, many_linked_runs
+from tests.support.ticket_sync import COMPLETE, legacy, linked_run, many_linked_runs, run_states
 
 
 def test_the_poll_route_polls_the_runs_on_screen_for_operators(
@@ -24,8 +23,8 @@ def test_the_poll_route_polls_the_runs_on_screen_for_operators(
     job = a_job(db)
     active, completed, deleted = (linked_run(db, autotask, job) for _ in range(3))
     db.commit()
-    autotask.set_status(completed.autotask_ticket_id, COMPLETE)
-    autotask.delete_ticket(deleted.autotask_ticket_id)
+    autotask.set_status(legacy(db, completed).autotask_ticket_id, COMPLETE)
+    autotask.delete_ticket(legacy(db, deleted).autotask_ticket_id)
     body = {"run_ids": [active.id, completed.id, deleted.id]}
 
     assert api.post("/api/run-checks/poll", body=body, role="Viewer").status == 403
@@ -38,7 +37,7 @@ def test_the_poll_route_polls_the_runs_on_screen_for_operators(
         {"active": 1, "completed": 1, "deleted": 1, "failed": 0},
     )
     runs = {
-        run["id"]: run["autotask"]
+        run["id"]: run["psa_ticket"]
         for run in api.get("/api/run-checks").json()["customers"][0]["jobs"][0]["runs"]
     }
     assert runs[completed.id]["resolution_badge"] == "Resolved by PSA"
@@ -93,7 +92,7 @@ def test_resolve_route_answers_200_409_and_502_as_the_rules_say(
     assert resolved.json()["autotask"]["resolution_badge"] == "Resolved by Backupchecks"
     assert (again.status, again.json()["error"]["code"]) == (409, "already_resolved")
     assert missing.status == 404
-    detail = api.get(f"/api/runs/{later.id}").json()["autotask"]
+    detail = api.get(f"/api/runs/{later.id}").json()["psa_ticket"]
     assert (detail["can_resolve"], detail["resolve_blocked_reason"]) == (True, None)  # its own ticket
 
 
@@ -103,7 +102,7 @@ def test_every_autotask_call_is_logged_with_correlation_ticket_and_run(
     configure(api, api_base_url=autotask.api_url)
     resolved, polled = linked_run(db, autotask), linked_run(db, autotask)
     db.commit()
-    autotask.set_status(polled.autotask_ticket_id, COMPLETE)
+    autotask.set_status(legacy(db, polled).autotask_ticket_id, COMPLETE)
     caplog.set_level(logging.INFO)
 
     for run, path, body in (
@@ -124,9 +123,11 @@ def test_every_autotask_call_is_logged_with_correlation_ticket_and_run(
             assert record.correlation_id == "corr-14"
             assert record.psa_run_id == run.id, record.getMessage()
             if record.psa_ticket_id is None:  # a query by ids: the poll's own line names them
-                assert f"ticket ids [{run.autotask_ticket_id}] (run ids [{run.id}])" in caplog.text
+                assert (
+                    f"ticket ids [{legacy(db, run).autotask_ticket_id}] (run ids [{run.id}])" in caplog.text
+                )
             else:
-                assert record.psa_ticket_id == run.autotask_ticket_id
+                assert record.psa_ticket_id == legacy(db, run).autotask_ticket_id
 
 
 def test_run_checks_answers_as_fast_when_autotask_fails_and_the_poll_reports_it(
@@ -154,5 +155,7 @@ def test_run_checks_answers_as_fast_when_autotask_fails_and_the_poll_reports_it(
     assert result["counts"]["failed"] > 0 or result["counts"]["active"] == 300
     failed = {t["ticket_id"] for t in result["failed"]}
     assert all(t["error"] for t in result["failed"])
-    unchanged = db.query(JobRun).filter(JobRun.autotask_ticket_id.in_(failed)).all()
-    assert all(r.ticket_last_polled_at is None and r.autotask_ticket_deleted_at is None for r in unchanged)
+    unchanged = [state for state in run_states(db).values() if state["autotask_ticket_id"] in failed]
+    assert all(
+        r["ticket_last_polled_at"] is None and r["autotask_ticket_deleted_at"] is None for r in unchanged
+    )

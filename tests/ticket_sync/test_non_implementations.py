@@ -14,7 +14,7 @@ from shared_code.runs.creation import create_run
 from tests.psa.conftest import configure
 from tests.support.factories import T0, a_job, a_run
 from tests.support.fake_autotask_sync import SyncFakeAutotask
-from tests.support.ticket_sync import COMPLETE, linked_run
+from tests.support.ticket_sync import COMPLETE, legacy, linked_run
 
 STATUS_FIELDS = {"status", "completedDate", "lastActivityDate"}
 
@@ -55,8 +55,8 @@ def test_nothing_is_created_or_reopened_automatically(db: Session, api, autotask
     job = a_job(db)
     completed, deleted = linked_run(db, autotask, job), linked_run(db, autotask, a_job(db))
     db.commit()
-    autotask.set_status(completed.autotask_ticket_id, COMPLETE)
-    autotask.delete_ticket(deleted.autotask_ticket_id)
+    autotask.set_status(legacy(db, completed).autotask_ticket_id, COMPLETE)
+    autotask.delete_ticket(legacy(db, deleted).autotask_ticket_id)
     autotask.requests.clear()
 
     api.post("/api/run-checks/poll", body={"run_ids": [completed.id, deleted.id]}, role="Operator")
@@ -64,12 +64,12 @@ def test_nothing_is_created_or_reopened_automatically(db: Session, api, autotask
     for job_of in (job, deleted.job):
         new_run = create_run(db, job_of, run_at=T0 + timedelta(days=30), status="failed")
         db.commit()
-        assert new_run.autotask_ticket_id is None
+        assert legacy(db, new_run).autotask_ticket_id is None
     api.post("/api/run-checks/poll", body={"run_ids": [completed.id, deleted.id]}, role="Operator")
 
     assert writes(autotask) == []
-    assert autotask.tickets[completed.autotask_ticket_id]["status"] == COMPLETE  # not reopened
-    assert deleted.autotask_ticket_id not in autotask.tickets  # not recreated
+    assert autotask.tickets[legacy(db, completed).autotask_ticket_id]["status"] == COMPLETE  # not reopened
+    assert legacy(db, deleted).autotask_ticket_id not in autotask.tickets  # not recreated
 
 
 def test_no_status_is_pushed_without_an_operators_resolve(
@@ -88,7 +88,7 @@ def test_no_status_is_pushed_without_an_operators_resolve(
     api.post(f"/api/tickets/{internal['id']}/resolve", role="Operator")  # the internal ticket only
 
     assert writes(autotask) == []
-    assert autotask.tickets[run.autotask_ticket_id]["status"] == 1
+    assert autotask.tickets[legacy(db, run).autotask_ticket_id]["status"] == 1
 
 
 def test_resolve_changes_nothing_but_the_status_and_adds_only_the_fixed_notes(
@@ -98,7 +98,7 @@ def test_resolve_changes_nothing_but_the_status_and_adds_only_the_fixed_notes(
     job = a_job(db)
     with_time, without_time = linked_run(db, autotask, job), linked_run(db, autotask, a_job(db))
     db.commit()
-    autotask.add_time_entry(with_time.autotask_ticket_id)
+    autotask.add_time_entry(legacy(db, with_time).autotask_ticket_id)
     before = copy.deepcopy(autotask.tickets)
 
     for run in (with_time, without_time):
@@ -107,8 +107,8 @@ def test_resolve_changes_nothing_but_the_status_and_adds_only_the_fixed_notes(
     for ticket_id, ticket in autotask.tickets.items():
         changed = {k for k in ticket if ticket[k] != before[ticket_id][k]}
         assert changed <= STATUS_FIELDS, (ticket_id, changed)
-    assert autotask.tickets[with_time.autotask_ticket_id]["status"] == 1
-    assert autotask.tickets[without_time.autotask_ticket_id]["status"] == COMPLETE
+    assert autotask.tickets[legacy(db, with_time).autotask_ticket_id]["status"] == 1
+    assert autotask.tickets[legacy(db, without_time).autotask_ticket_id]["status"] == COMPLETE
     titles = sorted(note["title"] for note in autotask.notes.values())
     assert titles == ["Backupchecks: resolve requested", "Backupchecks: resolved"]
     assert [m for m, p in writes(autotask) if m != "POST"] == ["PATCH"]

@@ -11,19 +11,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings
-from shared_code.db.models import JobRun, Ticket, TicketJobRun
+from shared_code.db.models import TicketJobRun
 from shared_code.psa.polling import PollResult, poll_linked_tickets
 from shared_code.psa.provider import PsaNotConfigured, ReferenceData
-from shared_code.psa.run_ticket import autotask_state
+from shared_code.tickets.external import link_of_run, ticket_state
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
 from tests.support.ticket_sync import (
     COMPLETE,
     IN_PROGRESS,
     enable_autotask,
+    internal_of,
+    legacy,
     linked_run,
     many_linked_runs,
     opener,
+    run_states,
 )
 
 
@@ -52,8 +55,8 @@ def state(db: Session, run_id: int) -> dict:
 
 
 def states(db: Session) -> dict[int, dict]:
-    """Every run's row, by id."""
-    return {row["id"]: dict(row) for row in db.execute(select(JobRun.__table__)).mappings()}
+    """Every run's row with its ticket, by id."""
+    return run_states(db)
 
 
 def test_2_1_a_poll_over_active_tickets_changes_nothing_but_snapshots_and_writes_nothing(
@@ -68,13 +71,13 @@ def test_2_1_a_poll_over_active_tickets_changes_nothing_but_snapshots_and_writes
     result = poll(db, autotask, reference, [run.id for run in runs])
 
     assert (result.polled, result.counts.active, result.counts.failed) == (True, 3, 0)
-    assert [t.ticket_id for t in result.active] == sorted(run.autotask_ticket_id for run in runs)
+    assert [t.ticket_id for t in result.active] == sorted(legacy(db, run).autotask_ticket_id for run in runs)
     assert poll.requests == [("POST", "/Tickets/query")]  # the active query, nothing else
     assert writes(poll.requests) == []
     for run in runs:
         after = state(db, run.id)
         snapshot = after.pop("ticket_status_snapshot")
-        assert snapshot["status_id"] == autotask.tickets[run.autotask_ticket_id]["status"]
+        assert snapshot["status_id"] == autotask.tickets[legacy(db, run).autotask_ticket_id]["status"]
         assert snapshot["status_label"] == reference.label("statuses", snapshot["status_id"])
         assert after.pop("ticket_last_polled_at") is not None
         expected = before[run.id]
@@ -89,15 +92,15 @@ def test_2_2_psa_completed_tickets_resolve_every_linked_run_with_origin_psa(
     job = a_job(db)
     completed = linked_run(db, autotask, job)
     sharing = linked_run(db, autotask, job)
-    sharing.autotask_ticket_id = completed.autotask_ticket_id  # propagation: one ticket, two runs
+    sharing.external_ticket_id = completed.external_ticket_id  # propagation: one ticket, two runs
     active = linked_run(db, autotask, job)
     db.commit()
-    autotask.set_status(completed.autotask_ticket_id, COMPLETE)
+    autotask.set_status(legacy(db, completed).autotask_ticket_id, COMPLETE)
     active_before = state(db, active.id)
 
     result = poll(db, autotask, reference, [completed.id, active.id])
 
-    ticket_id = completed.autotask_ticket_id
+    ticket_id = legacy(db, completed).autotask_ticket_id
     assert [(t.ticket_id, t.outcome, t.status_label) for t in result.changed] == [
         (ticket_id, "completed", "Complete")
     ]
@@ -105,10 +108,10 @@ def test_2_2_psa_completed_tickets_resolve_every_linked_run_with_origin_psa(
     assert poll.requests == [("POST", "/Tickets/query"), ("GET", f"/Tickets/{ticket_id}")]
     assert writes(poll.requests) == []
     for run_id in (completed.id, sharing.id):
-        run = db.get(JobRun, run_id)
+        run = legacy(db, run_id)
         assert (run.ticket_resolution_origin, run.ticket_resolved_at is not None) == ("psa", True)
         assert run.reviewed_at is None
-    internal = db.scalars(select(Ticket).where(Ticket.autotask_ticket_id == ticket_id)).one()
+    internal = internal_of(db, ticket_id)
     assert internal.resolved_at is not None  # propagation stops
     after = state(db, active.id)
     assert {
@@ -130,9 +133,9 @@ def test_2_3_deleted_tickets_are_marked_and_keep_their_references(
     deleted, kept = linked_run(db, autotask, job), linked_run(db, autotask, job)
     db.commit()
     ticket_id, number, url = (
-        deleted.autotask_ticket_id,
-        deleted.autotask_ticket_number,
-        deleted.autotask_ticket_url,
+        legacy(db, deleted).autotask_ticket_id,
+        legacy(db, deleted).autotask_ticket_number,
+        legacy(db, deleted).autotask_ticket_url,
     )
     autotask.delete_ticket(ticket_id)
     autotask.missing_as_404 = missing_as_404
@@ -143,7 +146,7 @@ def test_2_3_deleted_tickets_are_marked_and_keep_their_references(
     assert [(t.ticket_id, t.outcome) for t in result.changed] == [(ticket_id, "deleted")]
     assert (result.deleted_run_ids, result.counts.active) == ([deleted.id], 1)
     assert poll.requests == [("POST", "/Tickets/query"), ("GET", f"/Tickets/{ticket_id}")]
-    run = db.get(JobRun, deleted.id)
+    run = legacy(db, deleted.id)
     assert run.autotask_ticket_deleted_at is not None
     assert (run.autotask_ticket_id, run.autotask_ticket_number, run.autotask_ticket_url) == (
         ticket_id,
@@ -152,9 +155,9 @@ def test_2_3_deleted_tickets_are_marked_and_keep_their_references(
     )
     assert run.ticket_resolved_at is None
     assert db.execute(select(func.count()).select_from(TicketJobRun)).scalar() == links_before  # no unlinking
-    assert db.get(JobRun, kept.id).autotask_ticket_deleted_at is None
+    assert legacy(db, kept.id).autotask_ticket_deleted_at is None
     # Ticket actions are blocked, and the next poll leaves the deleted ticket alone.
-    view = autotask_state(load_app_settings(db), run)
+    view = ticket_state(load_app_settings(db), link_of_run(db, deleted))
     assert (view.ticket_deleted_in_psa, view.can_resolve, view.resolve_blocked_reason) == (
         True,
         False,
@@ -179,9 +182,9 @@ def test_api_economy_at_most_one_query_per_500_tickets_plus_one_lookup_per_chang
     runs = many_linked_runs(db, autotask, linked)
     db.commit()
     for run in runs[:completed]:
-        autotask.set_status(run.autotask_ticket_id, COMPLETE)
+        autotask.set_status(legacy(db, run).autotask_ticket_id, COMPLETE)
     for run in runs[completed : completed + deleted]:
-        autotask.delete_ticket(run.autotask_ticket_id)
+        autotask.delete_ticket(legacy(db, run).autotask_ticket_id)
 
     result = poll(db, autotask, reference, [run.id for run in runs])
 
@@ -207,9 +210,9 @@ def test_failures_are_isolated_reported_and_never_taken_for_deletion(
     runs = many_linked_runs(db, autotask, 1200)  # three active queries
     db.commit()
     for run in runs[:15]:
-        autotask.set_status(run.autotask_ticket_id, COMPLETE)
+        autotask.set_status(legacy(db, run).autotask_ticket_id, COMPLETE)
     for run in runs[15:30]:
-        autotask.delete_ticket(run.autotask_ticket_id)
+        autotask.delete_ticket(legacy(db, run).autotask_ticket_id)
     before = states(db)
     autotask.flaky(0.4, timeout_after=0.6)
 
@@ -227,11 +230,11 @@ def test_failures_are_isolated_reported_and_never_taken_for_deletion(
     assert (
         result.counts.active + result.counts.completed + result.counts.deleted + result.counts.failed == 1200
     )
-    by_ticket = {run.autotask_ticket_id: run.id for run in runs}
+    by_ticket = {legacy(db, run).autotask_ticket_id: run.id for run in runs}
     after = states(db)
     for ticket_id in failed:
         assert after[by_ticket[ticket_id]] == before[by_ticket[ticket_id]]  # not even the poll time
-    really_deleted = {run.autotask_ticket_id for run in runs[15:30]}
+    really_deleted = {legacy(db, run).autotask_ticket_id for run in runs[15:30]}
     assert {t.ticket_id for t in result.changed if t.outcome == "deleted"} <= really_deleted
 
 
@@ -241,7 +244,9 @@ def test_the_poll_answers_within_its_budget_and_reports_what_did_not_finish(
     runs = many_linked_runs(db, autotask, 20)
     db.commit()
     for run in runs[:10]:
-        autotask.set_status(run.autotask_ticket_id, COMPLETE)  # ten single lookups follow the query
+        autotask.set_status(
+            legacy(db, run).autotask_ticket_id, COMPLETE
+        )  # ten single lookups follow the query
     autotask.latency(0.3)
 
     started = time.monotonic()
@@ -270,7 +275,7 @@ def test_a_disabled_integration_polls_nothing_and_says_so(
 
     assert (result.polled, result.reason) == (
         False,
-        "The Autotask integration is disabled: nothing was polled.",
+        "The PSA integration is disabled (none is active): nothing was polled.",
     )
     assert autotask.requests[before:] == []
     assert state(db, run.id)["ticket_last_polled_at"] is None

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from shared_code.app_settings import load_app_settings
 from shared_code.db.engine import get_sessionmaker
-from shared_code.db.models import AuditLog, JobRun, Ticket
+from shared_code.db.models import AuditLog
 from shared_code.errors import Conflict, UpstreamError
 from shared_code.psa.autotask.provider import internal_publish_id
 from shared_code.psa.polling import poll_linked_tickets
@@ -20,7 +20,16 @@ from shared_code.psa.resolution import resolve_run_ticket
 from tests.support import fake_autotask
 from tests.support.factories import a_job
 from tests.support.fake_autotask_sync import SyncFakeAutotask
-from tests.support.ticket_sync import COMPLETE, IN_PROGRESS, enable_autotask, linked_run, opener
+from tests.support.ticket_sync import (
+    COMPLETE,
+    IN_PROGRESS,
+    LEGACY_NAMES,
+    enable_autotask,
+    internal_of,
+    legacy,
+    linked_run,
+    opener,
+)
 
 NOW = datetime(2026, 12, 2, 19, 30, tzinfo=UTC)  # 20:30 in Amsterdam
 
@@ -59,9 +68,9 @@ def test_2_4_case_a_no_time_entries_completes_the_ticket_and_resolves_every_link
     job = a_job(db, job_name="Nightly VMs")
     run = linked_run(db, autotask, job, status=IN_PROGRESS, description="Backup failed on SRV01")
     sibling = linked_run(db, autotask, job)
-    sibling.autotask_ticket_id = run.autotask_ticket_id  # propagated to a later run
+    sibling.external_ticket_id = run.external_ticket_id  # propagated to a later run
     db.commit()
-    ticket_id = run.autotask_ticket_id
+    ticket_id = legacy(db, run).autotask_ticket_id
 
     result = resolve(db, autotask, reference, run.id)
 
@@ -79,12 +88,15 @@ def test_2_4_case_a_no_time_entries_completes_the_ticket_and_resolves_every_link
     assert note["noteType"] in fake_autotask.NOTE_TYPES
     assert [m for m, _ in resolve.requests if m in ("PATCH", "PUT")] == ["PATCH"]
     for run_id in (run.id, sibling.id):
-        resolved = db.get(JobRun, run_id)
-        assert (resolved.ticket_resolution_origin, resolved.ticket_resolved_at) == ("backupchecks", NOW)
-    internal = db.scalars(select(Ticket).where(Ticket.autotask_ticket_id == ticket_id)).all()
+        resolved = legacy(db, run_id)
+        assert (legacy(db, resolved).ticket_resolution_origin, legacy(db, resolved).ticket_resolved_at) == (
+            "backupchecks",
+            NOW,
+        )
+    internal = [internal_of(db, ticket_id)]
     assert [(t.resolved_at, t.resolved_by) for t in internal] == [(NOW, "ops@example.test")] * len(internal)
-    assert result.autotask.can_resolve is False
-    assert result.autotask.resolve_blocked_reason == "already_resolved"
+    assert result.psa_ticket.can_resolve is False
+    assert result.psa_ticket.resolve_blocked_reason == "already_resolved"
 
 
 def test_2_4_case_b_time_entries_add_note_b_and_leave_ticket_and_run_open(
@@ -93,7 +105,7 @@ def test_2_4_case_b_time_entries_add_note_b_and_leave_ticket_and_run_open(
     job = a_job(db, job_name="File server")
     run = linked_run(db, autotask, job)
     db.commit()
-    ticket_id = run.autotask_ticket_id
+    ticket_id = legacy(db, run).autotask_ticket_id
     autotask.add_time_entry(ticket_id)
     autotask.add_time_entry(ticket_id, hours=1.25)
 
@@ -113,9 +125,9 @@ def test_2_4_case_b_time_entries_add_note_b_and_leave_ticket_and_run_open(
         f"({job.customer.name})."
     )
     assert [m for m, _ in resolve.requests if m in ("PATCH", "PUT")] == []
-    still = db.get(JobRun, run.id)
-    assert (still.ticket_resolved_at, still.ticket_resolution_origin) == (None, None)
-    assert result.autotask.can_resolve is True
+    still = legacy(db, run.id)
+    assert (legacy(db, still).ticket_resolved_at, legacy(db, still).ticket_resolution_origin) == (None, None)
+    assert result.psa_ticket.can_resolve is True
 
 
 def test_a_status_change_accepted_but_ignored_is_a_502_and_nothing_is_resolved(
@@ -130,23 +142,21 @@ def test_a_status_change_accepted_but_ignored_is_a_502_and_nothing_is_resolved(
 
     assert raised.value.code == "status_not_taken"
     assert raised.value.details == {
-        "ticket_id": run.autotask_ticket_id,
+        "ticket_id": legacy(db, run).autotask_ticket_id,
         "expected_status_id": COMPLETE,
         "observed_status_id": 1,
         "observed_status_label": "New",
         "ticket_found": True,
         "note_id": max(autotask.notes),
     }
-    assert db.get(JobRun, run.id).ticket_resolved_at is None
-    assert db.scalars(
-        select(Ticket.resolved_at).where(Ticket.autotask_ticket_id == run.autotask_ticket_id)
-    ).all() == [None]
+    assert legacy(db, run.id).ticket_resolved_at is None
+    assert internal_of(db, legacy(db, run).autotask_ticket_id).resolved_at is None
 
 
 @pytest.mark.parametrize(
     ("settings", "run_change", "reason"),
     [
-        ({"autotask_enabled": False}, {}, "autotask_disabled"),
+        ({"autotask_enabled": False}, {}, "psa_disabled"),  # the /autotask-ticket route: autotask_disabled
         ({"autotask_completed_status_id": None}, {}, "no_completed_status"),
         ({}, {"autotask_ticket_id": None}, "no_ticket"),
         ({}, {"autotask_ticket_deleted_at": NOW}, "deleted_in_psa"),
@@ -162,8 +172,8 @@ def test_resolve_is_refused_with_409_naming_why_and_without_calling_autotask(
     reason: str,
 ) -> None:
     run = linked_run(db, autotask)
-    for name, value in run_change.items():
-        setattr(run, name, value)
+    for name, value in run_change.items():  # the run's ticket's fields, by their names before 0009
+        setattr(run.external_ticket, LEGACY_NAMES[name].key, value)
     db.commit()
 
     with pytest.raises(Conflict) as raised:
@@ -178,22 +188,25 @@ def test_a_ticket_deleted_in_autotask_is_marked_and_said_so(
 ) -> None:
     run = linked_run(db, autotask)
     db.commit()
-    autotask.delete_ticket(run.autotask_ticket_id)
+    autotask.delete_ticket(legacy(db, run).autotask_ticket_id)
 
     result = resolve(db, autotask, reference, run.id)
 
     assert (result.outcome, result.resolved_run_ids, result.note_id) == ("deleted_in_psa", [], None)
     assert "Link or create a replacement" in result.message
-    assert (result.autotask.ticket_deleted_in_psa, result.autotask.resolve_blocked_reason) == (
+    assert (result.psa_ticket.ticket_deleted_in_psa, result.psa_ticket.resolve_blocked_reason) == (
         True,
         "deleted_in_psa",
     )
-    marked = db.get(JobRun, run.id)
-    assert (marked.autotask_ticket_deleted_at is not None, marked.autotask_ticket_id) == (
+    marked = legacy(db, run.id)
+    assert (
+        marked.autotask_ticket_deleted_at is not None,
+        marked.autotask_ticket_id,
+    ) == (
         True,
-        run.autotask_ticket_id,
+        legacy(db, run).autotask_ticket_id,
     )
-    assert resolve.requests == [("GET", f"/Tickets/{run.autotask_ticket_id}")]
+    assert resolve.requests == [("GET", f"/Tickets/{legacy(db, run).autotask_ticket_id}")]
 
 
 def test_post_resolution_alignment(db: Session, autotask: SyncFakeAutotask, reference: ReferenceData) -> None:
@@ -206,10 +219,10 @@ def test_post_resolution_alignment(db: Session, autotask: SyncFakeAutotask, refe
     resolve(db, autotask, reference, ours.id)
     # A run that got the ticket while it was being resolved, still open on it.
     straggler = linked_run(db, autotask, job)
-    straggler.autotask_ticket_id = ours.autotask_ticket_id
+    straggler.external_ticket_id = ours.external_ticket_id
     db.commit()
-    autotask.set_status(theirs.autotask_ticket_id, COMPLETE)
-    autotask.set_status(theirs_too.autotask_ticket_id, COMPLETE)
+    autotask.set_status(legacy(db, theirs).autotask_ticket_id, COMPLETE)
+    autotask.set_status(legacy(db, theirs_too).autotask_ticket_id, COMPLETE)
 
     poll_linked_tickets(
         db, load_app_settings(db), opener(autotask), reference, [ours.id, straggler.id, theirs.id]
@@ -218,7 +231,7 @@ def test_post_resolution_alignment(db: Session, autotask: SyncFakeAutotask, refe
     found_completed = resolve(db, autotask, reference, theirs_too.id)
 
     origins = {
-        run_id: db.get(JobRun, run_id).ticket_resolution_origin
+        run_id: legacy(db, run_id).ticket_resolution_origin
         for run_id in (ours.id, straggler.id, theirs.id, theirs_too.id)
     }
     assert origins == {
@@ -259,7 +272,7 @@ def test_two_operators_resolving_at_once_write_to_the_ticket_once(
         thread.join()
 
     assert sorted(outcomes) == ["already_resolved", "resolved"]
-    assert len(notes_of(autotask, run.autotask_ticket_id)) == 1
+    assert len(notes_of(autotask, legacy(db, run).autotask_ticket_id)) == 1
     assert autotask.count("PATCH") == 1
     assert db.scalars(select(AuditLog.action).where(AuditLog.entity_type == "autotask_ticket")).all() == [
         "resolve"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import AppSettings
+from shared_code.db.models import AppSettings, ExternalTicket
 from tests.support.factories import T0, a_job, a_run
 
 
@@ -15,19 +15,22 @@ def test_badges_warning_and_resolve_availability_in_run_checks_and_run_details(d
     by_psa, by_us, deleted, open_ticket, no_ticket = (
         a_run(db, job, at=T0.replace(hour=h)) for h in range(1, 6)
     )
+    tickets = {}
     for number, run in enumerate((by_psa, by_us, deleted, open_ticket), 1):
-        run.autotask_ticket_id, run.autotask_ticket_number = 100 + number, f"T20261120.000{number}"
-    by_psa.ticket_resolved_at, by_psa.ticket_resolution_origin = T0, "psa"
-    by_us.ticket_resolved_at, by_us.ticket_resolution_origin = T0, "backupchecks"
-    deleted.autotask_ticket_deleted_at = T0
+        tickets[run.id] = run.external_ticket = ExternalTicket(
+            provider="autotask", external_id=100 + number, number=f"T20261120.000{number}"
+        )
+    tickets[by_psa.id].resolved_at, tickets[by_psa.id].resolution_origin = T0, "psa"
+    tickets[by_us.id].resolved_at, tickets[by_us.id].resolution_origin = T0, "backupchecks"
+    tickets[deleted.id].deleted_in_psa_at = T0
     db.commit()
 
     listed = {
-        run["id"]: run["autotask"]
+        run["id"]: run["psa_ticket"]
         for run in api.get("/api/run-checks", role="Viewer").json()["customers"][0]["jobs"][0]["runs"]
     }
     detailed = {
-        run.id: api.get(f"/api/runs/{run.id}", role="Viewer").json()["autotask"]
+        run.id: api.get(f"/api/runs/{run.id}", role="Viewer").json()["psa_ticket"]
         for run in (by_psa, by_us, deleted, open_ticket, no_ticket)
     }
 

@@ -37,6 +37,9 @@ function session(authOn) {
     can(role) {
       return this.rank >= ROLE_RANK[role];
     },
+    get psaLabel() {
+      return (this.me && this.me.psa_label) || "PSA"; // the active PSA's name
+    },
     async load() {
       try {
         this.me = await get("/me");

@@ -33,12 +33,24 @@ DESCRIPTION_MAX = 8000
 
 
 class AutotaskProvider:
+    """Used as a context manager: leaving it closes the client's connections."""
+
+    name = "autotask"
+    label = "Autotask"
+    max_ids_per_query = 500  # the query's ``in`` limit
+
     def __init__(
         self, client: AutotaskClient, *, note_type_id: int | None = None, note_publish_id: int | None = None
     ) -> None:
         self.client = client
         self._note_type_id = note_type_id
         self._note_publish_id = note_publish_id
+
+    def __enter__(self) -> AutotaskProvider:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
 
     # --- connection and reference data ------------------------------------------------------------
 

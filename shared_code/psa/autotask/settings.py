@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from shared_code import audit
+from shared_code.app_settings import settings_row
 from shared_code.config import Settings, get_settings
 from shared_code.db.models import AppSettings
 from shared_code.errors import Conflict, InvalidInput
@@ -113,17 +112,6 @@ class AutotaskSettingsView(ResponseModel):
 
 
 # --- reading -------------------------------------------------------------------------------------
-
-
-def settings_row(session: Session, *, for_update: bool = False) -> AppSettings:
-    statement = select(AppSettings).where(AppSettings.id == 1)
-    if for_update:
-        statement = statement.with_for_update()
-    row = session.scalars(statement).first()
-    if row is None:  # a fresh database: the row with its column defaults (concurrent requests: one inserts)
-        session.execute(insert(AppSettings).values(id=1).on_conflict_do_nothing())
-        row = session.scalars(statement).one()
-    return row
 
 
 def view(row: AppSettings) -> AutotaskSettingsView:
@@ -314,20 +302,9 @@ def _store_reference_data(row: AppSettings, data: psa.ReferenceData) -> None:
 # --- test and refresh ---------------------------------------------------------------------------------
 
 
-def check_autotask_connection(session: Session) -> psa.ConnectionInfo:
-    provider = autotask_provider(session)
-    try:
-        return provider.test_connection()
-    finally:
-        provider.client.close()
-
-
 def refresh_reference_data(session: Session, actor: str) -> psa.ReferenceData:
-    provider = autotask_provider(session)
-    try:
+    with autotask_provider(session) as provider:
         data = provider.reference_data()
-    finally:
-        provider.client.close()
     row = settings_row(session, for_update=True)
     _store_reference_data(row, data)
     audit.record(session, actor, "refresh", "settings", 1, {"autotask_reference_data": True})

@@ -112,7 +112,7 @@ export function jobDetail() {
       return stripHtml(this.history, (runId) => hashFor(`/jobs/${this.job.id}`, { run: runId }), { focusable: true });
     },
     async copy(run) {
-      await copyText(run.autotask.ticket_number);
+      await copyText(run.psa_ticket.ticket_number);
       this.copied = run.id;
       setTimeout(() => this.copied === run.id && (this.copied = null), 800);
     },
@@ -305,25 +305,25 @@ export function customers() {
     async searchCompanies() {
       this.companyError = "";
       try {
-        const data = await get(`/autotask/companies${query({ search: this.companySearch })}`);
+        const data = await get(`/psa/companies${query({ search: this.companySearch })}`);
         this.companies = data.items || data.companies || [];
-        if (!this.companies.length) this.companyError = "No Autotask company matches that name.";
+        if (!this.companies.length) this.companyError = `No ${this.$store.session.psaLabel} company matches that name.`;
       } catch (error) {
-        this.companyError = error.status === 404 && !error.code ? "Autotask company search is not available on this server." : error.message;
+        this.companyError = error.status === 404 && !error.code ? "PSA company search is not available on this server." : error.message;
       }
     },
     mapTo(customer, company) {
       this.mapping = null;
       return this.act(
-        () => put(`/customers/${customer.id}/autotask-company`, { company_id: company.id }),
-        `“${customer.name}” is mapped to Autotask company “${company.name || company.company_name}”.`,
+        () => put(`/customers/${customer.id}/psa-company`, { company_id: company.id }),
+        `“${customer.name}” is mapped to ${this.$store.session.psaLabel} company “${company.name || company.company_name}”.`,
       );
     },
     unmap(customer) {
-      return this.act(() => del(`/customers/${customer.id}/autotask-company`), `“${customer.name}” is no longer mapped.`);
+      return this.act(() => del(`/customers/${customer.id}/psa-company`), `“${customer.name}” is no longer mapped.`);
     },
     checkMappings() {
-      return this.act(() => post("/customers/autotask-check"), (r) => {
+      return this.act(() => post("/customers/psa-check"), (r) => {
         const changed = r.customers.filter((c) => c.status !== "ok");
         return `${r.customers.length} mapping(s) checked` +
           (changed.length ? `: ${changed.map((c) => `${c.customer_name} ${c.status}`).join(", ")}.` : ", all in order.");

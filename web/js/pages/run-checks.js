@@ -1,5 +1,5 @@
 // Run Checks: the unreviewed runs grouped by customer and job. Renders from its own data first,
-// then asks for the Autotask poll of the runs on screen and updates their badges when it answers.
+// then asks for the PSA poll of the runs on screen and updates their badges when it answers.
 // The rows (hundreds) are plain DOM built in one pass, not per-row Alpine bindings: that is what
 // keeps 500 rows within a few hundred milliseconds of the API's answer.
 import { get, post, query } from "../api.js";
@@ -12,7 +12,7 @@ const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&
 const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 function runRow(run, operator, cursor, context = "") {
-  const at = run.autotask;
+  const at = run.psa_ticket;
   const label = when(run.run_at);
   const ticket = at.ticket_number
     ? `<span class="ticket"><span class="font-monospace small">${esc(at.ticket_number)}</span>
@@ -67,7 +67,7 @@ function jobCard(job, operator, cursor) {
     </div>
     <table class="table table-sm table-hover mb-0 runs">
       <caption class="visually-hidden">Unreviewed runs of ${esc(job.job_name)}</caption>
-      <thead class="visually-hidden"><tr><th scope="col">Select</th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">Autotask</th></tr></thead>
+      <thead class="visually-hidden"><tr><th scope="col">Select</th><th scope="col">Run</th><th scope="col">Status</th><th scope="col">PSA ticket</th></tr></thead>
       <tbody>${job.runs.map((run) => runRow(run, operator, cursor)).join("")}</tbody>
     </table>
   </div>`;
@@ -243,7 +243,7 @@ export function runChecks() {
       const container = this.$root.querySelector("#rc-groups");
       if (this.view === "causes") {
         this.groups = causeGroups(customers);
-        const ticketsEnabled = customers.some((c) => c.jobs.some((j) => j.runs.some((r) => r.autotask.resolve_blocked_reason !== "autotask_disabled")));
+        const ticketsEnabled = customers.some((c) => c.jobs.some((j) => j.runs.some((r) => !/_disabled$/.test(r.psa_ticket.resolve_blocked_reason || ""))));
         container.innerHTML = this.groups
           .map((group, index) => causeCard(group, index, operator, this.cursor, { ticketsEnabled, open: Boolean(this.openGroups[group.key]) }))
           .join("");
@@ -306,7 +306,7 @@ export function runChecks() {
 
     pollableRunIds() {
       return this.allRuns()
-        .filter((r) => r.autotask.ticket_id && !r.autotask.resolved_at && !r.autotask.ticket_deleted_in_psa)
+        .filter((r) => r.psa_ticket.ticket_id && !r.psa_ticket.resolved_at && !r.psa_ticket.ticket_deleted_in_psa)
         .map((r) => r.id);
     },
 
@@ -320,16 +320,16 @@ export function runChecks() {
       try {
         const result = await post("/run-checks/poll", { run_ids: runIds }, { signal: controller.signal });
         const failed = (result.failed || []).length;
-        if (failed) this.pollNotice = `Autotask status of ${failed} ticket(s) could not be refreshed; showing the last known state.`;
+        if (failed) this.pollNotice = `PSA status of ${failed} ticket(s) could not be refreshed; showing the last known state.`;
         if ((result.resolved_run_ids || []).length || (result.deleted_run_ids || []).length) {
           await this.load({ quiet: true });
         }
       } catch (error) {
-        if (error.status === 404 && !error.code) return; // this API has no Autotask poll
+        if (error.status === 404 && !error.code) return; // this API has no PSA poll
         this.pollNotice =
           error.name === "AbortError"
-            ? "Autotask is slow to answer; ticket badges show the last known state."
-            : `Autotask status could not be refreshed (${error.message}); ticket badges show the last known state.`;
+            ? "The PSA is slow to answer; ticket badges show the last known state."
+            : `PSA status could not be refreshed (${error.message}); ticket badges show the last known state.`;
       } finally {
         clearTimeout(timer);
         this.polling = false;
@@ -337,7 +337,7 @@ export function runChecks() {
     },
 
     deletedInPsa() {
-      return this.allRuns().filter((r) => r.autotask.ticket_deleted_in_psa);
+      return this.allRuns().filter((r) => r.psa_ticket.ticket_deleted_in_psa);
     },
 
     // --- selection and review ---------------------------------------------------------------------
@@ -404,7 +404,7 @@ export function runChecks() {
 
     // one Autotask ticket for each run of a cause that has none yet, one after the other
     async ticketPerRun(group) {
-      const runs = group.runs.map((r) => r.run).filter((run) => !run.autotask.ticket_id);
+      const runs = group.runs.map((r) => r.run).filter((run) => !run.psa_ticket.ticket_id);
       if (!runs.length || !confirm(`Create ${runs.length} Autotask ticket(s), one per run?`)) return;
       this.busy = true;
       this.notice = "";
@@ -412,7 +412,7 @@ export function runChecks() {
       let made = 0;
       try {
         for (const run of runs) {
-          await post(`/runs/${run.id}/autotask-ticket`, {});
+          await post(`/runs/${run.id}/psa-ticket`, {});
           made += 1;
         }
         this.notice = `${made} Autotask ticket(s) created.`;
@@ -570,7 +570,7 @@ export function runChecks() {
 
     async copy(button) {
       const run = this.allRuns().find((r) => r.id === Number(button.dataset.runId));
-      await copyText(run.autotask.ticket_number);
+      await copyText(run.psa_ticket.ticket_number);
       button.textContent = "✓";
       setTimeout(() => (button.textContent = "⧉"), 800);
     },

@@ -1,5 +1,5 @@
 // A run's details (its own page, and below a job's history at #/jobs/{job}?run={run}): objects,
-// the mail in a sandboxed iframe without scripts, tickets and remarks, and the Autotask actions.
+// the mail in a sandboxed iframe without scripts, tickets and remarks, and the actions on its PSA ticket.
 import { get, post } from "../api.js";
 import { copyText, mailDocument, resolutionWord } from "../format.js";
 
@@ -12,10 +12,13 @@ const OUTCOME_KINDS = {
   deleted_in_psa: "warning",
 };
 
+const PSA_LABELS = { autotask: "Autotask", connectwise: "ConnectWise PSA" };
+const label = (r) => PSA_LABELS[r.provider] || "PSA";
+
 function ticketCreated(r) {
-  if (r.manual) return `Ticket number ${r.autotask_ticket_number} kept as typed (internal ticket ${r.internal_ticket_code}); it is looked up once the integration is enabled.`;
-  if (r.found_after_lost_answer) return `Autotask ticket ${r.autotask_ticket_number} (created by an earlier attempt whose answer was lost) is now linked; no second ticket was made.`;
-  return `Autotask ticket ${r.autotask_ticket_number} is linked to this run (internal ticket ${r.internal_ticket_code}).`;
+  if (r.manual) return `Ticket number ${r.psa_ticket_number} kept as typed (internal ticket ${r.internal_ticket_code}); it is looked up once the integration is enabled.`;
+  if (r.found_after_lost_answer) return `${label(r)} ticket ${r.psa_ticket_number} (created by an earlier attempt whose answer was lost) is now linked; no second ticket was made.`;
+  return `${label(r)} ticket ${r.psa_ticket_number} is linked to this run (internal ticket ${r.internal_ticket_code}).`;
 }
 
 export function runDetail() {
@@ -80,7 +83,7 @@ export function runDetail() {
     },
 
     at() {
-      return this.run ? this.run.autotask : {};
+      return this.run ? this.run.psa_ticket : {};
     },
 
     resolution() {
@@ -99,7 +102,7 @@ export function runDetail() {
         this.outcomeKind = "danger";
         this.outcome =
           error.status === 404 && !error.code
-            ? "This action is not available on this server (no Autotask integration routes)."
+            ? "This action is not available on this server (no PSA integration routes)."
             : error.message;
       } finally {
         this.busy = false;
@@ -107,24 +110,24 @@ export function runDetail() {
     },
 
     createTicket() {
-      return this.act(`/runs/${this.runId}/autotask-ticket`, {}, ticketCreated);
+      return this.act(`/runs/${this.runId}/psa-ticket`, {}, ticketCreated);
     },
 
     linkTicket() {
       const number = this.linkNumber.trim();
       if (!number) {
         this.outcomeKind = "danger";
-        this.outcome = "Enter the Autotask ticket number to link (e.g. T20240101.0001).";
+        this.outcome = `Enter the ${this.at().psa_label || "PSA"} ticket number to link.`;
         return;
       }
-      return this.act(`/runs/${this.runId}/autotask-ticket/link`, { ticket_number: number }, (r) => {
+      return this.act(`/runs/${this.runId}/psa-ticket/link`, { ticket_number: number }, (r) => {
         this.linkNumber = "";
         return ticketCreated(r);
       });
     },
 
     resolveTicket() {
-      return this.act(`/runs/${this.runId}/autotask-ticket/resolve`, {}, (r) => r.message);
+      return this.act(`/runs/${this.runId}/psa-ticket/resolve`, {}, (r) => r.message);
     },
 
     async setReviewed(on) {

@@ -72,7 +72,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION natural_sort_key(text)")
-    op.drop_index("uq_tickets_open_manual_number", table_name="tickets")
+    # 0009 moved the number to external_tickets (dropping this index with the column it was on)
+    op.execute("DROP INDEX IF EXISTS uq_tickets_open_manual_number")
     # Only the first mail of each Message-ID can keep it under the old unique constraint.
     op.execute(
         "UPDATE mail_messages SET internet_message_id = NULL WHERE message_id_collision_of IS NOT NULL"
