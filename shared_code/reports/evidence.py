@@ -106,6 +106,7 @@ def psa_tickets(session: Session, customer_id: int, window: Window) -> list[Repo
             ExternalTicket.resolution_origin.label("origin"),
             ExternalTicket.deleted_in_psa_at.is_not(None).label("deleted"),
         )
+        .select_from(JobRun)
         .join(ExternalTicket, ExternalTicket.id == JobRun.external_ticket_id)
         .join(Job, Job.id == JobRun.job_id)
         .where(Job.customer_id == customer_id, ExternalTicket.external_id.is_not(None))
@@ -122,6 +123,45 @@ def psa_tickets(session: Session, customer_id: int, window: Window) -> list[Repo
             resolution_origin=row.origin,
             hours_to_resolve=hours_between(row.opened_at, row.resolved_at),
             deleted_in_psa=row.deleted,
+        )
+        for row in session.execute(statement)
+    ]
+
+
+class ReportSnooze(BaseModel):
+    """A run of the period an operator snoozed (known, waiting for the next run): who, when, why."""
+
+    job_name: str
+    run_at: datetime
+    status: str = Field(description="The run's effective status.")
+    snoozed_by: str
+    snoozed_at: datetime
+    reason: str
+
+
+def snoozes(session: Session, customer_id: int, window: Window) -> list[ReportSnooze]:
+    """The customer's runs of the period that were snoozed, oldest first."""
+    statement = (
+        select(
+            Job.job_name,
+            JobRun.run_at,
+            JobRun.effective_status,
+            JobRun.snoozed_by,
+            JobRun.snoozed_at,
+            JobRun.snooze_reason,
+        )
+        .join(Job, Job.id == JobRun.job_id)
+        .where(Job.customer_id == customer_id, window.runs_in(), JobRun.snoozed_at.is_not(None))
+        .order_by(JobRun.run_at, JobRun.id)
+    )
+    return [
+        ReportSnooze(
+            job_name=row.job_name,
+            run_at=row.run_at,
+            status=row.effective_status,
+            snoozed_by=row.snoozed_by,
+            snoozed_at=row.snoozed_at,
+            reason=row.snooze_reason,
         )
         for row in session.execute(statement)
     ]

@@ -31,6 +31,7 @@ CSV_COLUMNS = (
     "longest_failing_streak_to",
     "tickets_opened",
     "overrides_in_force",
+    "snoozed_runs",
 )
 
 
@@ -59,6 +60,7 @@ def csv_rows(report: CustomerReport) -> list[dict[str, Any]]:
                 "overrides_in_force": sum(
                     o.scope != "job" or o.job_name == job.job_name for o in report.overrides
                 ),
+                "snoozed_runs": sum(s.job_name == job.job_name for s in report.snoozes),
             }
         )
     return rows

@@ -1,6 +1,6 @@
 """A customer's report as a PDF a customer can read (reportlab, imported with this module, which
 loads on the first PDF only): the MSP and the customer, the period, the weekly success rate as a
-chart, the per-job table, the missed runs and tickets, the overrides with their reasons, and how
+chart, the per-job table, the missed runs and tickets, the overrides with their reasons, the snoozed runs, and how
 the figures are defined."""
 
 from __future__ import annotations
@@ -109,6 +109,22 @@ def render_pdf(report: CustomerReport) -> bytes:
         ["Applies to", "Rule", "Reason", "Made by", "In force"],
         styles,
         widths=(0.16, 0.22, 0.3, 0.12, 0.2),
+    )
+    story += _section(
+        "Snoozed runs",
+        [
+            [
+                s.job_name,
+                _local(s.run_at, zone),
+                s.status,
+                s.reason,
+                f"{s.snoozed_by}, {_local(s.snoozed_at, zone)}",
+            ]
+            for s in report.snoozes
+        ],
+        ["Job", "Run", "Status", "Why", "Snoozed by"],
+        styles,
+        widths=(0.2, 0.16, 0.1, 0.34, 0.2),
     )
     story.append(Paragraph("How the figures are defined", styles.heading))
     story += [

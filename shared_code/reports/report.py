@@ -14,7 +14,7 @@ from shared_code.db.live import live_row
 from shared_code.db.models import Customer
 from shared_code.errors import NotFound
 from shared_code.reports import evidence, figures
-from shared_code.reports.evidence import ReportOverride, ReportPsaTicket, ReportTicket
+from shared_code.reports.evidence import ReportOverride, ReportPsaTicket, ReportSnooze, ReportTicket
 from shared_code.reports.figures import (
     CustomerFigures,
     JobFigures,
@@ -38,6 +38,8 @@ DEFINITIONS = {
     "failed or was missed.",
     "tickets": "Tickets opened in the period: internal tickets scoped to the customer's jobs or linked "
     "to their runs, and PSA tickets of the customer's runs, with the hours from opening to resolution.",
+    "snoozes": "Runs of the period an operator snoozed (known, waiting for the next run): they left the "
+    "review queue without being reviewed and still count by their status.",
     "overrides": "Overrides in force at any time in the period whose scope takes in the customer "
     "(global, the customer, or one of its jobs): who made them, why, and their window.",
 }
@@ -69,6 +71,7 @@ class CustomerReport(BaseModel):
     tickets: list[ReportTicket]
     psa_tickets: list[ReportPsaTicket]
     overrides: list[ReportOverride]
+    snoozes: list[ReportSnooze]
     definitions: dict[str, str]
     generated_at: datetime
 
@@ -105,6 +108,7 @@ def customer_report(session: Session, customer_id: int, period: Period) -> Custo
         tickets=evidence.internal_tickets(session, customer_id, window),
         psa_tickets=evidence.psa_tickets(session, customer_id, window),
         overrides=evidence.overrides_in_force(session, customer_id, window),
+        snoozes=evidence.snoozes(session, customer_id, window),
         definitions=DEFINITIONS,
         generated_at=datetime.now(UTC),
     )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from shared_code.db.models import JobRun, Ticket
+from shared_code.db.models import ExternalTicket, JobRun, Ticket
 from tests.reports.pdf_text import pdf_text
 from tests.support.factories import a_customer, a_job, a_run, a_ticket, an_override
 
@@ -70,9 +70,17 @@ def test_tickets_opened_in_the_period_with_their_time_to_resolve(db: Session, ap
     open_ticket.created_at = nov(12)
     older = a_ticket(db, job, code="T20261001.0001")
     older.created_at = datetime(2026, 10, 1, tzinfo=UTC)
-    run.autotask_ticket_id, run.autotask_ticket_number = 9001, "T20261110.0042"
-    run.autotask_ticket_created_at = nov(10, 9)
-    run.ticket_resolved_at, run.ticket_resolution_origin = nov(10, 21), "psa"
+    link = ExternalTicket(
+        provider="autotask",
+        external_id=9001,
+        number="T20261110.0042",
+        created_at=nov(10, 9),
+        resolved_at=nov(10, 21),
+        resolution_origin="psa",
+    )
+    db.add(link)
+    db.flush()
+    run.external_ticket_id = link.id
     db.commit()
 
     report = api.get(f"/api/reports/customers/{customer.id}?{NOVEMBER}").json()
@@ -117,6 +125,42 @@ def test_overrides_in_force_during_the_period_say_who_why_and_when(db: Session, 
         1,
     )
     assert report["jobs"][0]["runs"]["success"] == 1  # counted by effective status
+
+
+def test_snoozed_runs_of_the_period_say_who_why_and_when(db: Session, api) -> None:
+    customer = a_customer(db, "Fabrikam")
+    job = a_job(db, customer, job_name="File server")
+    snoozed = a_run(db, job, at=nov(5), status="warning")
+    earlier = a_run(db, job, at=nov(1) - timedelta(days=2), status="failed")
+    db.commit()
+    for run in (snoozed, earlier):
+        answer = api.post(
+            "/api/runs/snooze", role="Operator", body={"run_ids": [run.id], "reason": "Disk swap on Monday"}
+        )
+        assert answer.status == 200, answer.json()
+
+    report = api.get(f"/api/reports/customers/{customer.id}?{NOVEMBER}").json()
+    (snooze,) = report["snoozes"]  # the October run is outside the period
+    assert (snooze["job_name"], snooze["status"], snooze["reason"]) == (
+        "File server",
+        "warning",
+        "Disk swap on Monday",
+    )
+    assert snooze["snoozed_by"] and snooze["snoozed_at"]
+    assert report["jobs"][0]["runs"]["warning"] == 1  # a snoozed run still counts by its status
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                api.get(f"/api/reports/customers/{customer.id}?{NOVEMBER}&format=csv").body.decode(
+                    "utf-8-sig"
+                )
+            )
+        )
+    )
+    assert rows[0]["snoozed_runs"] == "1"
+    assert "Disk swap on Monday" in pdf_text(
+        api.get(f"/api/reports/customers/{customer.id}?{NOVEMBER}&format=pdf").body
+    )
 
 
 def test_csv_has_one_row_per_job_with_the_json_figures(db: Session, api) -> None:
