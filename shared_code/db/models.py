@@ -201,6 +201,9 @@ class MailMessage(CreatedAt, SoftDelete, Base):
     backup_type: Mapped[str | None] = mapped_column(Text)
     job_name: Mapped[str | None] = mapped_column(Text)
     parsed_status: Mapped[str | None] = mapped_column(String(16))
+    # The mail stated that status in words (False: derived from its objects or subject; None: not
+    # parsed, or parsed before this was recorded). Format drift watches it per job.
+    status_stated: Mapped[bool | None] = mapped_column(Boolean)
     informational: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
     objects: Mapped[list[MailObject]] = relationship(back_populates="mail", order_by="MailObject.position")

@@ -95,6 +95,7 @@ def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
         "backup_type": clean(result.backup_type) if result else None,
         "job_name": clean(result.job_name) if result else None,
         "parsed_status": result.status if result else None,
+        "status_stated": result.status_stated if result else None,
         "informational": result.informational if result else False,
     }
 

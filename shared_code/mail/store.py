@@ -63,6 +63,7 @@ MAIL_COLUMNS = (
     "backup_type",
     "job_name",
     "parsed_status",
+    "status_stated",
     "informational",
 )
 

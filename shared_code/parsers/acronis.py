@@ -51,7 +51,12 @@ class AcronisParser:
                 ParsedObject(name=device, status=status, message=message_or_none(document.field(*_DETAILS)))
             )
         return ParseResult(
-            software="Acronis", backup_type="Backup", job_name=plan, status=status, objects=objects
+            software="Acronis",
+            backup_type="Backup",
+            job_name=plan,
+            status=status,
+            objects=objects,
+            status_stated=stated is not None,
         )
 
 

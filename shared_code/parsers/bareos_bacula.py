@@ -94,6 +94,7 @@ class BareosBaculaParser:
             job_name=_RUN_SUFFIX.sub("", job),
             status=status,
             objects=objects,
+            status_stated=bool(termination),  # else the exit word of a site-configured subject
         )
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared_code.parsers.vocabulary import Status, status_in_text, worst
 
@@ -45,6 +45,13 @@ class ParseResult(BaseModel):
     status: Status
     informational: bool = False
     objects: list[ParsedObject] = []
+    # Not in the corpus format: format drift compares it from one mail of a job to the next.
+    status_stated: bool = Field(
+        True,
+        exclude=True,
+        description="The mail states the run's status in words; False: it was derived from a fallback "
+        "(the objects' worst, or the subject's word, where the report's own status line says none).",
+    )
 
 
 class ParserDoc(BaseModel):
@@ -95,7 +102,9 @@ class ParseError(ValueError):
 
 
 def run_status(stated: Status | None, objects: Iterable[ParsedObject], subject: str) -> Status:
-    """The corpus rule: the status the body states, else the worst object, else the subject's word."""
+    """The corpus rule: the status the body states, else the worst object, else the subject's word.
+
+    A result built from it records ``status_stated=stated is not None``: the fallbacks are drift."""
     status = stated or worst(item.status for item in objects) or status_in_text(subject)
     if status is None:
         raise ParseError("no run status in the body, the objects or the subject")

@@ -28,12 +28,14 @@ class NakivoParser:
     def parse(self, mail: DecodedMail) -> ParseResult:
         document = mail.document
         objects = object_table(document.rows)
+        stated = status_of_word(document.field(*_JOB_STATUS))
         return ParseResult(
             software="NAKIVO",
             backup_type=_backup_type(document.field(*_JOB_TYPE) or ""),
             job_name=required(document.field(*_JOB_NAME) or first_quoted(mail.subject), "job name"),
-            status=run_status(status_of_word(document.field(*_JOB_STATUS)), objects, mail.subject),
+            status=run_status(stated, objects, mail.subject),
             objects=objects,
+            status_stated=stated is not None,
         )
 
 

@@ -50,6 +50,7 @@ class ProxmoxVeParser(SubjectParser):
             software="Proxmox",
             backup_type="VE Backup",
             job_name=subject.group("node"),
+            # The subject this parser requires always states the result: status_stated stays True.
             status=run_status(FAILED if job_failed else None, objects, mail.subject),
             objects=objects,
         )

@@ -57,6 +57,7 @@ class QnapBackupParser:
             job_name=job_name,
             status=status,
             objects=_nas_object(mail, status, message_or_none(document.field(*_REASON))),
+            status_stated=stated is not None,
         )
 
 

@@ -194,7 +194,8 @@ def evaluate(spec: RuleSpec, mail: DecodedMail) -> ParseResult:
         raise RuleMiss("the subject does not match the subject pattern")
     reading = _Reading(spec, mail, subject)
     rows = reading.object_rows()
-    status = reading.stated_status() or worst(row_status for _, row_status, _ in rows if row_status)
+    stated = reading.stated_status()
+    status = stated or worst(row_status for _, row_status, _ in rows if row_status)
     if status is None:
         raise RuleMiss("no status word found")
     # An object line without a status word of its own takes the run's status.
@@ -207,6 +208,7 @@ def evaluate(spec: RuleSpec, mail: DecodedMail) -> ParseResult:
         job_name=reading.job_name(),
         status=status,
         objects=objects,
+        status_stated=stated is not None,
     )
 
 

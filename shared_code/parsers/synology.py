@@ -117,6 +117,7 @@ class SynologyTaskParser:
             job_name=task,
             status=status,
             objects=objects,
+            status_stated=stated is not None,
         )
 
 

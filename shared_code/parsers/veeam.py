@@ -59,12 +59,14 @@ class VeeamParser:
             return None
         index, match = title
         objects = object_table(document.rows)
+        stated = _stated_status(document, index)
         return ParseResult(
             software="Veeam",
             backup_type=_backup_type(match.group("kind"), product),
             job_name=_RETRY.sub("", match.group("name")).strip(),
-            status=run_status(_stated_status(document, index), objects, mail.subject),
+            status=run_status(stated, objects, mail.subject),
             objects=objects,
+            status_stated=stated is not None,
         )
 
 

@@ -99,8 +99,13 @@ def test_a_sender_that_stopped_parsing_is_named_on_its_job_page(
     approval = approve(db, first.mail_id, ApproveBody(customer_name="Customer A"), "test")
     db.commit()
     sender = db.get(Job, approval.job_id).from_address
-    changed = build_mail("Job report", text="Backup session finished. Result: OK", sender=sender)
-    ingest(RawMail("directory", "/a/2.eml", redated(changed, yesterday, "<changed@example.test>")))
+    # Two mails in the new layout: one unrecognised mail from a known sender may be a mere notice.
+    for hours in (0, 1):
+        changed = build_mail(f"Job report {hours}", text="Backup session finished. Result: OK", sender=sender)
+        at = yesterday + timedelta(hours=hours)
+        ingest(
+            RawMail("directory", f"/a/2-{hours}.eml", redated(changed, at, f"<changed-{hours}@example.test>"))
+        )
 
     page = open_site(f"#/jobs/{approval.job_id}", role="Viewer")
 

@@ -256,3 +256,16 @@ def test_without_a_mail_the_test_reads_what_waits_from_the_senders_the_rule_take
     tested = api.post("/api/parsing-rules/test", role="Operator", body={"spec": by_domain}).json()
 
     assert (tested["parsed"], tested["total"]) == (2, 2)
+
+
+def test_a_rule_records_whether_the_status_was_a_status_word_or_the_objects_worst() -> None:
+    from shared_code.parsers.mime import decode_mail
+    from shared_code.parsers.rule_engine import RuleSpec, evaluate
+
+    spec = RuleSpec.model_validate(backup4all_rule())
+    raw = (SAMPLES / "backup4all_success.eml").read_bytes()
+    stated = evaluate(spec, decode_mail(raw))
+    derived = evaluate(spec, decode_mail(raw.replace(b"Status: Completed successfully", b"Status: Done")))
+
+    assert (stated.status, stated.status_stated) == ("success", True)
+    assert (derived.status, derived.status_stated) == ("success", False)  # from the sources' [OK]

@@ -226,3 +226,19 @@ def test_synology_notice_host_is_checked_against_subject_and_signature() -> None
     result = parsed(build_mail("[NAS07] Account Protection on NAS07", text=text))
 
     assert result["objects"] == [{"name": "NAS07", "status": "warning", "message": None}]
+
+
+def test_a_status_taken_from_a_fallback_is_recorded_as_not_stated_outside_the_corpus_format() -> None:
+    rows = [("VM1", "Success", ""), ("VM2", "Warning", "low space")]
+    stated = parse_mail(
+        build_mail("[Warning] Daily", html=veeam_html("Backup job: Daily", "Warning", rows, VBR_FOOTER))
+    )
+    derived = parse_mail(
+        build_mail("[Warning] Daily", html=veeam_html("Backup job: Daily", "", rows, VBR_FOOTER))
+    )
+    assert stated.result is not None and derived.result is not None
+
+    assert (stated.result.status_stated, derived.result.status_stated) == (True, False)
+    # The same run for the corpus: the flag is for format drift, not part of the expected result.
+    assert stated.corpus_result() == derived.corpus_result()
+    assert "status_stated" not in derived.corpus_result()

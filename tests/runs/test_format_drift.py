@@ -14,7 +14,7 @@ from shared_code.mail.ingest import ingest
 from shared_code.mail.sources import RawMail
 from shared_code.pipeline_status import pipeline_status
 from shared_code.sample_morning import redated
-from tests.mail.mails import VEEAM, mime
+from tests.mail.mails import NAKIVO, VEEAM, mime
 from tests.parsers.mails import build_mail
 
 SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "rule_samples"
@@ -98,4 +98,47 @@ def test_a_job_whose_mail_loses_its_objects_is_drift_until_they_come_back(db: Se
     ]
 
     arrive(b4a("backup4all_success", 3), "b4a-3")
+    assert drift_of(db) == ([], [])
+
+
+def test_a_job_whose_mail_loses_its_status_word_is_drift_until_it_states_it_again(db: Session, api) -> None:
+    first = arrive(mime(NAKIVO, received=night(0)), "nakivo-0")
+    job_id = api.post(
+        f"/api/inbox/{first}/approve", role="Operator", body={"customer_name": "Customer A"}
+    ).json()["job_id"]
+    arrive(mime(NAKIVO, received=night(1)), "nakivo-1")
+    assert drift_of(db) == ([], [])
+
+    # A new version drops the "Job status" line: the mail still parses, its status now the worst VM's.
+    for day in (2, 3):
+        changed = mime(NAKIVO, received=night(day)).replace(b"<b>Job status</b>", b"<b>Job notes</b>")
+        assert ingest(RawMail("directory", f"/archive/nakivo-{day}.eml", changed)).run_id is not None
+    job = db.get(Job, job_id)
+
+    banner, drifts = drift_of(db)
+    assert [(d.kind, d.job_ids, d.mails, d.since) for d in drifts] == [
+        ("no_status_word", [job_id], 2, night(2))
+    ]
+    assert banner == [
+        f"Format drift: NAKIVO mails of {job.job_name} from {job.from_address} parse without a status word "
+        f"since {night(2):%d %b}: the status is taken from the objects or the subject."
+    ]
+    shown = api.get("/api/status", role="Viewer").json()["format_drift"]
+    assert [(item["kind"], item["job_ids"]) for item in shown] == [("no_status_word", [job_id])]
+
+    arrive(mime(NAKIVO, received=night(4)), "nakivo-4")
+    assert drift_of(db) == ([], [])
+
+
+def test_one_mail_no_parser_knows_from_a_known_sender_is_no_drift(db: Session, api) -> None:
+    first = arrive(mime(VEEAM, received=night(0)), "night-0")
+    job_id = api.post(
+        f"/api/inbox/{first}/approve", role="Operator", body={"customer_name": "Customer A"}
+    ).json()["job_id"]
+    sender = db.get(Job, job_id).from_address
+
+    # The same server also sends a notice that is no backup report (a licence or update notice).
+    notice = build_mail("License expires in 30 days", text="Your support contract ends soon.", sender=sender)
+    arrive(redated(notice, night(1), "<notice-1@example.test>"), "notice-1")
+
     assert drift_of(db) == ([], [])
