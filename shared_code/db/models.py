@@ -207,6 +207,8 @@ class MailMessage(CreatedAt, SoftDelete, Base):
     job_name: Mapped[str | None] = mapped_column(Text)
     parsed_status: Mapped[str | None] = mapped_column(String(16))
     informational: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The size the report states for its run (parsers/sizes.py), for "success, but" size drift.
+    parsed_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
     objects: Mapped[list[MailObject]] = relationship(back_populates="mail", order_by="MailObject.position")
 

@@ -96,6 +96,7 @@ def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
         "job_name": clean(result.job_name) if result else None,
         "parsed_status": result.status if result else None,
         "informational": result.informational if result else False,
+        "parsed_size_bytes": result.size_bytes if result else None,
     }
 
 

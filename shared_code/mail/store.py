@@ -64,6 +64,7 @@ MAIL_COLUMNS = (
     "job_name",
     "parsed_status",
     "informational",
+    "parsed_size_bytes",
 )
 
 

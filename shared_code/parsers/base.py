@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Protocol
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared_code.parsers.vocabulary import Status, status_in_text, worst
 
@@ -45,6 +45,9 @@ class ParseResult(BaseModel):
     status: Status
     informational: bool = False
     objects: list[ParsedObject] = []
+    # The run's size as the report states it (parsers/sizes.py). Stored, but left out of every dump,
+    # so the corpus format and the API's parse results stay as they were.
+    size_bytes: int | None = Field(default=None, exclude=True)
 
 
 class ParserDoc(BaseModel):
