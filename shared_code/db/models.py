@@ -205,6 +205,8 @@ class MailMessage(CreatedAt, SoftDelete, Base):
     # parsed, or parsed before this was recorded). Format drift watches it per job.
     status_stated: Mapped[bool | None] = mapped_column(Boolean)
     informational: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    # The size the report states for its run (parsers/sizes.py), for "success, but" size drift.
+    parsed_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
     objects: Mapped[list[MailObject]] = relationship(back_populates="mail", order_by="MailObject.position")
 

@@ -97,6 +97,7 @@ def parse_fields(outcome: ParseOutcome) -> dict[str, Any]:
         "parsed_status": result.status if result else None,
         "status_stated": result.status_stated if result else None,
         "informational": result.informational if result else False,
+        "parsed_size_bytes": result.size_bytes if result else None,
     }
 
 

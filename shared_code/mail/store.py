@@ -65,6 +65,7 @@ MAIL_COLUMNS = (
     "parsed_status",
     "status_stated",
     "informational",
+    "parsed_size_bytes",
 )
 
 

@@ -52,6 +52,9 @@ class ParseResult(BaseModel):
         description="The mail states the run's status in words; False: it was derived from a fallback "
         "(the objects' worst, or the subject's word, where the report's own status line says none).",
     )
+    # The run's size as the report states it (parsers/sizes.py). Stored, but left out of every dump,
+    # so the corpus format and the API's parse results stay as they were.
+    size_bytes: int | None = Field(default=None, exclude=True)
 
 
 class ParserDoc(BaseModel):

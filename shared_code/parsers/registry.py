@@ -240,6 +240,7 @@ def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
     from shared_code.parsers.budget import spend
     from shared_code.parsers.mime import DecodedMail, decode_mail
     from shared_code.parsers.noise import noise_reason
+    from shared_code.parsers.sizes import stated_size
 
     try:
         decoded = mail if isinstance(mail, DecodedMail) else decode_mail(mail)
@@ -256,7 +257,12 @@ def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
         except Exception as exc:  # a parser bug or an unexpected variant must not stop the pipeline
             return ParseOutcome(kind="error", parser_name=entry.doc.name, error=_reason(exc))
         if result is not None:
-            return ParseOutcome(kind="parsed", parser_name=entry.doc.name, result=result)
+            size = stated_size(entry.doc.name, decoded.document)
+            return ParseOutcome(
+                kind="parsed",
+                parser_name=entry.doc.name,
+                result=result.model_copy(update={"size_bytes": size}),
+            )
     seen = f"from {decoded.from_address or 'no sender'!r}, subject {decoded.subject[:120]!r}"
     return ParseOutcome(kind="unparsed", reason=f"{NOT_RECOGNISED} ({seen})")
 

@@ -1,7 +1,8 @@
 """Why a run needs a look, in words: its failing objects in short ("3 of 36 objects failed:
 VM-SQL01 — Changed block tracking reset"), the cause it shares with other runs (its error text
 with numbers, names, dates and ids masked), and drift inside a successful run (an object every
-run of the job had in the last 14 days is missing).
+run of the job had in the last 14 days is missing, or the size the report states is zero or under
+a tenth of the job's median of the last 14 days).
 
 A fixed number of set-based statements for a whole page of runs, so Run Checks stays one fast read."""
 
@@ -22,7 +23,8 @@ from shared_code.db.models import MailMessage, MailObject
 
 FAILING_LISTED = 5
 DRIFT_WINDOW = timedelta(days=14)
-DRIFT_MIN_RUNS = 3  # fewer earlier runs say nothing about what "every run" had
+DRIFT_MIN_RUNS = 3  # fewer earlier runs say nothing about what "every run" had, or the usual size
+SIZE_DRIFT_SHARE = 0.1  # a success that backs up under a tenth of its usual size is suspect
 CAUSE_LENGTH = 160
 
 
@@ -50,7 +52,15 @@ class RunDrift(BaseModel):
     """A successful run that differs from its job's recent runs ("success, but …")."""
 
     summary: str
-    missing_objects: list[str] = Field(description="Objects every run of the last 14 days had, absent here.")
+    missing_objects: list[str] = Field(
+        default=[], description="Objects every run of the last 14 days had, absent here."
+    )
+    size_bytes: int | None = Field(
+        default=None, description="The size the report states, when it is zero or under 10% of the usual."
+    )
+    usual_size_bytes: int | None = Field(
+        default=None, description="The median size of the job's earlier runs of the last 14 days."
+    )
 
 
 # --- normalising error text into a cause --------------------------------------------------------------
@@ -170,6 +180,15 @@ def _reason(
 
 # --- drift in successful runs ---------------------------------------------------------------------------
 
+# The page's successful runs, as arrays, and the window: what both drift statements read.
+_PAGE_OF_RUNS = (
+    bindparam("ids", type_=ARRAY(BigInteger)),
+    bindparam("jobs", type_=ARRAY(Integer)),
+    bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("mails", type_=ARRAY(BigInteger)),
+    bindparam("window", type_=Interval()),
+)
+
 _DRIFT = text(
     """
     WITH target AS (
@@ -194,41 +213,85 @@ _DRIFT = text(
     WHERE NOT EXISTS (SELECT 1 FROM mail_objects o WHERE o.mail_id = t.mail_id AND o.name = w.name)
     ORDER BY w.target_id, w.name
     """
-).bindparams(
-    bindparam("ids", type_=ARRAY(BigInteger)),
-    bindparam("jobs", type_=ARRAY(Integer)),
-    bindparam("ats", type_=ARRAY(DateTime(timezone=True))),
-    bindparam("mails", type_=ARRAY(BigInteger)),
-    bindparam("window", type_=Interval()),
-)
+).bindparams(*_PAGE_OF_RUNS)
+
+
+_SIZE_DRIFT = text(
+    """
+    WITH target AS (
+        SELECT t.id, t.job_id, t.run_at, m.parsed_size_bytes AS size
+        FROM unnest(:ids, :jobs, :ats, :mails) AS t(id, job_id, run_at, mail_id)
+        JOIN mail_messages m ON m.id = t.mail_id AND m.parsed_size_bytes IS NOT NULL
+    ), usual AS (
+        SELECT t.id, percentile_cont(0.5) WITHIN GROUP (ORDER BY m.parsed_size_bytes) AS median
+        FROM target t
+        JOIN job_runs r ON r.job_id = t.job_id AND r.status <> 'failed'
+             AND r.run_at >= t.run_at - :window AND r.run_at < t.run_at
+        JOIN mail_messages m ON m.id = r.mail_id AND m.parsed_size_bytes IS NOT NULL
+        GROUP BY t.id HAVING count(*) >= :min_runs
+    )
+    SELECT t.id, t.size, round(u.median)::bigint AS median
+    FROM target t LEFT JOIN usual u ON u.id = t.id
+    WHERE (t.size = 0 AND (u.median IS NULL OR u.median > 0)) OR t.size < :share * u.median
+    """
+).bindparams(*_PAGE_OF_RUNS)
 
 
 def drift_for(session: Session, runs: Sequence[Any]) -> dict[int, RunDrift]:
     """Successful runs (after overrides) missing an object every run of the job had in the 14 days
-    before (at least three of them): one statement for the page."""
+    before (at least three of them), or stating a size of zero (unless zero is the job's usual) or
+    under a tenth of the median of the job's earlier runs of those 14 days that did not fail:
+    two statements for the page."""
     wanted = [run for run in runs if run.effective_status == "success" and run.mail_id is not None]
     if not wanted:
         return {}
+    parameters = {
+        "ids": [r.id for r in wanted],
+        "jobs": [r.job_id for r in wanted],
+        "ats": [r.run_at for r in wanted],
+        "mails": [r.mail_id for r in wanted],
+        "window": DRIFT_WINDOW,
+        "min_runs": DRIFT_MIN_RUNS,
+    }
     missing: dict[int, list[str]] = defaultdict(list)
-    for target_id, name in session.execute(
-        _DRIFT,
-        {
-            "ids": [r.id for r in wanted],
-            "jobs": [r.job_id for r in wanted],
-            "ats": [r.run_at for r in wanted],
-            "mails": [r.mail_id for r in wanted],
-            "window": DRIFT_WINDOW,
-            "min_runs": DRIFT_MIN_RUNS,
-        },
-    ):
+    for target_id, name in session.execute(_DRIFT, parameters):
         missing[target_id].append(name)
-    return {run_id: _drift(names) for run_id, names in missing.items()}
+    sizes = {
+        run_id: (size, median)
+        for run_id, size, median in session.execute(_SIZE_DRIFT, {**parameters, "share": SIZE_DRIFT_SHARE})
+    }
+    return {
+        run_id: _drift(missing.get(run_id, []), *sizes.get(run_id, (None, None)))
+        for run_id in missing.keys() | sizes.keys()
+    }
 
 
-def _drift(names: list[str]) -> RunDrift:
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+def _drift(names: list[str], size: int | None, usual: int | None) -> RunDrift:
+    changes = []
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        changes.append(
+            f"{shown} {'is' if len(names) == 1 else 'are'} missing: "
+            f"every run of the last 14 days had {'it' if len(names) == 1 else 'them'}"
+        )
+    if size is not None:
+        changes.append(
+            f"backed up {readable_size(size)}"
+            + (f", {size * 100 // usual}% of the usual {readable_size(usual)}" if usual else "")
+        )
     return RunDrift(
-        summary=f"Success, but {shown} {'is' if len(names) == 1 else 'are'} missing: "
-        f"every run of the last 14 days had {'it' if len(names) == 1 else 'them'}.",
+        summary=f"Success, but {'; '.join(changes)}.",
         missing_objects=names,
+        size_bytes=size,
+        usual_size_bytes=usual,
     )
+
+
+def readable_size(size: int) -> str:
+    """Bytes as the reports write them: "0 B", "812 MB", "1.2 GB" (binary units)."""
+    value, unit = float(size), "B"
+    for bigger in ("KB", "MB", "GB", "TB", "PB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    return f"{value:.1f} {unit}" if unit != "B" and value < 10 else f"{value:.0f} {unit}"

@@ -402,3 +402,27 @@ def test_a_success_missing_a_vm_every_recent_run_had_says_success_but(db: Sessio
     drift = page.locator(f"#run-row-{short.id} [data-testid=drift]")
     expect(drift).to_have_text("Success, but VM-2 is missing: every run of the last 14 days had it.")
     expect(page.locator(f"#run-row-{short.id} .status-badge")).to_have_text("Success")
+
+
+def test_a_success_that_backed_up_a_sliver_of_the_usual_size_says_success_but(db: Session, open_site) -> None:
+    job, steady = a_job(db, job_name="File server"), a_job(db, job_name="Mail server")
+    gigabytes = 1024**3
+    for day, size in enumerate((30, 31, 29, 30, 32), start=1):
+        a_run(
+            db, job, status="success", at=T0 - timedelta(days=day), size_bytes=size * gigabytes
+        ).reviewed_at = T0
+        a_run(
+            db, steady, status="success", at=T0 - timedelta(days=day), size_bytes=size * gigabytes
+        ).reviewed_at = T0
+    small = a_run(db, job, status="success", size_bytes=round(1.2 * gigabytes))
+    usual = a_run(db, steady, status="success", size_bytes=28 * gigabytes)
+    db.commit()
+
+    page = open_site("#/run-checks", role="Viewer")
+    drift = page.locator(f"#run-row-{small.id} [data-testid=drift]")
+    expect(drift).to_have_text("Success, but backed up 1.2 GB, 4% of the usual 30 GB.")
+    expect(page.locator(f"#run-row-{small.id} .status-badge")).to_have_text("Success")
+    expect(page.locator(f"#run-row-{usual.id} [data-testid=drift]")).to_have_count(0)
+    page.get_by_role("button", name="By cause").click()
+    group = page.locator(".cause-group", has=page.locator(f"#run-row-{small.id}"))
+    expect(group.locator(".card-header")).to_contain_text("Success, but unlike the job's recent runs")

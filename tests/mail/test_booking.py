@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 from shared_code.db.models import (
     ExternalTicket,
     JobRun,
+    MailMessage,
     RemarkJobRun,
     TicketJobRun,
 )
 from shared_code.mail.ingest import ingest
 from shared_code.mail.sources import RawMail
+from shared_code.parsers import parse_mail
 from tests.mail.mails import T0, VEEAM, job_for, mime
 from tests.support.factories import a_job, a_remark, a_ticket, an_override
 from tests.support.ticket_sync import legacy
@@ -106,3 +108,15 @@ def test_a_mail_whose_parse_runs_over_the_budget_is_stored_unparsed_and_left_unb
     mail = db.get(MailMessage, ingested.mail_id)
     assert (ingested.run_id, mail.parse_status, mail.location) == (None, "unparsed", "inbox")
     assert "could not be read: parse took too long" in mail.parse_error  # and which job it looks like
+
+
+def test_a_booked_run_reads_the_size_its_report_states_through_its_mail(db) -> None:
+    job_for(db, VEEAM)
+    db.commit()
+    run = db.get(JobRun, book())
+    assert run is not None and run.mail_id is not None
+
+    mail = db.get(MailMessage, run.mail_id)
+    assert mail is not None
+    assert mail.parsed_size_bytes == parse_mail(mime(VEEAM)).result.size_bytes  # type: ignore[union-attr]
+    assert mail.parsed_size_bytes

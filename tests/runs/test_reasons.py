@@ -7,8 +7,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from shared_code.runs.overrides import ObjectResult
-from shared_code.runs.reasons import cause_of
+from shared_code.runs.reasons import cause_of, readable_size
 from tests.support.factories import T0, a_job, a_run
+
+GB, MB = 1024**3, 1024**2
 
 
 def checked_runs(api) -> dict[int, dict]:
@@ -99,3 +101,84 @@ def test_no_drift_without_enough_history_or_when_everything_is_there(db: Session
     runs = checked_runs(api)
     assert runs[short.id]["drift"] is None  # two earlier runs are not "every run of 14 days"
     assert runs[whole.id]["drift"] is None
+
+
+def sized_history(db: Session, job, sizes: list[int], status: str = "success") -> None:
+    for day, size in enumerate(sizes, start=1):
+        a_run(db, job, status=status, at=T0 - timedelta(days=day), size_bytes=size).reviewed_at = T0
+
+
+def test_a_success_that_backs_up_under_a_tenth_of_the_usual_size_is_success_but(db: Session, api) -> None:
+    job = a_job(db)
+    sized_history(db, job, [30 * GB, 29 * GB, 31 * GB, 40 * GB])
+    small = a_run(db, job, status="success", size_bytes=round(1.2 * GB))
+    db.commit()
+
+    drift = checked_runs(api)[small.id]["drift"]
+    assert drift["summary"] == "Success, but backed up 1.2 GB, 3% of the usual 30 GB."
+    assert (drift["size_bytes"], drift["usual_size_bytes"]) == (round(1.2 * GB), round(30.5 * GB))
+    assert drift["missing_objects"] == []
+
+
+def test_a_success_that_backs_up_nothing_is_success_but_even_without_history(db: Session, api) -> None:
+    job, always_empty = a_job(db), a_job(db)
+    empty = a_run(db, job, status="success", size_bytes=0)
+    sized_history(db, always_empty, [0, 0, 0])
+    usual_empty = a_run(db, always_empty, status="success", size_bytes=0)
+    db.commit()
+
+    runs = checked_runs(api)
+    assert runs[empty.id]["drift"]["summary"] == "Success, but backed up 0 B."
+    assert runs[usual_empty.id]["drift"] is None  # nothing is this job's usual (e.g. nothing changed)
+
+
+def test_no_size_drift_for_a_usual_size_a_thin_history_or_no_size(db: Session, api) -> None:
+    usual, thin, unsized = a_job(db), a_job(db), a_job(db)
+    sized_history(db, usual, [30 * GB, 31 * GB, 29 * GB])
+    fine = a_run(db, usual, status="success", size_bytes=4 * GB)  # 13%: a small day, not drift
+    sized_history(db, thin, [30 * GB, 30 * GB])
+    early = a_run(db, thin, status="success", size_bytes=GB)  # two earlier runs are no median
+    sized_history(db, unsized, [30 * GB, 30 * GB, 30 * GB])
+    silent = a_run(db, unsized, status="success")  # the report states no size
+    db.commit()
+
+    runs = checked_runs(api)
+    assert [runs[run.id]["drift"] for run in (fine, early, silent)] == [None] * 3
+
+
+def test_failed_runs_stating_nothing_do_not_lower_the_usual_size(db: Session, api) -> None:
+    job = a_job(db)
+    sized_history(db, job, [30 * GB, 30 * GB, 30 * GB])
+    sized_history(db, job, [0, 0, 0, 0], status="failed")  # counted, the median would be 0 B
+    small = a_run(db, job, status="success", size_bytes=GB)
+    db.commit()
+
+    assert checked_runs(api)[small.id]["drift"]["usual_size_bytes"] == 30 * GB
+
+
+def test_a_missing_object_and_a_small_size_are_told_in_one_line(db: Session, api) -> None:
+    job = a_job(db)
+    full = (ObjectResult("VM-A", "success", None), ObjectResult("VM-B", "success", None))
+    for day in range(1, 5):
+        a_run(
+            db, job, status="success", at=T0 - timedelta(days=day), objects=full, size_bytes=10 * GB
+        ).reviewed_at = T0
+    short = a_run(db, job, status="success", objects=full[:1], size_bytes=200 * MB)
+    db.commit()
+
+    drift = checked_runs(api)[short.id]["drift"]
+    assert drift["summary"] == (
+        "Success, but VM-B is missing: every run of the last 14 days had it; "
+        "backed up 200 MB, 1% of the usual 10 GB."
+    )
+
+
+def test_sizes_read_as_the_reports_write_them() -> None:
+    assert [readable_size(n) for n in (0, 812, 5 * MB, round(1.25 * GB), 30 * GB, 3 * 1024 * GB)] == [
+        "0 B",
+        "812 B",
+        "5.0 MB",
+        "1.2 GB",
+        "30 GB",
+        "3.0 TB",
+    ]

@@ -67,8 +67,9 @@ def a_run(
     at: datetime = T0,
     status: str = "failed",
     objects: tuple[ObjectResult, ...] = (),
+    size_bytes: int | None = None,
 ) -> JobRun:
-    """A run booked from a mail (with its objects), through create_run."""
+    """A run booked from a mail (with its objects and the size it states), through create_run."""
     mail = a_mail(
         db,
         received_at=at,
@@ -77,6 +78,7 @@ def a_run(
         from_address=job.from_address,
         job_id=job.id,
         parser_name="veeam",
+        parsed_size_bytes=size_bytes,
     )
     db.add_all(
         MailObject(mail_id=mail.id, position=i, name=o.name, status=o.status, message=o.message)

@@ -94,7 +94,7 @@ export function causeGroups(customers) {
 
 function causeText(group) {
   if (group.key === "success") return "Successful";
-  if (group.key === "drift") return "Success, but an object every recent run had is missing";
+  if (group.key === "drift") return "Success, but unlike the job's recent runs (an object missing, or a size far below the usual)";
   const first = group.example.failing[0];
   return first ? first.message || `${first.name} ${statusWord(first.status).toLowerCase()}` : group.example.summary;
 }
