@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -33,11 +34,9 @@ _LINES_PER_CHECK = 4096  # lines read between two looks at the parse's CPU budge
 
 # An HTML parser's tree building scans its stack of open elements for many start tags (a <div>
 # looks for an open <p>), so n nested elements cost n*n: 200k nested <div>s took 95 s. Real
-# reports nest a few dozen deep; elements deeper than this are dropped before the parse (a block
-# one leaves a line break), which keeps the parse linear in the mail's size.
+# reports nest a few dozen deep; whatever lies deeper than this is flattened to text before the
+# parse (its block tags become line breaks, its other tags go), which keeps the parse linear.
 _MAX_DEPTH = 256
-# A tag, by its name. "[^<>]*" stops at the next "<" too, so an unclosed tag costs no rescan.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)[^<>]*>?")
 # Elements that never stay open under their own kind: void ones, and those whose end tag is
 # implied by the next one of their kind (so they cannot nest deep without a counted parent).
 _NOT_NESTING = frozenset(
@@ -84,6 +83,22 @@ _NOT_NESTING = frozenset(
     }
 )
 _BLOCK_NAMES = frozenset(_BLOCKS.split(",")) | frozenset(_STARTS.split(",")) | {"pre"}
+
+
+def _one_of(names: frozenset[str]) -> str:
+    """A regex alternation of ``names``, grouped by first letter: a tag is tried against far fewer."""
+    by_letter = groupby(sorted(names), key=lambda name: name[0])
+    return "|".join(f"{letter}(?:{'|'.join(name[1:] for name in group)})" for letter, group in by_letter)
+
+
+# A tag, by its name. "[^<>]*" stops at the next "<" too, so an unclosed tag costs no rescan.
+_TAG_REST = r"(?![A-Za-z0-9])[^<>]*>?"
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*" + _TAG_REST)
+# Tags that open or close a level of nesting: the others are never matched, so they cost no Python.
+_NESTING_TAG = re.compile(
+    rf"<(/?)(?!(?:{_one_of(_NOT_NESTING)})(?![A-Za-z0-9]))[A-Za-z][A-Za-z0-9]*{_TAG_REST}", re.IGNORECASE
+)
+_BLOCK_TAG = re.compile(rf"</?(?:{_one_of(_BLOCK_NAMES)}){_TAG_REST}", re.IGNORECASE)
 # Whitespace except the block mark: collapsed to one space within a line.
 _SPACES = re.compile(r"[^\S\x1e]+")
 
@@ -168,42 +183,31 @@ def html_to_document(html: str) -> TextDocument:
 
 
 def _within_depth(html: str) -> str:
-    """The HTML with every element nested deeper than ``_MAX_DEPTH`` dropped; unchanged if none is."""
-    if not _too_deep(html):
-        return html
-    depth = 0
+    """The HTML with what lies deeper than ``_MAX_DEPTH`` flattened to text; unchanged if nothing does."""
+    pieces: list[str] = []
+    kept_from = 0
+    for start, end in _deep_spans(html):
+        pieces += (html[kept_from:start], _TAG.sub("", _BLOCK_TAG.sub(_MARK, html[start:end])))
+        kept_from = end
+    return "".join((*pieces, html[kept_from:])) if pieces else html
 
-    def kept_or_dropped(tag: re.Match[str]) -> str:
-        nonlocal depth
-        closing, name = tag[1], tag[2].lower()
-        if name in _NOT_NESTING:
-            return tag[0]
-        if closing:
-            too_deep = depth > _MAX_DEPTH
-            depth = max(depth - 1, 0)
-        else:
+
+def _deep_spans(html: str) -> list[tuple[int, int]]:
+    """Where the elements nested deeper than ``_MAX_DEPTH`` are (a stray end tag cannot go below zero)."""
+    spans: list[tuple[int, int]] = []
+    depth = start = 0
+    for tag in _NESTING_TAG.finditer(html):
+        if not tag[1]:
             depth += 1
-            too_deep = depth > _MAX_DEPTH
-        if not too_deep:
-            return tag[0]
-        return _MARK if name in _BLOCK_NAMES else ""
-
-    return _TAG.sub(kept_or_dropped, html)
-
-
-def _too_deep(html: str) -> bool:
-    """Whether the HTML's elements nest deeper than ``_MAX_DEPTH`` (a stray end tag cannot go below zero)."""
-    depth = 0
-    for closing, name in _TAG.findall(html):
-        if name.lower() in _NOT_NESTING:
-            continue
-        if closing:
-            depth = max(depth - 1, 0)
-        else:
-            depth += 1
-            if depth > _MAX_DEPTH:
-                return True
-    return False
+            if depth == _MAX_DEPTH + 1:
+                start = tag.start()
+        elif depth:
+            if depth == _MAX_DEPTH + 1:
+                spans.append((start, tag.end()))
+            depth -= 1
+    if depth > _MAX_DEPTH:  # still open at the end
+        spans.append((start, len(html)))
+    return spans
 
 
 def text_to_document(text: str) -> TextDocument:
