@@ -19,16 +19,18 @@ from shared_code.parsers.budget import spend
 
 # A block boundary. str.split() counts it as whitespace, so it vanishes inside a cell.
 _MARK = "\x1e"
+# A cell's start, a block boundary too; it lets a row's text split into its cells in one call.
+_CELL = "\x1f"
 _DROPPED = "head,script,style,template,noscript,title"
 # Elements that only start a line: what follows them is always another one of them
 # or the end of their (marked) parent.
-_STARTS = "br,hr,td,th,tr,li,dt,dd"
+_STARTS = "br,hr,tr,li,dt,dd"
+_CELLS = "td,th"
 # Elements that start and end a line: text may follow them directly.
 _BLOCKS = (
     "address,article,aside,blockquote,caption,center,div,dl,fieldset,figcaption,figure,"
     "footer,form,h1,h2,h3,h4,h5,h6,header,main,nav,ol,p,section,table,ul"
 )
-_CELLS = ("td", "th")
 _MAX_LABEL = 60
 _LINES_PER_CHECK = 4096  # lines read between two looks at the parse's CPU budget
 
@@ -82,7 +84,7 @@ _NOT_NESTING = frozenset(
         "body",
     }
 )
-_BLOCK_NAMES = frozenset(_BLOCKS.split(",")) | frozenset(_STARTS.split(",")) | {"pre"}
+_BLOCK_NAMES = frozenset(f"{_BLOCKS},{_STARTS},{_CELLS},pre".split(","))
 
 
 def _one_of(names: frozenset[str]) -> str:
@@ -162,22 +164,22 @@ def html_to_document(html: str) -> TextDocument:
     spend()
     for node in tree.css(_STARTS):
         node.insert_before(_MARK)
+    for node in tree.css(_CELLS):
+        node.insert_before(_CELL)
     spend()
     for node in tree.css(_BLOCKS):
         node.insert_before(_MARK)
         node.insert_child(_MARK)
     spend()
     root = tree.root
-    text = root.text() if root is not None else ""
+    text = (root.text() if root is not None else "").replace(_CELL, _MARK)
     lines = tuple(line for line in (part.strip() for part in _SPACES.sub(" ", text).split(_MARK)) if line)
     spend()
+    # An innermost row holds no other row, so every cell mark in its text starts one of its own cells.
     rows = tuple(
-        cells
-        for cells in (
-            tuple(normalise(cell.text()) for cell in row.iter() if cell.tag in _CELLS)
-            for row in tree.css("tr:not(:has(tr))")
-        )
-        if cells
+        tuple(map(normalise, cells[1:]))
+        for cells in (row.text().split(_CELL) for row in tree.css("tr:not(:has(tr))"))
+        if len(cells) > 1
     )
     return TextDocument(lines=lines, rows=rows)
 
