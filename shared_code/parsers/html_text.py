@@ -9,6 +9,7 @@ tab-separated lines as table rows. Parsers read only this shape, never raw HTML.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import groupby
@@ -96,10 +97,10 @@ def _one_of(names: frozenset[str]) -> str:
 # A tag, by its name. "[^<>]*" stops at the next "<" too, so an unclosed tag costs no rescan.
 _TAG_REST = r"(?![A-Za-z0-9])[^<>]*>?"
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*" + _TAG_REST)
-# Tags that open or close a level of nesting: the others are never matched, so they cost no Python.
-_NESTING_TAG = re.compile(
-    rf"<(/?)(?!(?:{_one_of(_NOT_NESTING)})(?![A-Za-z0-9]))[A-Za-z][A-Za-z0-9]*{_TAG_REST}", re.IGNORECASE
-)
+# Tags that open or close a level of nesting, in lower-case HTML: the others are never matched, so
+# they cost no Python (and a case-sensitive pattern runs about twice as fast as an IGNORECASE one).
+_NESTING_TAG = re.compile(rf"<(/?)(?!(?:{_one_of(_NOT_NESTING)})(?![a-z0-9]))[a-z][a-z0-9]*{_TAG_REST}")
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _BLOCK_TAG = re.compile(rf"</?(?:{_one_of(_BLOCK_NAMES)}){_TAG_REST}", re.IGNORECASE)
 # Whitespace except the block mark: collapsed to one space within a line.
 _SPACES = re.compile(r"[^\S\x1e]+")
@@ -198,7 +199,7 @@ def _deep_spans(html: str) -> list[tuple[int, int]]:
     """Where the elements nested deeper than ``_MAX_DEPTH`` are (a stray end tag cannot go below zero)."""
     spans: list[tuple[int, int]] = []
     depth = start = 0
-    for tag in _NESTING_TAG.finditer(html):
+    for tag in _NESTING_TAG.finditer(_lowered(html)):
         if not tag[1]:
             depth += 1
             if depth == _MAX_DEPTH + 1:
@@ -210,6 +211,12 @@ def _deep_spans(html: str) -> list[tuple[int, int]]:
     if depth > _MAX_DEPTH:  # still open at the end
         spans.append((start, len(html)))
     return spans
+
+
+def _lowered(html: str) -> str:
+    """The HTML in lower case, every character where it was (so positions in it hold for ``html``)."""
+    lowered = html.lower()
+    return lowered if len(lowered) == len(html) else html.translate(_ASCII_LOWER)  # e.g. "İ" lowers to two
 
 
 def text_to_document(text: str) -> TextDocument:

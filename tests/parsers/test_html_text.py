@@ -101,6 +101,13 @@ def test_tags_in_any_case_count_towards_the_depth() -> None:
     assert document.lines == ("x",) * depth + ("after",)
 
 
+def test_text_longer_in_lower_case_does_not_move_the_cut() -> None:
+    depth = 300  # "İ" lower-cases to two characters: the depth scan must keep every position
+    document = html_to_document("<p>İSTANBUL</p>" * 50 + "<div>x" * depth + "</div>" * depth + "<p>end</p>")
+
+    assert document.lines == ("İSTANBUL",) * 50 + ("x",) * depth + ("end",)
+
+
 def test_a_table_nested_deeper_than_any_report_reads_as_lines() -> None:
     deep = "<div>" * 300
     document = html_to_document(f"{deep}<table><tr><td>Name</td><td>Status</td></tr></table>after")
