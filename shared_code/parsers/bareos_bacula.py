@@ -33,7 +33,8 @@ _REPORT_START = re.compile(
     r"^(?:Error: )?(?P<product>Bareos|Bacula) \S{1,128} \S{1,40} \([^)]{1,20}\):\s*$"
     r"|^(?P<short>BAREOS|Bacula) \S{1,40} \([^)]{1,20}\): .{0,60}$"
 )
-_REPORT_LINE = re.compile(r"^ {2}(?P<label>[A-Za-z][A-Za-z0-9 ()/\-.]{0,60}):[ \t]*(?P<value>.*)$")
+# One per line of the report's text; findall hands back (label, value) pairs without a Python step per line.
+_REPORT_LINE = re.compile(r"^ {2}([A-Za-z][A-Za-z0-9 ()/\-.]{0,60}):[ \t]*(.*)$", re.MULTILINE)
 _PROBLEM_LABELS = ("Fatal error: ", "Error: ", "Warning: ")
 _NOT_SAVED = re.compile(r"^\s+(?:Could not|Cannot open)")
 _RUN_SUFFIX = re.compile(r"\.\d{4}-\d\d-\d\d_\d\d\.\d\d\.\d\d_\d{1,4}$")
@@ -101,6 +102,8 @@ class BareosBaculaParser:
 def _report_start(lines: list[str]) -> tuple[int, str] | None:
     """The index of the report's first line and the product it names (the last such line wins)."""
     for index in range(len(lines) - 1, -1, -1):
+        if "Ba" not in lines[index] and "BA" not in lines[index]:
+            continue  # names no product (Bareos, Bacula, BAREOS): most lines, skipped without a regex
         entry = _ENTRY.match(lines[index])
         match = _REPORT_START.match(entry.group("text") if entry else lines[index])
         if match is not None:
@@ -109,13 +112,8 @@ def _report_start(lines: list[str]) -> tuple[int, str] | None:
 
 
 def _report_fields(lines: list[str]) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for line in lines:
-        match = _REPORT_LINE.match(line)
-        if match is None:
-            continue
-        fields.setdefault(match.group("label").strip().casefold(), match.group("value").strip())
-    return fields
+    pairs = _REPORT_LINE.findall("\n".join(lines))
+    return {label.strip().casefold(): value.strip() for label, value in reversed(pairs)}  # the first one wins
 
 
 def _termination(value: str) -> tuple[str | None, Status]:

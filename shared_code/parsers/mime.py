@@ -11,11 +11,13 @@ from __future__ import annotations
 import email
 import email.parser
 import email.utils
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import decode_header
 from email.message import Message
 from functools import cached_property
+from itertools import islice
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,6 +29,10 @@ _CHARSET_ALIASES = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp12
 _NO_CHARSET = frozenset({"", "us-ascii", "ascii"})
 _UTF8 = frozenset({"utf-8", "utf8"})
 _HTML_SNIFF = ("<html", "<!doctype html", "<body", "<table")
+# The stdlib parser pays for every MIME part in Python; 100k tiny parts took over a second. A real
+# report has a few dozen parts at most: only the first this many are read, the rest are counted.
+MAX_MIME_PARTS = 1000
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]+)"|([^\s;"]+))', re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class DecodedMail:
     internet_message_id: str | None = None
     in_reply_to: str | None = None
     auto_submitted: str | None = None
+    unread_parts: int = 0  # MIME parts beyond MAX_MIME_PARTS, counted but not read
 
     @cached_property
     def document(self) -> TextDocument:
@@ -57,13 +64,15 @@ class DecodedMail:
 
 def decode_mail(raw: bytes) -> DecodedMail:
     """Decode a raw message; never raises, whatever the bytes."""
+    whole = bytes(raw)
+    raw, unread_parts = _within_part_limit(whole)
     try:
-        message = email.message_from_bytes(bytes(raw))
+        message = email.message_from_bytes(raw)
         text_body, html_body = _bodies(message)
     except Exception:  # the stdlib parser is lenient but recurses on deep nesting
         # What the top-level headers say (sender, subject, Message-ID) is still known; the body is raw text.
-        message = email.parser.BytesHeaderParser().parsebytes(bytes(raw))
-        text_body, html_body = _normalise_newlines(decode_bytes(bytes(raw), None)), None
+        message = email.parser.BytesHeaderParser().parsebytes(whole)
+        text_body, html_body = _normalise_newlines(decode_bytes(whole, None)), None
     from_name, from_address = _address(message)
     return DecodedMail(
         from_address=from_address,
@@ -75,7 +84,34 @@ def decode_mail(raw: bytes) -> DecodedMail:
         internet_message_id=_header(message, "Message-ID") or None,
         in_reply_to=_header(message, "In-Reply-To") or None,
         auto_submitted=_header(message, "Auto-Submitted") or None,
+        unread_parts=unread_parts,
     )
+
+
+def _within_part_limit(raw: bytes) -> tuple[bytes, int]:
+    """The mail cut before its part number ``MAX_MIME_PARTS + 1``, and how many parts were cut off.
+
+    Parts are counted by their opening boundary lines or, when a mail declares more boundaries
+    than that, by their declarations. The cut mail lacks its
+    closing boundaries, which the stdlib parser tolerates.
+    """
+    if raw.count(b"\n--") <= MAX_MIME_PARTS:  # cheap: not even this many lines start with "--"
+        return raw, 0
+    declared = _BOUNDARY.findall(raw)
+    if len(declared) > MAX_MIME_PARTS:
+        return _cut_at_match(raw, _BOUNDARY, len(declared))
+    boundaries = sorted({quoted or bare for quoted, bare in declared})
+    if not boundaries:
+        return raw, 0
+    lines = re.compile(b"\n--(?:" + b"|".join(map(re.escape, boundaries)) + b")(?!--)")  # not a closing line
+    count = len(lines.findall(raw))
+    return _cut_at_match(raw, lines, count) if count > MAX_MIME_PARTS else (raw, 0)
+
+
+def _cut_at_match(raw: bytes, pattern: re.Pattern[bytes], count: int) -> tuple[bytes, int]:
+    """The mail up to the line of ``pattern``'s match number ``MAX_MIME_PARTS + 1`` (of ``count``)."""
+    match = next(islice(pattern.finditer(raw), MAX_MIME_PARTS, None))
+    return raw[: raw.rfind(b"\n", 0, match.start() + 1)], count - MAX_MIME_PARTS
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:

@@ -238,7 +238,7 @@ def parse_mail(mail: bytes | DecodedMail, budget_seconds: float | None = None) -
 
 def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
     from shared_code.parsers.budget import spend
-    from shared_code.parsers.mime import DecodedMail, decode_mail
+    from shared_code.parsers.mime import MAX_MIME_PARTS, DecodedMail, decode_mail
     from shared_code.parsers.noise import noise_reason
     from shared_code.parsers.sizes import stated_size
 
@@ -264,6 +264,8 @@ def _parse(mail: bytes | DecodedMail) -> ParseOutcome:
                 result=result.model_copy(update={"size_bytes": size}),
             )
     seen = f"from {decoded.from_address or 'no sender'!r}, subject {decoded.subject[:120]!r}"
+    if decoded.unread_parts:
+        seen += f"; {decoded.unread_parts} MIME parts after the first {MAX_MIME_PARTS} not read"
     return ParseOutcome(kind="unparsed", reason=f"{NOT_RECOGNISED} ({seen})")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Literal
 
 Status = Literal["success", "warning", "failed"]
@@ -101,6 +102,7 @@ def status_in_text(text: str) -> Status | None:
     return _first_match(_RUN_PATTERNS, text[:_MAX_SENTENCE])
 
 
+@lru_cache(maxsize=1024)  # a report repeats a handful of status words once per object
 def status_of_word(value: str | None) -> Status | None:
     """The status a status cell or field holds ("Success", "Voltooid", "Error"), or None."""
     if not value:

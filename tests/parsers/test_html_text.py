@@ -94,6 +94,27 @@ def test_deep_inline_nesting_keeps_the_text_on_one_line() -> None:
     assert document.lines == (" ".join(["x"] * depth), "end")
 
 
+def test_tags_in_any_case_count_towards_the_depth() -> None:
+    depth = 1000
+    document = html_to_document("<DiV>x" * depth + "</dIV>" * depth + "<P>after</P>")
+
+    assert document.lines == ("x",) * depth + ("after",)
+
+
+def test_text_longer_in_lower_case_does_not_move_the_cut() -> None:
+    depth = 300  # "İ" lower-cases to two characters: the depth scan must keep every position
+    document = html_to_document("<p>İSTANBUL</p>" * 50 + "<div>x" * depth + "</div>" * depth + "<p>end</p>")
+
+    assert document.lines == ("İSTANBUL",) * 50 + ("x",) * depth + ("end",)
+
+
+def test_a_table_nested_deeper_than_any_report_reads_as_lines() -> None:
+    deep = "<div>" * 300
+    document = html_to_document(f"{deep}<table><tr><td>Name</td><td>Status</td></tr></table>after")
+
+    assert (document.lines, document.rows) == (("Name", "Status", "after"), ())
+
+
 def test_a_shallow_table_inside_deep_nesting_still_gives_rows() -> None:
     deep = "<div>" * 300
     document = html_to_document(f"<table><tr><td>Name</td><td>Status</td></tr></table>{deep}x")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared_code.parsers.mime import decode_bytes, decode_mail
+from shared_code.parsers.mime import MAX_MIME_PARTS, decode_bytes, decode_mail
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 
@@ -200,3 +200,26 @@ def test_deeply_nested_multipart_keeps_its_top_level_headers() -> None:
     assert mail.subject == "[Failed] Deep"
     assert mail.internet_message_id == "<deep@example.com>"
     assert mail.text_body is not None and "bottom" in mail.text_body
+
+
+def tiny_parts(count: int) -> bytes:
+    return b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" * count
+
+
+def test_parts_beyond_the_limit_are_counted_not_read() -> None:
+    first = b"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Report</p>\r\n"
+    body = first + tiny_parts(MAX_MIME_PARTS + 4000) + b"--b--\r\n"
+    raw = raw_mail('From: a@example.com\nSubject: Many\nContent-Type: multipart/mixed; boundary="b"', body)
+
+    mail = decode_mail(raw)
+
+    assert (mail.subject, mail.html_body, mail.unread_parts) == ("Many", "<p>Report</p>", 4001)
+
+
+def test_a_mail_with_parts_up_to_the_limit_is_read_whole() -> None:
+    body = tiny_parts(MAX_MIME_PARTS - 1) + b"--b\r\nContent-Type: text/html\r\n\r\n<p>last</p>\r\n--b--\r\n"
+    raw = raw_mail('From: a@example.com\nContent-Type: multipart/mixed; boundary="b"', body)
+
+    mail = decode_mail(raw)
+
+    assert (mail.html_body, mail.unread_parts) == ("<p>last</p>", 0)

@@ -139,3 +139,30 @@ def test_a_parse_within_its_budget_is_unchanged() -> None:
     raw = build_mail("[Success] Daily (1 VM)", html="<div>x</div>")
 
     assert parse_mail(raw, budget_seconds=60.0) == parse_mail(raw)
+
+
+def with_tiny_parts(report: bytes, count: int) -> bytes:
+    """The report's decoded HTML as the first part of a multipart mail, followed by ``count`` tiny parts."""
+    mail = decode_mail(report)
+    head = f'From: {mail.from_address}\r\nSubject: {mail.subject}\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+    first = f"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n{mail.html_body}\r\n"
+    tiny = "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n" * count
+    return f"{head}{first}{tiny}--b--\r\n".encode()
+
+
+def test_a_report_followed_by_many_tiny_parts_is_parsed_from_its_first_parts() -> None:
+    report = (CORPUS / "veeam_backup_failed.eml").read_bytes()
+
+    outcome = parse_mail(with_tiny_parts(report, 20_000))
+
+    assert outcome.result == parse_mail(report).result
+    assert outcome.result is not None
+
+
+def test_an_unrecognised_mail_says_how_many_parts_were_not_read() -> None:
+    raw = with_tiny_parts(build_mail("Hello", html="<p>nothing to see</p>"), 5000)
+
+    outcome = parse_mail(raw)
+
+    assert outcome.kind == "unparsed"
+    assert outcome.reason is not None and "4001 MIME parts after the first 1000 not read" in outcome.reason
