@@ -71,6 +71,24 @@ def test_the_inbox_and_the_mail_page_give_the_reason_a_mail_was_not_parsed(db: S
     )
 
 
+def test_a_mail_that_reuses_another_mails_message_id_is_marked_in_the_inbox(db: Session, open_site) -> None:
+    """Issue 21: both mails are kept, the later one says whose Message-ID it reused and links that mail."""
+    from shared_code.mail.ingest import ingest
+    from shared_code.mail.sources import RawMail
+    from tests.mail.mails import NEWSLETTER, VEEAM, mime
+
+    first = ingest(RawMail("directory", "/a.eml", mime(VEEAM, message_id="<reused@example.test>")))
+    second = ingest(RawMail("directory", "/b.eml", mime(NEWSLETTER, message_id="<reused@example.test>")))
+
+    page = open_site("#/inbox", role="Viewer")
+    marked = page.locator(f'.inbox-item[data-mail-id="{second.mail_id}"] [data-testid=collision]')
+    expect(marked).to_contain_text("Message-ID collision")
+    expect(marked.get_by_role("link")).to_have_attribute("href", f"#/mails/{first.mail_id}")
+    expect(
+        page.locator(f'.inbox-item[data-mail-id="{first.mail_id}"] [data-testid=collision]')
+    ).to_be_hidden()
+
+
 # --- 5. pickers, never ids ------------------------------------------------------------------------------
 
 
