@@ -104,6 +104,7 @@ SERVICES = (
     "shared_code.audit",
     "shared_code.customers",
     "shared_code.db.models",
+    "shared_code.db.settings",  # the ORM's settings row (and with it the PostgreSQL dialect)
     "shared_code.feedback",
     "shared_code.health",
     "shared_code.jobs",

@@ -9,7 +9,6 @@ from pydantic import BaseModel, Field
 from shared_code.api.auth import Principal, Role
 from shared_code.api.openapi import build_document
 from shared_code.api.routing import ROUTES
-from shared_code.db.settings import PROVIDER_LABELS
 
 API_TITLE = "Backupchecks API"
 API_VERSION = "1.0.0"
@@ -25,6 +24,8 @@ class Me(BaseModel):
 
 
 def who_am_i(principal: Principal, timezone: str, psa: str = "none") -> Me:
+    from shared_code.db.settings import PROVIDER_LABELS  # the ORM's settings row: not at start-up
+
     effective = [role.claim for role in Role if role is not Role.ANONYMOUS and principal.can(role)]
     return Me(
         subject=principal.subject,
