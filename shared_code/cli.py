@@ -127,7 +127,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     )
     _publish_dev_state(os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
-    cmd_migrate(argparse.Namespace(to="head", downgrade=None))
+    cmd_migrate(argparse.Namespace(to="head", downgrade=None, as_role=None))
     stage_sample_morning(args.data_dir)
     return cmd_serve(args)
 

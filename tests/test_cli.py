@@ -148,3 +148,56 @@ def test_the_banner_shows_urls_the_database_url_and_a_psql_command(database_url:
     assert "http://127.0.0.1:7072/" in banner and "http://127.0.0.1:7072/api" in banner
     assert f"DATABASE_URL  {database_url}" in banner
     assert "psql -h /tmp/pg -U postgres backupchecks" in banner
+
+
+@pytest.mark.slow  # an embedded PostgreSQL of its own, the migrations and the sample morning
+def test_make_run_starts_on_a_new_data_directory_and_answers(tmp_path) -> None:
+    """`make run` end to end (`python -m shared_code dev`): the embedded server, every migration, the
+    sample morning staged, the API answering; and it stops cleanly on Ctrl-C."""
+    import signal
+    import time
+    import urllib.request
+
+    from tests.support.loopback import free_port
+
+    port = free_port()
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AUTH_", "DATABASE_", "WEBSITE_", "GRAPH_"))
+    }
+    log = tmp_path / "dev.log"
+    with log.open("w") as out:
+        dev = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "shared_code",
+                "dev",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "pg"),
+            ],
+            cwd=ROOT,
+            env=base,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 240
+            status = None
+            while time.monotonic() < deadline and dev.poll() is None and status != 200:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health", timeout=5) as answer:
+                        status = answer.status
+                except OSError:
+                    time.sleep(1)
+            assert status == 200, log.read_text()[-3000:]
+            assert "Sample morning: " in log.read_text()
+        finally:
+            dev.send_signal(signal.SIGINT)
+            try:
+                dev.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                dev.kill()
+                dev.wait()
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
