@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from shared_code.psa import provider as psa
-from shared_code.psa.autotask.client import AutotaskClient, RetryPolicy, _retry_after
+from shared_code.psa.autotask.client import AutotaskClient, RetryPolicy
 from shared_code.psa.autotask.filters import Condition, FilterError, Group
+from shared_code.psa.calls import retry_after_seconds
 from tests.psa.conftest import Sleeps, credentials
 from tests.support import fake_autotask
 from tests.support.fake_autotask import FakeAutotask
@@ -257,6 +258,10 @@ def test_at_most_three_requests_per_endpoint_are_in_flight(
         list(pool.map(lambda _: client.query("Tickets", [Condition("id", "gt", 0)]), range(8)))
     assert autotask.count("POST", "/Tickets/query") == 8
     assert autotask.max_in_flight["tickets"] == 3
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    return retry_after_seconds(response.headers.get("retry-after"))
 
 
 def test_retry_after_takes_seconds_or_an_http_date_and_ignores_anything_else() -> None:

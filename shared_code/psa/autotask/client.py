@@ -18,9 +18,7 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +29,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
+from shared_code.psa import calls
 from shared_code.psa import provider as psa
 from shared_code.psa.autotask import filters as at_filters
 
@@ -129,7 +128,7 @@ class AutotaskClient:
                 f"The Autotask zone lookup at {self._lookup} did not answer: {_kind(error)}"
             ) from None
         log.info("Autotask zone lookup -> %s in %d ms", response.status_code, _ms(started))
-        body = _json_or_none(response)
+        body = calls.json_or_none(response)
         texts = self._texts(body)
         if response.status_code in (429, 502, 503, 504):
             raise psa.PsaUnavailable(
@@ -223,7 +222,7 @@ class AutotaskClient:
                 not_sent = isinstance(error, httpx.ConnectError)
                 if not idempotent and not not_sent:
                     raise psa.PsaOutcomeUnknown(
-                        f"Autotask did not answer {method} {_path(url)} ({_kind(error)}); it may have been stored."
+                        f"Autotask did not answer {method} {calls.url_path(url)} ({_kind(error)}); it may have been stored."
                     ) from None
                 wait = self._backoff(attempt)
                 if self._clock() + wait > deadline:
@@ -238,7 +237,7 @@ class AutotaskClient:
                 zone_refreshed = True
                 self._forget_zone()
                 continue
-            body = _json_or_none(response)
+            body = calls.json_or_none(response)
             if 200 <= response.status_code < 300:
                 return body if body is not None else {}
             texts = self._texts(body)
@@ -246,12 +245,16 @@ class AutotaskClient:
                 if not idempotent and not _rejected_unprocessed(response.status_code, texts):
                     raise psa.PsaOutcomeUnknown(
                         _message(
-                            f"Autotask failed {method} {_path(url)}; it may have been stored", response, texts
+                            f"Autotask failed {method} {calls.url_path(url)}; it may have been stored",
+                            response,
+                            texts,
                         ),
                         messages=texts,
                         status=response.status_code,
                     )
-                wait = _retry_after(response) or self._backoff(attempt)
+                wait = calls.retry_after_seconds(response.headers.get("retry-after")) or self._backoff(
+                    attempt
+                )
                 if self._clock() + wait <= deadline:
                     self._sleep(wait)
                     continue
@@ -289,12 +292,11 @@ class AutotaskClient:
         return status == 500 and (not texts or _mentions_limit(texts))
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self._retry.max_backoff, self._retry.first_backoff * 2.0 ** (attempt - 1))
-        return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+        return calls.backoff(self._retry.first_backoff, self._retry.max_backoff, attempt)
 
     def _texts(self, body: Any) -> list[str]:
         secret = self.credentials.secret.get_secret_value()
-        return [_scrub(text, secret) for text in _error_texts(body)]
+        return [calls.scrub(text, (secret,)) for text in _error_texts(body)]
 
     def _log(
         self,
@@ -307,22 +309,22 @@ class AutotaskClient:
         *,
         error: str | None = None,
     ) -> None:
-        run_id = psa.current_run_id()
-        log.info(
-            "Autotask %s %s -> %s in %d ms (attempt %d, run %s, ticket %s)",
+        calls.log_call(
+            log,
+            "Autotask",
             method,
-            _path(url),
-            status if status is not None else error,
-            _ms(started),
+            url,
+            status,
+            started,
             attempt,
-            run_id if run_id is not None else "-",
-            ticket_id if ticket_id is not None else "-",
-            extra={"psa_run_id": run_id, "psa_ticket_id": ticket_id, "psa_status": status},
+            run_id=psa.current_run_id(),
+            ticket_id=ticket_id,
+            error=error,
         )
 
 
 def _endpoint_slot(integration_code: str, target: str) -> threading.Semaphore:
-    segments = [part.lower() for part in _path(target).split("/") if part]
+    segments = [part.lower() for part in calls.url_path(target).split("/") if part]
     version = API_VERSION.lower()
     endpoint = segments[segments.index(version) + 1] if version in segments[:-1] else segments[0]
     key = (integration_code, endpoint)
@@ -341,23 +343,12 @@ def _api_root(url: str) -> str:
     return f"{root}/{API_VERSION}"
 
 
-def _path(url: str) -> str:
-    return urlsplit(url).path
-
-
 def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
 def _kind(error: httpx.HTTPError) -> str:
     return type(error).__name__
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json() if response.content else None
-    except ValueError:
-        return None
 
 
 def _error_texts(body: Any) -> list[str]:
@@ -375,10 +366,6 @@ def _error_texts(body: Any) -> list[str]:
     return texts
 
 
-def _scrub(text: str, secret: str) -> str:
-    return text.replace(secret, "***") if secret else text
-
-
 def _mentions_limit(texts: list[str]) -> bool:
     return any(marker in text.lower() for text in texts for marker in _LIMIT_TEXTS)
 
@@ -386,21 +373,6 @@ def _mentions_limit(texts: list[str]) -> bool:
 def _rejected_unprocessed(status: int, texts: list[str]) -> bool:
     """Throttling answers come before any work, so even a create may be sent again."""
     return status == 429 or _mentions_limit(texts)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # an HTTP date; anything else is no advice
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (ValueError, TypeError):
-        return None
-    return max(0.0, parsed.timestamp() - time.time())
 
 
 def _message(prefix: str, response: httpx.Response, texts: list[str]) -> str:
@@ -419,14 +391,16 @@ def _error_for(method: str, url: str, response: httpx.Response, texts: list[str]
         )
     if status == 404:
         return psa.PsaNotFound(
-            _message(f"Autotask has no {_path(url)}", response, texts), messages=texts, status=status
+            _message(f"Autotask has no {calls.url_path(url)}", response, texts), messages=texts, status=status
         )
     if status == 403:
         return psa.PsaRejected(
-            _message(f"The Autotask API user may not {method} {_path(url)}", response, texts),
+            _message(f"The Autotask API user may not {method} {calls.url_path(url)}", response, texts),
             messages=texts,
             status=status,
         )
     return psa.PsaRejected(
-        _message(f"Autotask refused {method} {_path(url)}", response, texts), messages=texts, status=status
+        _message(f"Autotask refused {method} {calls.url_path(url)}", response, texts),
+        messages=texts,
+        status=status,
     )

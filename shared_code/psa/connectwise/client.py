@@ -21,9 +21,7 @@
 from __future__ import annotations
 
 import base64
-import email.utils
 import logging
-import random
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -34,6 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 from pydantic import SecretStr
 
+from shared_code.psa import calls
 from shared_code.psa.connectwise import errors as cw
 from shared_code.psa.connectwise.conditions import Condition
 
@@ -264,7 +263,7 @@ class ConnectWiseClient:
                 )
                 continue
             self._log(method, url, response.status_code, started, attempt, ticket_id)
-            body = _json_or_none(response)
+            body = calls.json_or_none(response)
             if 200 <= response.status_code < 300:
                 return Answer(response.status_code, body, _links(response))
             texts, cw_code = self._texts(body)
@@ -272,7 +271,7 @@ class ConnectWiseClient:
                 if not idempotent and response.status_code != 429:
                     raise cw.OutcomeUnknown(
                         _message(
-                            f"ConnectWise failed {method} {_path(url)}; it may have been stored",
+                            f"ConnectWise failed {method} {calls.url_path(url)}; it may have been stored",
                             response,
                             texts,
                         ),
@@ -307,7 +306,7 @@ class ConnectWiseClient:
         not_sent = isinstance(error, httpx.ConnectError)
         if not idempotent and not not_sent:
             raise cw.OutcomeUnknown(
-                f"ConnectWise did not answer {method} {_path(url)} ({type(error).__name__}); it may have been stored."
+                f"ConnectWise did not answer {method} {calls.url_path(url)} ({type(error).__name__}); it may have been stored."
             ) from None
         wait = self._backoff(attempt)
         if self._clock() + wait > deadline:
@@ -319,17 +318,16 @@ class ConnectWiseClient:
     # --- plumbing ---------------------------------------------------------------------------------
 
     def _backoff(self, attempt: int) -> float:
-        base = min(self._retry.max_backoff, self._retry.first_backoff * 2.0 ** (attempt - 1))
-        return base * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not a secret
+        return calls.backoff(self._retry.first_backoff, self._retry.max_backoff, attempt)
 
     def _retry_after(self, response: httpx.Response) -> float | None:
-        wait = retry_after_seconds(response.headers.get("retry-after"))
+        wait = calls.retry_after_seconds(response.headers.get("retry-after"))
         return None if wait is None else min(wait, self._retry.max_retry_after)
 
     def _texts(self, body: Any) -> tuple[list[str], str | None]:
         secrets = (self.credentials.private_key.get_secret_value(), self.credentials.authorization())
         texts, cw_code = error_texts(body)
-        return [_scrub(text, secrets) for text in texts], cw_code
+        return [calls.scrub(text, secrets) for text in texts], cw_code
 
     def _log(
         self,
@@ -342,17 +340,17 @@ class ConnectWiseClient:
         *,
         error: str | None = None,
     ) -> None:
-        run_id = self._current_run_id()
-        log.info(
-            "ConnectWise %s %s -> %s in %d ms (attempt %d, run %s, ticket %s)",
+        calls.log_call(
+            log,
+            "ConnectWise",
             method,
-            _path(url),
-            status if status is not None else error,
-            int((time.monotonic() - started) * 1000),
+            url,
+            status,
+            started,
             attempt,
-            run_id if run_id is not None else "-",
-            ticket_id if ticket_id is not None else "-",
-            extra={"psa_run_id": run_id, "psa_ticket_id": ticket_id, "psa_status": status},
+            run_id=self._current_run_id(),
+            ticket_id=ticket_id,
+            error=error,
         )
 
 
@@ -379,21 +377,6 @@ def error_texts(body: Any) -> tuple[list[str], str | None]:
     return texts, str(code) if code else None
 
 
-def retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds: a number, or an HTTP date; anything else is no advice."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (ValueError, TypeError):
-        return None
-    return max(0.0, parsed.timestamp() - time.time())
-
-
 def _page_size(page_size: int, limit: int | None) -> int:
     size = min(page_size, limit) if limit is not None else page_size
     return max(1, min(MAX_PAGE_SIZE, size))
@@ -401,24 +384,6 @@ def _page_size(page_size: int, limit: int | None) -> int:
 
 def _links(response: httpx.Response) -> dict[str, str]:
     return {rel: link["url"] for rel, link in response.links.items() if rel and link.get("url")}
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json() if response.content else None
-    except ValueError:
-        return None
-
-
-def _scrub(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 def _message(prefix: str, response: httpx.Response, texts: list[str]) -> str:
@@ -434,8 +399,8 @@ def _error_for(
             cw.AuthFailed,
             "ConnectWise refused the credentials (company id, public/private key or clientId)",
         ),
-        403: (cw.Forbidden, f"The ConnectWise API member may not {method} {_path(url)}"),
-        404: (cw.NotFound, f"ConnectWise has no {_path(url)}"),
+        403: (cw.Forbidden, f"The ConnectWise API member may not {method} {calls.url_path(url)}"),
+        404: (cw.NotFound, f"ConnectWise has no {calls.url_path(url)}"),
     }
-    kind, prefix = kinds.get(status, (cw.Rejected, f"ConnectWise refused {method} {_path(url)}"))
+    kind, prefix = kinds.get(status, (cw.Rejected, f"ConnectWise refused {method} {calls.url_path(url)}"))
     return kind(_message(prefix, response, texts), messages=texts, status=status, cw_code=cw_code)
