@@ -119,6 +119,41 @@ def test_the_approve_form_preselects_the_customer_the_api_suggests(db: Session, 
     assert page.errors == []
 
 
+def test_a_suggestion_that_arrives_after_the_approve_form_opened_is_preselected(
+    db: Session, open_site, site
+) -> None:
+    # the Inbox loads its mails and the suggestions side by side: the form can open before the
+    # suggestions answer (the race that once left the customer empty)
+    fabrikam = a_customer(db, "Fabrikam")
+    a_job(db, fabrikam, from_address="veeam@fabrikam.test", job_name="Old job")
+    a_mail(
+        db,
+        location="inbox",
+        from_address="veeam@fabrikam.test",
+        backup_software="Veeam",
+        backup_type="Backup Job",
+        job_name="New job",
+        parsed_status="failed",
+        subject="[Failed] New job",
+    )
+    db.commit()
+    page = open_site("#/run-checks", role="Operator")
+    held: list = []
+    page.route("**/api/inbox/groups*", lambda route: held.append(route))
+    with page.expect_request("**/api/inbox/groups*"):
+        page.goto(f"{site.url}/#/inbox")
+
+    item = page.locator(".inbox-item", has_text="[Failed] New job")
+    item.get_by_role("button", name="Approve").click()
+    picker = item.get_by_role("combobox", name="Customer")
+    expect(picker).to_have_value("")
+    held[0].continue_()
+    expect(picker).to_have_value("Fabrikam")
+    item.get_by_role("button", name="Approve job").click()
+    expect(page.get_by_role("status").filter(has_text="Job “New job” approved")).to_be_visible()
+    assert page.errors == []
+
+
 def test_a_customer_picker_finds_any_of_hundreds_of_customers_on_the_server(db: Session, open_site) -> None:
     for n in range(250):
         a_customer(db, f"Customer {n:03d}")

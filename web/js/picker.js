@@ -2,7 +2,8 @@
 // for a numeric id and 2,000 customers are as easy as 20: the server searches, the first ten show.
 //
 //   <input id="ov-job" class="form-control" x-picker="{kind: 'jobs'}" @picked="form.job_id = $event.detail.id">
-//   x-picker="{kind: 'customers', initial: suggested}"  preselects {id, name} (and announces it as picked)
+//   x-picker="{kind: 'customers', initial: suggested}"  preselects {id, name} (and announces it as picked),
+//   also when `suggested` arrives after the form opened, unless the operator has typed or picked by then
 //
 // Keys: type to search, ↓/↑ move through the results, Enter picks, Escape closes. Picking
 // dispatches `picked` with {id, label, item}; clearing the text dispatches `picked` with null.
@@ -23,9 +24,11 @@ const KINDS = {
 let counter = 0;
 
 class Picker {
-  constructor(input, { kind, initial = null }) {
+  constructor(input, kind) {
     this.input = input;
     this.kind = KINDS[kind];
+    this.chosenByHand = false;
+    this.preselected = null;
     this.items = [];
     this.active = -1;
     this.timer = null;
@@ -54,16 +57,18 @@ class Picker {
       const option = event.target.closest("[role=option]");
       if (option) this.pick(Number(option.dataset.index));
     });
-    if (initial && initial.id) this.preselect(initial);
   }
 
   preselect(item) {
+    if (this.chosenByHand || !item?.id || item.id === this.preselected) return;
+    this.preselected = item.id;
     this.input.value = item.name || item.label || "";
     this.announce({ id: item.id, label: this.input.value, item });
   }
 
   typed(byHand) {
     clearTimeout(this.timer);
+    if (byHand) this.chosenByHand = true;
     if (byHand && !this.input.value.trim()) this.announce(null); // cleared by the operator, not on focus
     this.timer = setTimeout(() => this.search(this.input.value.trim()), DEBOUNCE_MS);
   }
@@ -136,6 +141,7 @@ class Picker {
     const item = this.items[index];
     if (!item) return;
     const label = this.kind.label(item);
+    this.chosenByHand = true;
     this.input.value = label;
     this.close();
     this.announce({ id: item.id, label, item });
@@ -151,7 +157,17 @@ class Picker {
   }
 }
 
-export function pickerDirective(el, { expression }, { evaluate }) {
+export function pickerDirective(el, { expression }, { evaluateLater, effect }) {
+  const options = evaluateLater(expression);
   // after Alpine has bound the element's own listeners (@picked), so the first announcement lands
-  queueMicrotask(() => new Picker(el, evaluate(expression)));
+  queueMicrotask(() => {
+    let picker = null;
+    // re-run when `initial` changes: a suggestion may load after the form is on screen
+    effect(() =>
+      options(({ kind, initial }) => {
+        picker ??= new Picker(el, kind);
+        if (initial) picker.preselect(initial);
+      }),
+    );
+  });
 }
