@@ -22,11 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from shared_code.db.engine import get_engine, unit_of_work
-from shared_code.db.models import IngestionFailure, MailSyncState, PipelineEvent
+from shared_code.db.models import MailSyncState, PipelineEvent
 from shared_code.mail.failures import record_failure_or_log
 from shared_code.mail.graph_client import (
     MAX_CONCURRENT_REQUESTS,
@@ -54,25 +56,31 @@ class SyncReport:
     pages: int = 0
     full_resync: bool = False
 
+    def detail(self) -> dict[str, object]:
+        return {"pages": self.pages, "outcomes": dict(self.outcomes), "full_resync": self.full_resync}
+
 
 def run_catch_up(mailbox: GraphMailbox) -> SyncReport | None:
-    """Subscription upkeep, then the delta sync; None when another run holds the lock."""
+    """The timer's entry point: subscription upkeep, then the delta sync; None when another run holds
+    the lock. Its units of work: the upkeep (its failure must not stop the sync, which alone brings
+    the mail in), those of ``sync_folder``, and the outcome for GET /api/status."""
     with maintenance_lock() as acquired:
         if not acquired:
             log.info("mail catch-up skipped: another one is running")
             return None
-        _keep_subscription(mailbox)
+        try:
+            with unit_of_work() as session:
+                ensure_subscription(session, mailbox)
+        except Exception:
+            log.exception("subscription upkeep failed; the delta sync runs anyway")
         try:
             report = sync_folder(mailbox)
         except Exception as error:
-            detail: dict[str, object] = {"error": f"{type(error).__name__}: {error}"[:1000]}
-            if isinstance(error, GraphForbidden):
-                detail["missing_permission"] = error.permission
-            _remember_catch_up("failed", detail)
+            with unit_of_work() as session:
+                _remember_catch_up(session, "failed", _failure_detail(error))
             raise
-    _remember_catch_up(
-        "ok", {"pages": report.pages, "outcomes": dict(report.outcomes), "full_resync": report.full_resync}
-    )
+    with unit_of_work() as session:
+        _remember_catch_up(session, "ok", report.detail())
     log.info(
         "mail catch-up: %d page(s), %s%s",
         report.pages,
@@ -83,10 +91,12 @@ def run_catch_up(mailbox: GraphMailbox) -> SyncReport | None:
 
 
 def handle_lifecycle_event(mailbox: GraphMailbox, message: str) -> None:
-    """A queued lifecycle notification: renew, recreate, or catch up now."""
+    """The lifecycle queue's entry point: renew, recreate, or catch up now. The event is recorded
+    in a unit of work of its own first, so a redelivery after a failed renewal counts again."""
     event = json.loads(message)
     kind, subscription_id = event.get("event"), event.get("subscription_id")
-    _remember_lifecycle_event(str(kind), subscription_id)
+    with unit_of_work() as session:
+        _remember_lifecycle_event(session, str(kind), subscription_id)
     with maintenance_lock() as acquired:
         if not acquired:
             raise MaintenanceBusy(f"lifecycle event {kind} waits for the running catch-up")
@@ -100,25 +110,6 @@ def handle_lifecycle_event(mailbox: GraphMailbox, message: str) -> None:
                 replace(session, mailbox, subscription_id)
         else:
             log.warning("lifecycle event ignored: %r", event)
-
-
-def _remember_catch_up(outcome: str, detail: dict[str, object]) -> None:
-    """For GET /api/status: the catch-up's outcome (those older than a month are forgotten)."""
-    with unit_of_work() as session:
-        session.add(PipelineEvent(kind="catch_up", outcome=outcome, detail=detail))
-        session.execute(
-            delete(PipelineEvent).where(
-                PipelineEvent.kind == "catch_up", PipelineEvent.at < datetime.now(UTC) - EVENTS_KEPT
-            )
-        )
-
-
-def _remember_lifecycle_event(event: str, subscription_id: str | None) -> None:
-    """For GET /api/status; recorded once per delivery (a redelivered event counts again)."""
-    with unit_of_work() as session:
-        session.add(
-            PipelineEvent(kind="lifecycle", outcome=event, detail={"subscription_id": subscription_id})
-        )
 
 
 @contextmanager
@@ -135,9 +126,13 @@ def maintenance_lock() -> Iterator[bool]:
 
 
 def sync_folder(mailbox: GraphMailbox) -> SyncReport:
-    """Page through the folder's changes since the saved link and ingest what is new."""
+    """Page through the folder's changes since the saved link and ingest what is new (the timer's
+    catch-up and a "missed" lifecycle event). Its units of work: reading the saved link, and saving
+    it after each settled page, so that a failure later in the round keeps the progress made; each
+    mail is ingested in its own (``mail.ingest``)."""
     report = SyncReport()
-    link = _saved_link(mailbox.sync_key)
+    with unit_of_work() as session:
+        link = _saved_link(session, mailbox.sync_key)
     report.full_resync = link is None
     settled_so_far = True
     while True:
@@ -154,24 +149,17 @@ def sync_folder(mailbox: GraphMailbox) -> SyncReport:
         report.outcomes.update(page_outcomes)
         settled_so_far = settled_so_far and not (set(page_outcomes) - SETTLED)
         if settled_so_far:
-            _save_link(
-                mailbox.sync_key,
-                page.next_link or page.delta_link,
-                finished=page.next_link is None,
-                full=report.full_resync,
-            )
+            with unit_of_work() as session:
+                _save_link(
+                    session,
+                    mailbox.sync_key,
+                    page.next_link or page.delta_link,
+                    finished=page.next_link is None,
+                    full=report.full_resync,
+                )
         if page.next_link is None:
             return report
         link = page.next_link
-
-
-def _keep_subscription(mailbox: GraphMailbox) -> None:
-    """Subscription trouble must not stop the delta sync, which alone brings the mail in."""
-    try:
-        with unit_of_work() as session:
-            ensure_subscription(session, mailbox)
-    except Exception:
-        log.exception("subscription upkeep failed; the delta sync runs anyway")
 
 
 def _ingest_all(mailbox: GraphMailbox, message_ids: list[str]) -> Counter[str]:
@@ -188,32 +176,42 @@ def _ingest_one(mailbox: GraphMailbox, message_id: str) -> str:
     try:
         return "duplicate" if ingest_graph_message(mailbox, message_id).duplicate else "ingested"
     except Exception as error:
-        state = failure_state(error, attempt=_attempts(message_id) + 1)
-        record_failure_or_log("graph", message_id, state, error)
-        return state
+        # the attempt's number is the next after those recorded (the queue's is its dequeue count)
+        return record_failure_or_log("graph", message_id, partial(failure_state, error), error)
 
 
-def _attempts(message_id: str) -> int:
-    with unit_of_work() as session:
-        found = session.scalar(
-            select(IngestionFailure.attempts).where(IngestionFailure.message_ref == message_id)
+def _failure_detail(error: Exception) -> dict[str, object]:
+    detail: dict[str, object] = {"error": f"{type(error).__name__}: {error}"[:1000]}
+    if isinstance(error, GraphForbidden):
+        detail["missing_permission"] = error.permission
+    return detail
+
+
+def _remember_catch_up(session: Session, outcome: str, detail: dict[str, object]) -> None:
+    """For GET /api/status: the catch-up's outcome (those older than a month are forgotten)."""
+    session.add(PipelineEvent(kind="catch_up", outcome=outcome, detail=detail))
+    session.execute(
+        delete(PipelineEvent).where(
+            PipelineEvent.kind == "catch_up", PipelineEvent.at < datetime.now(UTC) - EVENTS_KEPT
         )
-        return found or 0
+    )
 
 
-def _saved_link(key: str) -> str | None:
-    with unit_of_work() as session:
-        state = session.get(MailSyncState, key)
-        return state.delta_link if state is not None else None
+def _remember_lifecycle_event(session: Session, event: str, subscription_id: str | None) -> None:
+    session.add(PipelineEvent(kind="lifecycle", outcome=event, detail={"subscription_id": subscription_id}))
 
 
-def _save_link(key: str, link: str | None, *, finished: bool, full: bool) -> None:
+def _saved_link(session: Session, key: str) -> str | None:
+    state = session.get(MailSyncState, key)
+    return state.delta_link if state is not None else None
+
+
+def _save_link(session: Session, key: str, link: str | None, *, finished: bool, full: bool) -> None:
     now = datetime.now(UTC)
-    with unit_of_work() as session:
-        state = session.get(MailSyncState, key) or MailSyncState(folder=key)
-        session.add(state)
-        state.delta_link = link
-        if finished:
-            state.last_synced_at = now
-            if full:
-                state.last_full_sync_at = now
+    state = session.get(MailSyncState, key) or MailSyncState(folder=key)
+    session.add(state)
+    state.delta_link = link
+    if finished:
+        state.last_synced_at = now
+        if full:
+            state.last_full_sync_at = now

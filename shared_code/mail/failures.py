@@ -12,11 +12,13 @@ Errors are kept as a short description with every configured secret masked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
@@ -35,42 +37,61 @@ MAX_REF_LENGTH = 1000
 MASK = "***"
 
 
-def record_failure(source: str, ref: str, state: FailureState, error: BaseException) -> None:
-    """Count a failed attempt, in a transaction of its own (the attempt's was rolled back)."""
-    now = func.now()
+# what a failed attempt makes of a mail: fixed, or decided by the attempt's number (1 = the first)
+StateOfAttempt = FailureState | Callable[[int], FailureState]
+
+
+def record_failure(source: str, ref: str, state: StateOfAttempt, error: BaseException) -> FailureState:
+    """Count a failed attempt, in a transaction of its own (the attempt's was rolled back); the
+    attempt's number is read in that transaction when the state depends on it."""
     description = describe(error)
-    table = IngestionFailure.__table__
-    statement = pg_insert(IngestionFailure).values(
-        source=source, message_ref=failure_ref(ref), state=state, attempts=1, last_error=description
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.message_ref],
-        set_={
-            "state": state,
-            "attempts": table.c.attempts + 1,
-            "last_error": description,
-            "last_failed_at": now,
-            "resolved_at": None,
-        },
-    )
     with unit_of_work() as session:
-        session.execute(statement)
+        if callable(state):
+            state = state(_attempts_so_far(session, ref) + 1)
+        session.execute(_count_attempt(source, ref, state, description))
     log.warning("ingestion of %s %s failed (%s): %s", source, ref[:200], state, description)
+    return state
 
 
-def record_failure_or_log(source: str, ref: str, state: FailureState, error: BaseException) -> None:
-    """As ``record_failure``; when even that fails (database down) the log keeps the trace."""
+def record_failure_or_log(source: str, ref: str, state: StateOfAttempt, error: BaseException) -> FailureState:
+    """As ``record_failure``; when even that fails (database down) the log keeps the trace and the
+    attempt counts as ``failing``, to be tried again."""
     try:
-        record_failure(source, ref, state, error)
+        return record_failure(source, ref, state, error)
     except Exception as recording_error:
         log.error(
             "could not record the failed ingestion of %s %s (%s): %s; recording failed with %s",
             source,
             ref[:200],
-            state,
+            state if isinstance(state, str) else "state not known",
             describe(error),
             describe(recording_error),
         )
+        return state if isinstance(state, str) else "failing"
+
+
+def _attempts_so_far(session: Session, ref: str) -> int:
+    recorded = session.scalar(
+        select(IngestionFailure.attempts).where(IngestionFailure.message_ref == failure_ref(ref))
+    )
+    return recorded or 0
+
+
+def _count_attempt(source: str, ref: str, state: FailureState, description: str) -> Insert:
+    table = IngestionFailure.__table__
+    statement = pg_insert(IngestionFailure).values(
+        source=source, message_ref=failure_ref(ref), state=state, attempts=1, last_error=description
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.message_ref],
+        set_={
+            "state": state,
+            "attempts": table.c.attempts + 1,
+            "last_error": description,
+            "last_failed_at": func.now(),
+            "resolved_at": None,
+        },
+    )
 
 
 def failure_ref(ref: str) -> str:

@@ -68,7 +68,7 @@ def ingest_queued_message(
         raise
 
 
-def failure_state(error: Exception, *, attempt: int) -> FailureState:
+def failure_state(error: Exception, attempt: int) -> FailureState:
     """What a failed attempt to ingest a Graph message makes of it, wherever it was tried (queue or
     catch-up): permanent when retrying cannot help (the message is gone, or its id is invalid),
     poisoned when the last allowed attempt failed, else failing (to be retried)."""
