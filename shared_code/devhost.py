@@ -229,9 +229,11 @@ class DevHost:
     ) -> DevResponse:
         matched = [(f, m) for f in self.http if (m := f.pattern.fullmatch(route))]
         allowed = [(f, m) for f, m in matched if method in f.methods]
-        if not allowed:  # as the Functions host answers: no function for this path or method
-            status = 405 if matched else 404
-            return DevResponse(status, {"content-type": "text/plain"}, b"")
+        if not allowed and matched:  # a 405 names the methods the path takes (RFC 9110 §15.5.6)
+            methods = ", ".join(sorted({m for f, _ in matched for m in f.methods}))
+            return DevResponse(405, {"content-type": "text/plain", "allow": methods}, b"")
+        if not allowed:  # as the Functions host answers: no function for this path
+            return DevResponse(404, {"content-type": "text/plain"}, b"")
         function, match = allowed[0]
         request = func.HttpRequest(
             method,

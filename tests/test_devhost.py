@@ -77,7 +77,8 @@ def test_a_message_failing_max_dequeue_count_times_goes_to_the_poison_queue(tmp_
 
 def test_routes_match_by_method_and_constraint(tmp_path) -> None:
     host = DevHost(small_app([], fail_until=0), root=host_json(tmp_path, 5))
-    assert host.request("GET", "/api/things/7").status == 405
+    wrong_method = host.request("GET", "/api/things/7")
+    assert (wrong_method.status, wrong_method.headers["allow"]) == (405, "POST")
     assert host.request("POST", "/api/things/abc").status == 404
 
 
