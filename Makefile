@@ -39,10 +39,11 @@ test: venv
 	scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
-## lint: ruff, the layering of docs/architecture.md (import-linter contracts in pyproject.toml)
+## lint: ruff (lint and layout), the layering of docs/architecture.md (import-linter contracts in pyproject.toml)
 ## and the type checker (mypy over shared_code/ and functions/, configured in pyproject.toml)
 lint: venv
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 
