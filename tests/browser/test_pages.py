@@ -118,7 +118,26 @@ def test_admin_menus_only_for_admins(db: Session, open_site) -> None:
     expect(page.get_by_role("link", name="Inbox")).to_be_visible()
     expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
     page = open_site("#/run-checks", role="Admin")
+    page.get_by_role("button", name="Settings").click()
     expect(page.get_by_role("link", name="Audit log")).to_be_visible()
+    page.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1200, 1280, 1920])
+def test_every_section_and_the_signed_in_name_fit_the_navbar_from_1200_px(
+    db: Session, open_site, width
+) -> None:
+    page = open_site("#/run-checks", role="Admin", viewport={"width": width, "height": 800})
+    account = page.get_by_role("button", name=re.compile("^Signed in as "))
+    expect(account).to_be_visible()
+    bar = page.locator("nav .container-fluid").bounding_box()
+    for control in [*page.locator("nav .navbar-nav > li > .nav-link").all(), account]:
+        box = control.bounding_box()
+        assert box["x"] + box["width"] <= bar["x"] + bar["width"], control.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") == width
+    account.click()  # the whole name and the roles are one click away
+    expect(page.locator(".account .dropdown-menu")).to_contain_text(re.compile(r"Roles: .*Admin"))
 
 
 def test_navbar_collapses_on_a_phone(db: Session, open_site) -> None:

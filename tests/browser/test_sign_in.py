@@ -5,6 +5,7 @@ calls the API with the token as a bearer token. The identity provider is a fake 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,6 +75,7 @@ def test_the_site_signs_in_with_entra_id_and_calls_the_api_with_the_token(
         page.goto(f"{deployed_site.url}/#/inbox")
         expect(page.get_by_role("heading", name="Inbox")).to_be_visible(timeout=20000)
         expect(page.get_by_text("The Inbox is empty")).to_be_visible()
+        page.get_by_role("button", name=re.compile("^Signed in as ")).click()
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         expect(page.get_by_role("link", name="Audit log")).to_have_count(0)  # an operator, not an admin
         assert page.url.endswith("#/inbox")
