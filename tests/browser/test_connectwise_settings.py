@@ -149,4 +149,10 @@ def test_test_connection_and_choosing_from_the_refreshed_reference_data(
     )
     assert [saved[field] for field in chosen] == [2, 21, fake_connectwise.OTHER_BOARD_CLOSED, 4, 3, 1]
     assert saved["private_key_set"] is True  # kept: the form sent no new key
+
+    page.get_by_role("button", name="Settings").click()  # the same page, now drawn for Autotask
+    page.get_by_role("link", name="Autotask").click()
+    expect(page.get_by_role("heading", name="Autotask", exact=True)).to_be_visible()
+    expect(page.get_by_label("API username")).to_be_visible()
+    expect(page.get_by_label("Service board")).to_have_count(0)
     assert page.errors == []
