@@ -1,8 +1,8 @@
-"""Test session: a real PostgreSQL with the migrations applied, fake Entra ID, Graph and Autotask,
-the dev host.
+"""Test session: a real PostgreSQL with the migrations applied, fake Entra ID, Graph, Autotask and
+ConnectWise, the dev host.
 
 Each is started by the first test that asks for it (``database``, ``db``, ``entra``, ``graph``,
-``autotask``, ``host``), so ``pytest tests/parsers`` starts none. Their addresses are
+``autotask``, ``connectwise``, ``host``), so ``pytest tests/parsers`` starts none. Their addresses are
 fixed when the session starts and written into the environment the app reads its settings from, once.
 
 The database is the one at TEST_DATABASE_URL when set (its public schema is rebuilt), else an
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from tests.support.database import TestDatabase
     from tests.support.entra import FakeEntra
     from tests.support.fake_autotask import FakeAutotask
+    from tests.support.fake_connectwise import FakeConnectWise
     from tests.support.fake_graph import FakeGraph
 
 _session_state: dict[str, Any] = {}
@@ -108,6 +109,22 @@ def autotask() -> FakeAutotask:
     fake.reset()
     forget_zones()
     return fake
+
+
+@pytest.fixture(scope="session")
+def connectwise_server() -> Iterator[FakeConnectWise]:
+    from tests.support.fake_connectwise import FakeConnectWise
+
+    fake = FakeConnectWise().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def connectwise(connectwise_server: FakeConnectWise) -> FakeConnectWise:
+    """The session's fake ConnectWise (started on first use; settings name its site), emptied."""
+    connectwise_server.reset()
+    return connectwise_server
 
 
 @pytest.fixture

@@ -159,7 +159,9 @@ PAGES = [
     "#/parsers",
     "#/reports",
     "#/audit-log",
+    "#/settings/psa",
     "#/settings/autotask",
+    "#/settings/connectwise",
 ]
 
 

@@ -9,7 +9,7 @@ import { runDetail } from "./pages/run-detail.js";
 import { auditLog, customers, dailyJobs, inbox, jobDetail, jobs, mailView, notes, overrides, parsers } from "./pages/lists.js";
 import { reports } from "./pages/reports.js";
 import { ruleEditor } from "./pages/parsing-rules.js";
-import { autotaskSettings } from "./pages/settings.js";
+import { autotaskSettings, connectwiseSettings, psaSettings } from "./pages/settings.js";
 import { feedbackItem, feedbackList } from "./pages/feedback.js";
 import { pickerDirective } from "./picker.js";
 import { parseHash } from "./router.js";
@@ -117,6 +117,8 @@ async function start() {
   Alpine.data("ruleEditor", ruleEditor);
   Alpine.data("auditLog", auditLog);
   Alpine.data("autotaskSettings", autotaskSettings);
+  Alpine.data("connectwiseSettings", connectwiseSettings);
+  Alpine.data("psaSettings", psaSettings);
   Alpine.data("reports", reports);
   Alpine.data("feedbackList", feedbackList);
   Alpine.data("feedbackItem", feedbackItem);

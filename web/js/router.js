@@ -18,7 +18,9 @@ const PAGES = [
   [/^\/parsing-rules\/(\d+)$/, "rule-editor", ["ruleId"]],
   [/^\/audit-log$/, "audit-log"],
   [/^\/reports$/, "reports"],
+  [/^\/settings\/psa$/, "settings-psa"],
   [/^\/settings\/autotask$/, "settings-autotask"],
+  [/^\/settings\/connectwise$/, "settings-connectwise"],
   [/^\/feedback$/, "feedback"],
   [/^\/feedback\/(\d+)$/, "feedback-item", ["feedbackId"]],
 ];

@@ -1,5 +1,5 @@
-"""The fake ConnectWise for these tests (started once, emptied for each test), and a client and
-provider pointed at it whose retry waits are recorded, not slept (``sleeps``)."""
+"""A client and provider pointed at the fake ConnectWise (``connectwise``, tests/conftest.py) whose
+retry waits are recorded, not slept (``sleeps``)."""
 
 from __future__ import annotations
 
@@ -36,19 +36,6 @@ class Waits(Sleeps):
 @pytest.fixture
 def sleeps() -> Waits:
     return Waits()
-
-
-@pytest.fixture(scope="session")
-def connectwise_server() -> Iterator[FakeConnectWise]:
-    fake = FakeConnectWise().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def connectwise(connectwise_server: FakeConnectWise) -> FakeConnectWise:
-    connectwise_server.reset()
-    return connectwise_server
 
 
 def fake_credentials(fake: FakeConnectWise, **changes: str) -> Credentials:
