@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
+from shared_code.db.models import MailMessage
 from shared_code.runs.overrides import ObjectResult
 from tests.support.factories import T0, a_customer, a_job, a_mail, a_run, a_ticket
 from tests.support.loopback import LoopbackServer
@@ -92,7 +93,8 @@ def test_a_mail_that_reuses_another_mails_message_id_is_marked_in_the_inbox(db: 
 # --- 5. pickers, never ids ------------------------------------------------------------------------------
 
 
-def test_the_approve_form_preselects_the_customer_the_api_suggests(db: Session, open_site) -> None:
+def a_new_job_from_fabrikams_sender(db: Session) -> MailMessage:
+    """An Inbox mail of a job nobody approved yet, from a sender that reports for Fabrikam."""
     fabrikam = a_customer(db, "Fabrikam")
     a_job(db, fabrikam, from_address="veeam@fabrikam.test", job_name="Old job")
     mail = a_mail(
@@ -106,7 +108,11 @@ def test_the_approve_form_preselects_the_customer_the_api_suggests(db: Session, 
         subject="[Failed] New job",
     )
     db.commit()
+    return mail
 
+
+def test_the_approve_form_preselects_the_customer_the_api_suggests(db: Session, open_site) -> None:
+    mail = a_new_job_from_fabrikams_sender(db)
     page = open_site("#/inbox", role="Operator")
     item = page.locator(".inbox-item", has_text="[Failed] New job")
     item.get_by_role("button", name="Approve").click()
@@ -115,7 +121,7 @@ def test_the_approve_form_preselects_the_customer_the_api_suggests(db: Session, 
     item.get_by_role("button", name="Approve job").click()
     expect(page.get_by_role("status").filter(has_text="Job “New job” approved")).to_be_visible()
     db.expire_all()
-    assert db.get(type(mail), mail.id).job_id is not None
+    assert db.get(MailMessage, mail.id).job_id is not None
     assert page.errors == []
 
 
@@ -124,19 +130,7 @@ def test_a_suggestion_that_arrives_after_the_approve_form_opened_is_preselected(
 ) -> None:
     # the Inbox loads its mails and the suggestions side by side: the form can open before the
     # suggestions answer (the race that once left the customer empty)
-    fabrikam = a_customer(db, "Fabrikam")
-    a_job(db, fabrikam, from_address="veeam@fabrikam.test", job_name="Old job")
-    a_mail(
-        db,
-        location="inbox",
-        from_address="veeam@fabrikam.test",
-        backup_software="Veeam",
-        backup_type="Backup Job",
-        job_name="New job",
-        parsed_status="failed",
-        subject="[Failed] New job",
-    )
-    db.commit()
+    a_new_job_from_fabrikams_sender(db)
     page = open_site("#/run-checks", role="Operator")
     held: list = []
     page.route("**/api/inbox/groups*", lambda route: held.append(route))
