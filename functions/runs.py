@@ -91,6 +91,24 @@ def snooze_runs(call: Call) -> ReviewResult:
 @api_route(
     bp,
     "POST",
+    "runs/unsnooze",
+    role=Role.OPERATOR,
+    tag="runs",
+    body=f"{REVIEWS}:RunSelection",
+    response=f"{REVIEWS}:ReviewResult",
+    errors=(404,),
+)
+def unsnooze_runs(call: Call) -> ReviewResult:
+    """Take snoozes back: the runs return to Run Checks unreviewed (audited with the reason withdrawn;
+    runs not snoozed are unchanged; unknown ids: 404 naming them, nothing changed)."""
+    from shared_code.runs.reviews import unsnooze
+
+    return unsnooze(call.db, call.body, call.actor)
+
+
+@api_route(
+    bp,
+    "POST",
     "runs/{run_id:int}/autotask-ticket/resolve",
     role=Role.OPERATOR,
     tag="runs",

@@ -369,6 +369,13 @@ def test_the_keyboard_queue_reviews_snoozes_and_ends_at_all_reviewed(db: Session
     page.goto(page.url.split("#")[0] + f"#/jobs/{job.id}")
     expect(page.locator("[data-testid=snoozed]:visible")).to_contain_text("Disk ordered")
 
+    # taken back from the job's page: the run is in Run Checks again, unreviewed
+    page.get_by_role("button", name="Unsnooze").click()
+    expect(page.get_by_role("status").filter(has_text="Snooze taken back")).to_be_visible()
+    expect(page.locator("[data-testid=snoozed]:visible")).to_have_count(0)
+    page.goto(page.url.split("#")[0] + "#/run-checks")
+    expect(page.locator(f"#run-row-{middle.id}")).to_have_attribute("data-reviewed", "false")
+
 
 # --- 2. failures grouped by cause, and the morning's count ------------------------------------------------
 

@@ -185,6 +185,36 @@ def test_a_snoozed_run_leaves_run_checks_with_who_and_why_and_the_next_run_comes
     assert runs == [nxt.id]
 
 
+def test_a_snooze_taken_back_returns_the_run_to_run_checks_unreviewed(db: Session, api) -> None:
+    job = a_job(db)
+    snoozed, other = a_run(db, job, at=T0), a_run(db, job, at=T0 + timedelta(hours=1))
+    db.commit()
+    api.post("/api/runs/snooze", role="Operator", body={"run_ids": [snoozed.id], "reason": "Wrong run"})
+
+    back = api.post("/api/runs/unsnooze", role="Operator", body={"run_ids": [snoozed.id, other.id]})
+    assert back.status == 200, back.body
+    assert back.json() == {"changed": [snoozed.id], "unchanged": [other.id]}
+    again = api.post("/api/runs/unsnooze", role="Operator", body={"run_ids": [snoozed.id]})
+    assert again.json() == {"changed": [], "unchanged": [snoozed.id]}
+    runs = [
+        r["id"] for c in api.get("/api/run-checks").json()["customers"] for j in c["jobs"] for r in j["runs"]
+    ]
+    assert sorted(runs) == sorted([snoozed.id, other.id])
+    history = {r["id"]: r for r in api.get(f"/api/jobs/{job.id}").json()["runs"]}[snoozed.id]
+    assert (history["snoozed_at"], history["snooze_reason"], history["reviewed"]) == (None, None, False)
+    db.expire_all()
+    entry = db.scalars(select(AuditLog).where(AuditLog.action == "unsnooze")).one()
+    assert (entry.entity_id, entry.details) == (str(snoozed.id), {"reason": "Wrong run"})
+
+
+def test_taking_a_snooze_back_is_an_operators_and_names_unknown_runs(db: Session, api) -> None:
+    run = a_run(db, a_job(db))
+    db.commit()
+    assert api.post("/api/runs/unsnooze", role="Viewer", body={"run_ids": [run.id]}).status == 403
+    missing = api.post("/api/runs/unsnooze", role="Operator", body={"run_ids": [run.id, 999999]})
+    assert missing.status == 404 and "999999" in missing.json()["error"]["message"]
+
+
 def test_a_snooze_needs_a_reason(db: Session, api) -> None:
     run = a_run(db, a_job(db))
     db.commit()

@@ -116,6 +116,16 @@ export function jobDetail() {
       this.copied = run.id;
       setTimeout(() => this.copied === run.id && (this.copied = null), 800);
     },
+    // a snooze taken back: the run is back in Run Checks, unreviewed
+    async unsnooze(run) {
+      try {
+        await post("/runs/unsnooze", { run_ids: [run.id] });
+        this.notice = "Snooze taken back: the run is in Run Checks again.";
+        await this.load();
+      } catch (error) {
+        this.error = error.message;
+      }
+    },
     async setActive(active) {
       try {
         this.job = { ...this.job, ...(await patch(`/jobs/${this.job.id}`, { active })) };
