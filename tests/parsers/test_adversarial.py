@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 from html import escape
@@ -19,15 +20,27 @@ LIMIT_SECONDS = 1.0
 # A huge mail costs what reading it costs (MIME decoding, HTML to text), times a small factor. Measured
 # against that floor on the same machine, not in seconds: a slow CI machine takes longer for both.
 FLOOR_FACTOR = 4
+TRIES = 3  # the fewest of three: one run can be slowed by the machine's other work (caches, frequency)
 VBR_FOOTER = "Veeam Backup & Replication 12.1.1.56"
 
 
-def timed(action: Callable[[], object]) -> tuple[object, float]:
-    """The action's value and the CPU seconds this thread spent on it: backtracking shows up in
-    CPU time, while a busy shared machine (which stretches wall time) does not."""
-    started = time.thread_time()
-    value = action()
-    return value, time.thread_time() - started
+def timed(action: Callable[[], object], *, tries: int = 1) -> tuple[object, float]:
+    """The action's value and the fewest CPU seconds this thread spent on it in ``tries`` runs:
+    backtracking shows up in CPU time, while a busy shared machine (which stretches wall time) does
+    not. The garbage collector is held off while it runs: a full collection costs CPU in proportion
+    to everything the test process holds, which is not this action's cost (a collection over a long
+    test session's heap once made a 0.2 s parse take 0.55 s)."""
+    fewest = float("inf")
+    for _ in range(tries):
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.thread_time()
+            value = action()
+            fewest = min(fewest, time.thread_time() - started)
+        finally:
+            gc.enable()
+    return value, fewest
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -38,7 +51,7 @@ def _parsers_loaded() -> None:
 
 def reading_seconds(raw: bytes) -> float:
     """The floor every parse of ``raw`` pays: decoding it and turning its HTML into text."""
-    return timed(lambda: decode_mail(raw).document)[1]
+    return timed(lambda: decode_mail(raw).document, tries=TRIES)[1]
 
 
 @pytest.mark.slow
@@ -55,7 +68,7 @@ def test_a_five_megabyte_html_mail_parses_in_about_the_time_it_takes_to_read() -
     assert len(raw) > 5_000_000
 
     floor = reading_seconds(raw)
-    outcome, seconds = timed(lambda: parse_mail(raw))
+    outcome, seconds = timed(lambda: parse_mail(raw), tries=TRIES)
 
     assert outcome.corpus_result()["status"] == "failed"  # type: ignore[union-attr]
     assert seconds < FLOOR_FACTOR * floor, f"{seconds:.2f} s to parse, {floor:.2f} s to read"
@@ -69,7 +82,7 @@ def test_ten_thousand_object_rows_parse_in_about_the_time_it_takes_to_read() -> 
     )
 
     floor = reading_seconds(raw)
-    outcome, seconds = timed(lambda: parse_mail(raw))
+    outcome, seconds = timed(lambda: parse_mail(raw), tries=TRIES)
 
     assert len(outcome.corpus_result()["objects"]) == 10_000  # type: ignore[arg-type]
     assert seconds < FLOOR_FACTOR * floor, f"{seconds:.2f} s to parse, {floor:.2f} s to read"

@@ -253,7 +253,9 @@ def test_the_poll_answers_within_its_budget_and_reports_what_did_not_finish(
     result = poll(db, autotask, reference, [run.id for run in runs], budget_seconds=0.8)
     elapsed = time.monotonic() - started
 
-    assert elapsed < 0.8 + 0.5
+    # within the budget and the one request in flight, far from the 3.3 s the ten 0.3 s lookups take
+    # (the slack is for a loaded machine, which stretches wall time)
+    assert elapsed < 0.8 + 1.4
     assert result.budget_exhausted
     assert result.counts.failed > 0
     assert all("budget" in t.error for t in result.failed)
