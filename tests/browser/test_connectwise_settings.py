@@ -81,9 +81,16 @@ def test_the_active_psa_is_refused_in_words_until_configured_then_named_by_the_s
 ) -> None:
     page = open_site("#/settings/psa", role="Admin")
     expect(page.get_by_test_id("active-psa")).to_have_text("None")
-    for choice in page.locator(".form-check").all():  # each radio on its own label's line
-        radio, label = choice.get_by_role("radio").bounding_box(), choice.locator("label").bounding_box()
-        assert radio["x"] < label["x"] and abs(radio["y"] - label["y"]) < label["height"], choice.inner_text()
+    # each radio on its own label's line, both measured at once (the status banner may still push
+    # the page down between two separate measurements)
+    misplaced = page.evaluate(
+        """() => [...document.querySelectorAll('.form-check')].filter((choice) => {
+            const radio = choice.querySelector('input').getBoundingClientRect();
+            const label = choice.querySelector('label').getBoundingClientRect();
+            return !(radio.right <= label.left && radio.top < label.bottom && radio.bottom > label.top);
+        }).map((choice) => choice.innerText)"""
+    )
+    assert misplaced == []
     page.get_by_label("ConnectWise PSA", exact=True).check()
     page.get_by_role("button", name="Save").click()
     refusal = page.get_by_role("alert").filter(has_text="not configured")
