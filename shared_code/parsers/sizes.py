@@ -54,24 +54,33 @@ def size_in_bytes(text: str) -> int | None:
 
 def stated_size(parser_name: str, document: TextDocument) -> int | None:
     """The run size the report states under its family's label, or None (no label known or found)."""
-    for label in SIZE_LABELS.get(parser_name, ()):
-        size = _beside_label(label, document)
+    labels = SIZE_LABELS.get(parser_name, ())
+    if not labels:
+        return None
+    # One search of all cells and all lines rules out a label before a look at each (a big table
+    # has tens of thousands): a cell equal to the label contains it, so does a line that states it.
+    cells = "\x1f".join(map("\x1f".join, document.rows)).casefold()
+    text = "\n".join(document.lines)
+    for label in labels:
+        rows = document.rows if label.casefold() in cells else ()
+        lines = document.lines if re.search(re.escape(label), text, re.IGNORECASE) else ()
+        size = _beside_label(label, rows, lines)
         if size is None:
-            size = _column_total(label, document.rows)
+            size = _column_total(label, rows)
         if size is not None:
             return size
     return None
 
 
-def _beside_label(label: str, document: TextDocument) -> int | None:
+def _beside_label(label: str, rows: Sequence[tuple[str, ...]], lines: Sequence[str]) -> int | None:
     """The size in the cell after the label's cell, or after the label on a line ("Label: 3.2 GB")."""
     folded = label.casefold()
-    for row in document.rows:
+    for row in rows:
         for cell, following in itertools.pairwise(row):
             if cell.rstrip(":").casefold() == folded and (size := size_in_bytes(following)) is not None:
                 return size
     after_label = re.compile(rf"(?:^|\W){re.escape(label)}\s*:?\s*(?=\d)", re.I)
-    for line in document.lines:
+    for line in lines:
         match = after_label.search(line)
         if match is not None and (size := size_in_bytes(line[match.end() :])) is not None:
             return size

@@ -67,9 +67,9 @@ def object_table(rows: Iterable[tuple[str, ...]]) -> list[ParsedObject]:
 
 
 def _header_columns(row: tuple[str, ...]) -> _Columns | None:
-    labels = [cell.casefold() for cell in row]
-    if _STATUS_HEADERS.isdisjoint(labels):  # most rows: an object, not a header
+    if _STATUS_HEADERS.isdisjoint(map(str.casefold, row)):  # most rows: an object, not a header
         return None
+    labels = [cell.casefold() for cell in row]
     status = next((index for index, label in enumerate(labels) if label in _STATUS_HEADERS), None)
     if not status or not labels[0]:  # the name column comes first, the status after it
         return None
