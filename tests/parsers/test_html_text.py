@@ -163,9 +163,11 @@ def test_cells_of_an_svg_are_rows_too() -> None:
 
 
 def test_a_cell_mark_in_the_mail_outside_any_row_starts_no_row() -> None:
-    document = html_to_document("<p>x&#x1f;y</p><table><tr><td>a</td><td>b</td></tr></table><p>z&#x1f;</p>")
+    document = html_to_document(
+        "<table><tr><td>a</td><td>b</td></tr></table><p>x&#x1f;y</p><table><tr><td>c</td></tr></table>"
+    )
 
-    assert (document.lines, document.rows) == (("x", "y", "a", "b", "z"), (("a", "b"),))
+    assert (document.lines, document.rows) == (("a", "b", "x", "y", "c"), (("a", "b"), ("c",)))
 
 
 def test_a_nul_in_the_mail_never_reaches_the_text() -> None:
