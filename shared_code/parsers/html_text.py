@@ -26,7 +26,10 @@ _CELL = "\x1f"
 # other, a row's text runs from its edge to the next one. NUL, because the HTML parser drops or
 # replaces every NUL in the mail, so any in the text is one of these.
 _ROW_EDGE = "\x00"
-_DROPPED = "head,script,style,template,noscript,title"
+# Dropped with all they hold. Of them only <noscript> holds elements of the tree: the others hold
+# raw text, or (<head>) none that is marked, or (<template>) keep theirs apart.
+_DROPPED = "head,script,style,template,title"
+_NOSCRIPT = "noscript"
 # Elements that only start a line: what follows them is always another one of them
 # or the end of their (marked) parent.
 _STARTS = "br,hr,li,dt,dd"
@@ -104,6 +107,7 @@ _BLOCK_NAMES = frozenset(f"{_BLOCKS},{_STARTS},{_CELLS},tr,table,caption,pre".sp
 # Start tags of elements that cannot nest, as reports write them most: a table's rows and cells.
 # Counted with str.count, they bound the depth without a regex scan of every tag.
 _FLAT_START_TAGS = ("<td>", "<td ", "<tr>", "<tr ", "<th>", "<th ")
+_DENSE_TAGS = 20  # characters per tag, at most
 
 
 def _one_of(names: frozenset[str]) -> str:
@@ -178,12 +182,14 @@ def html_to_document(html: str) -> TextDocument:
     spend()
     tree = LexborHTMLParser(html)
     spend()
-    for node in tree.css(_DROPPED):
+    elements = _elements_by_group(tree)
+    for node in (*elements[_DROPPED], *elements[_NOSCRIPT]):
         node.decompose(recursive=False)  # detach only: a dropped node may sit inside another one
-    for node in tree.css("pre"):
+    for node in elements["pre"]:
         node.replace_with(_MARK + (node.text() or "").replace("\n", _MARK) + _MARK)
+    if elements[_NOSCRIPT] or elements["pre"]:
+        elements = _elements_by_group(tree)  # without the elements that went with them
     spend()
-    elements = _elements_to_mark(tree)
     for names, (before, end) in _MARKS_OF.items():
         _mark(elements[names], before, end)
     spend()
@@ -201,15 +207,16 @@ def _tag_ids(names: str) -> frozenset[int]:
     return frozenset(document.create_node(name).tag_id for name in names.split(","))
 
 
-_GROUP_OF_TAG = {tag_id: names for names in (*_MARKS_OF, _FOREIGN) for tag_id in _tag_ids(names)}
+_GROUPS = (_DROPPED, _NOSCRIPT, "pre", *_MARKS_OF, _FOREIGN)
+_GROUP_OF_TAG = {tag_id: names for names in _GROUPS for tag_id in _tag_ids(names)}
 
 
-def _elements_to_mark(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
-    """The elements of each group of tag names (``_MARKS_OF``, ``_FOREIGN``), in document order.
+def _elements_by_group(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
+    """The elements of each group of tag names in ``_GROUPS``, in document order.
 
-    One walk of the tree: a CSS query for each group tried every element against each of its names.
+    One walk of the tree: a CSS query per group tried every element against each of its names.
     """
-    elements: dict[str, list[LexborNode]] = {names: [] for names in (*_MARKS_OF, _FOREIGN)}
+    elements: dict[str, list[LexborNode]] = {names: [] for names in _GROUPS}
     group_of_tag = _GROUP_OF_TAG.get
     for node in tree.root.traverse() if tree.root is not None else ():
         names = group_of_tag(node.tag_id)
@@ -269,11 +276,11 @@ def _rows(text: str) -> tuple[tuple[str, ...], ...]:
 
 def _within_depth(html: str) -> str:
     """The HTML with what lies deeper than ``_MAX_DEPTH`` flattened to text; unchanged if nothing does."""
-    start_tags = html.count("<") - html.count("</")  # nesting needs a start tag per level
-    if start_tags <= _MAX_DEPTH:
+    tags = html.count("<")  # nesting needs a tag per level
+    if tags <= _MAX_DEPTH:
         return html
     lowered = _lowered(html)
-    if start_tags - sum(lowered.count(tag) for tag in _FLAT_START_TAGS) <= _MAX_DEPTH:
+    if _too_few_to_nest_deeper(lowered, tags):
         return html
     pieces: list[str] = []
     kept_from = 0
@@ -281,6 +288,22 @@ def _within_depth(html: str) -> str:
         pieces += (html[kept_from:start], _TAG.sub("", _BLOCK_TAG.sub(_MARK, html[start:end])))
         kept_from = end
     return "".join((*pieces, html[kept_from:])) if pieces else html
+
+
+def _too_few_to_nest_deeper(lowered: str, tags: int) -> bool:
+    """Whether the start tags but those of rows and cells are too few to nest deeper than ``_MAX_DEPTH``.
+
+    Counting them takes a pass over the HTML per form of tag: only where tags are dense (a big
+    table) is that cheaper than the scan of every tag it may spare.
+    """
+    if len(lowered) > tags * _DENSE_TAGS:
+        return False
+    start_tags = tags - lowered.count("</")
+    for tag in _FLAT_START_TAGS:
+        if start_tags <= _MAX_DEPTH:
+            return True
+        start_tags -= lowered.count(tag)
+    return start_tags <= _MAX_DEPTH
 
 
 def _deep_spans(lowered: str) -> list[tuple[int, int]]:

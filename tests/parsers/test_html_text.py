@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from shared_code.parsers.html_text import _within_depth, html_to_document, text_to_document
 
 
@@ -175,3 +177,14 @@ def test_a_nul_in_the_mail_never_reaches_the_text() -> None:
     document = html_to_document("a\x00b&#0;c<table><tr><td>\x00</td><td>d</td></tr></table>")
 
     assert (document.lines, document.rows) == (("ab\ufffdc", "d"), (("", "d"),))
+
+
+@pytest.mark.parametrize("holder", ["pre", "noscript"])
+def test_cells_that_go_with_a_pre_or_noscript_are_not_counted(holder: str) -> None:
+    # Their marks never reach the text: counted, they would hide the cell mark written in the mail.
+    document = html_to_document(
+        f"<p>q</p><{holder}><table><tr><td>p</td></tr></table></{holder}>"
+        "<table><tr><td>a</td><td>b</td></tr></table><p>y&#x1f;z</p><table><tr><td>c</td></tr></table>"
+    )
+
+    assert document.rows == (("a", "b"), ("c",))
