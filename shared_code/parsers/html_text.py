@@ -236,7 +236,7 @@ def _mark(nodes: list[LexborNode], before: str, end: str) -> None:
 
 
 def _lines(text: str) -> tuple[str, ...]:
-    return tuple(line for line in (part.strip() for part in _SPACES.sub(" ", text).split(_MARK)) if line)
+    return tuple(filter(None, map(str.strip, _SPACES.sub(" ", text).split(_MARK))))
 
 
 def _rows_run_edge_to_edge(tree: LexborHTMLParser, elements: dict[str, list[LexborNode]], text: str) -> bool:
