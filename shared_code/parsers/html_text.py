@@ -299,6 +299,8 @@ def _too_few_to_nest_deeper(lowered: str, tags: int) -> bool:
     if len(lowered) > tags * _DENSE_TAGS:
         return False
     start_tags = tags - lowered.count("</")
+    if start_tags - lowered.count("<t") > _MAX_DEPTH:
+        return False  # too many even if every tag named "t..." were a row or a cell
     for tag in _FLAT_START_TAGS:
         if start_tags <= _MAX_DEPTH:
             return True
