@@ -57,13 +57,16 @@ def stated_size(parser_name: str, document: TextDocument) -> int | None:
     labels = SIZE_LABELS.get(parser_name, ())
     if not labels:
         return None
-    # One search of all cells and all lines rules out a label before a look at each (a big table
-    # has tens of thousands): a cell equal to the label contains it, so does a line that states it.
-    cells = "\x1f".join(map("\x1f".join, document.rows)).casefold()
+    # One search of all cells and one of all lines find where a label first appears (a cell equal to
+    # it contains it, so does a line that states it): the rows and lines before cannot hold its size,
+    # nor any row or line when it appears nowhere (a big table has tens of thousands).
+    cells = "\n".join(map("\x1f".join, document.rows)).casefold()
     text = "\n".join(document.lines)
     for label in labels:
-        rows = document.rows if label.casefold() in cells else ()
-        lines = document.lines if re.search(re.escape(label), text, re.IGNORECASE) else ()
+        in_cells = cells.find(label.casefold())
+        rows = document.rows[cells.count("\n", 0, in_cells) :] if in_cells >= 0 else ()
+        in_lines = re.search(re.escape(label), text, re.IGNORECASE)
+        lines = document.lines[text.count("\n", 0, in_lines.start()) :] if in_lines else ()
         size = _beside_label(label, rows, lines)
         if size is None:
             size = _column_total(label, rows)
