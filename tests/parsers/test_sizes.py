@@ -73,6 +73,7 @@ def test_the_size_stays_out_of_the_corpus_format() -> None:
         (text_to_document("Name\tTotal size\na\t1 GB\nb\t2 GB"), 3 * GB),  # a column, summed
         (text_to_document("Job done\nTotal s\u0130ze: 3 GB"), 3 * GB),  # a line matches ignoring case
         (text_to_document("Transferred 5 MB"), 5 * MB),  # the second label
+        (text_to_document("Job: size\nVM\t1 GB\ntotal\tsize\nTotal size\t7 GB\nTotal size: 9 GB"), 7 * GB),
     ],
 )
 def test_a_label_is_found_in_any_case_in_a_cell_a_column_or_a_line(document: TextDocument, size: int) -> None:
