@@ -226,6 +226,7 @@ def _elements_by_group(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
 
 
 def _mark(nodes: list[LexborNode], before: str, end: str) -> None:
+    """Put the text ``before`` in front of each node and ``end`` (if any) as its last child."""
     if end:
         for node in nodes:
             node.insert_before(before)
@@ -236,6 +237,7 @@ def _mark(nodes: list[LexborNode], before: str, end: str) -> None:
 
 
 def _lines(text: str) -> tuple[str, ...]:
+    """The non-empty lines between block marks, their whitespace collapsed."""
     return tuple(filter(None, map(str.strip, _SPACES.sub(" ", text).split(_MARK))))
 
 
