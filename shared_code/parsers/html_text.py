@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import groupby
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from shared_code.parsers.budget import spend
 
@@ -22,16 +22,34 @@ from shared_code.parsers.budget import spend
 _MARK = "\x1e"
 # A cell's start, a block boundary too; it lets a row's text split into its cells in one call.
 _CELL = "\x1f"
-_DROPPED = "head,script,style,template,noscript,title"
+# A row's start, a table's end, a caption's start: a block boundary too. In a table that holds no
+# other, a row's text runs from its edge to the next one. NUL, because the HTML parser drops or
+# replaces every NUL in the mail, so any in the text is one of these.
+_ROW_EDGE = "\x00"
+# Dropped with all they hold. Of them only <noscript> holds elements of the tree: the others hold
+# raw text, or (<head>) none that is marked, or (<template>) keep theirs apart.
+_DROPPED = "head,script,style,template,title"
+_NOSCRIPT = "noscript"
 # Elements that only start a line: what follows them is always another one of them
 # or the end of their (marked) parent.
-_STARTS = "br,hr,tr,li,dt,dd"
+_STARTS = "br,hr,li,dt,dd"
 _CELLS = "td,th"
 # Elements that start and end a line: text may follow them directly.
 _BLOCKS = (
-    "address,article,aside,blockquote,caption,center,div,dl,fieldset,figcaption,figure,"
-    "footer,form,h1,h2,h3,h4,h5,h6,header,main,nav,ol,p,section,table,ul"
+    "address,article,aside,blockquote,center,div,dl,fieldset,figcaption,figure,"
+    "footer,form,h1,h2,h3,h4,h5,h6,header,main,nav,ol,p,section,ul"
 )
+# The marks the text gets before each element and at its end ("": none).
+_MARKS_OF = {
+    _STARTS: (_MARK, ""),
+    "tr": (_ROW_EDGE, ""),
+    _CELLS: (_CELL, ""),
+    _BLOCKS: (_MARK, _MARK),
+    "table": (_MARK, _ROW_EDGE),
+    "caption": (_ROW_EDGE, _MARK),
+}
+# Elements with cells and rows of their own, outside any HTML table.
+_FOREIGN = "svg,math"
 _MAX_LABEL = 60
 _LINES_PER_CHECK = 4096  # lines read between two looks at the parse's CPU budget
 
@@ -85,7 +103,11 @@ _NOT_NESTING = frozenset(
         "body",
     }
 )
-_BLOCK_NAMES = frozenset(f"{_BLOCKS},{_STARTS},{_CELLS},pre".split(","))
+_BLOCK_NAMES = frozenset(f"{_BLOCKS},{_STARTS},{_CELLS},tr,table,caption,pre".split(","))
+# Start tags of elements that cannot nest, as reports write them most: a table's rows and cells.
+# Counted with str.count, they bound the depth without a regex scan of every tag.
+_FLAT_START_TAGS = ("<td>", "<td ", "<tr>", "<tr ", "<th>", "<th ")
+_DENSE_TAGS = 20  # characters per tag, at most
 
 
 def _one_of(names: frozenset[str]) -> str:
@@ -104,6 +126,8 @@ _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _BLOCK_TAG = re.compile(rf"</?(?:{_one_of(_BLOCK_NAMES)}){_TAG_REST}", re.IGNORECASE)
 # Whitespace except the block mark: collapsed to one space within a line.
 _SPACES = re.compile(r"[^\S\x1e]+")
+# Whitespace except the cell mark: collapsed to one space within a cell.
+_SPACES_BUT_CELLS = re.compile(r"[^\S\x1f]+")
 
 
 @dataclass(frozen=True)
@@ -158,48 +182,142 @@ def html_to_document(html: str) -> TextDocument:
     spend()
     tree = LexborHTMLParser(html)
     spend()
-    for node in tree.css(_DROPPED):
+    elements = _elements_by_group(tree)
+    for node in (*elements[_DROPPED], *elements[_NOSCRIPT]):
         node.decompose(recursive=False)  # detach only: a dropped node may sit inside another one
-    for node in tree.css("pre"):
+    for node in elements["pre"]:
         node.replace_with(_MARK + (node.text() or "").replace("\n", _MARK) + _MARK)
+    if elements[_NOSCRIPT] or elements["pre"]:
+        elements = _elements_by_group(tree)  # without the elements that went with them
     spend()
-    for node in tree.css(_STARTS):
-        node.insert_before(_MARK)
-    for node in tree.css(_CELLS):
-        node.insert_before(_CELL)
-    spend()
-    for node in tree.css(_BLOCKS):
-        node.insert_before(_MARK)
-        node.insert_child(_MARK)
+    for names, (before, end) in _MARKS_OF.items():
+        _mark(elements[names], before, end)
     spend()
     root = tree.root
-    text = (root.text() if root is not None else "").replace(_CELL, _MARK)
-    lines = tuple(line for line in (part.strip() for part in _SPACES.sub(" ", text).split(_MARK)) if line)
+    text = root.text() if root is not None else ""
+    lines = _lines(text.replace(_ROW_EDGE, _MARK).replace(_CELL, _MARK))
     spend()
+    rows = _rows(text if _rows_run_edge_to_edge(tree, elements, text) else _innermost_rows_text(tree))
+    return TextDocument(lines=lines, rows=rows)
+
+
+def _tag_ids(names: str) -> frozenset[int]:
+    """Lexbor's ids of the comma-separated tag ``names`` (an element's id is cheaper to read than its name)."""
+    document = LexborHTMLParser("")
+    return frozenset(document.create_node(name).tag_id for name in names.split(","))
+
+
+_GROUPS = (_DROPPED, _NOSCRIPT, "pre", *_MARKS_OF, _FOREIGN)
+_GROUP_OF_TAG = {tag_id: names for names in _GROUPS for tag_id in _tag_ids(names)}
+
+
+def _elements_by_group(tree: LexborHTMLParser) -> dict[str, list[LexborNode]]:
+    """The elements of each group of tag names in ``_GROUPS``, in document order.
+
+    One walk of the tree: a CSS query per group tried every element against each of its names.
+    """
+    elements: dict[str, list[LexborNode]] = {names: [] for names in _GROUPS}
+    group_of_tag = _GROUP_OF_TAG.get
+    for node in tree.root.traverse() if tree.root is not None else ():
+        names = group_of_tag(node.tag_id)
+        if names is not None:
+            elements[names].append(node)
+    return elements
+
+
+def _mark(nodes: list[LexborNode], before: str, end: str) -> None:
+    """Put the text ``before`` in front of each node and ``end`` (if any) as its last child."""
+    if end:
+        for node in nodes:
+            node.insert_before(before)
+            node.insert_child(end)
+    else:
+        for node in nodes:
+            node.insert_before(before)
+
+
+def _lines(text: str) -> tuple[str, ...]:
+    """The non-empty lines between block marks, their whitespace collapsed."""
+    return tuple(filter(None, map(str.strip, _SPACES.sub(" ", text).split(_MARK))))
+
+
+def _rows_run_edge_to_edge(tree: LexborHTMLParser, elements: dict[str, list[LexborNode]], text: str) -> bool:
+    """Whether each row's text runs from its edge to the next edge in the document's text.
+
+    Not if a table nests in another, an <svg> or <math> holds cells of its own, or the mail's own
+    text holds a cell mark (which would start a cell outside any row).
+    """
+    if elements[_FOREIGN] or text.count(_CELL) != len(elements[_CELLS]):
+        return False
+    return len(elements["table"]) < 2 or tree.css_first("table table") is None
+
+
+def _innermost_rows_text(tree: LexborHTMLParser) -> str:
+    """The text of every innermost row, each between two row edges (and with no other edge)."""
     # An innermost row holds no other row, so every cell mark in its text starts one of its own cells.
-    rows = tuple(
-        tuple(map(normalise, cells[1:]))
-        for cells in (row.text().split(_CELL) for row in tree.css("tr:not(:has(tr))"))
+    texts = (row.text().replace(_ROW_EDGE, _MARK) for row in tree.css("tr:not(:has(tr))"))
+    return _ROW_EDGE.join(("", *texts, ""))
+
+
+def _rows(text: str) -> tuple[tuple[str, ...], ...]:
+    """The cells of each row whose text lies between two row edges; a text without a cell mark is no row.
+
+    Every cell is normalised as ``normalise`` does, for all rows at once.
+    """
+    between_edges = text[text.find(_ROW_EDGE) : text.rfind(_ROW_EDGE)]  # not the text around the tables
+    spaced = _SPACES_BUT_CELLS.sub(" ", between_edges).rstrip(" ")
+    for mark in (_CELL, _ROW_EDGE):
+        spaced = spaced.replace(" " + mark, mark)
+    spaced = spaced.replace(_CELL + " ", _CELL)
+    return tuple(
+        tuple(cells[1:])
+        for cells in (segment.split(_CELL) for segment in spaced.split(_ROW_EDGE)[1:])
         if len(cells) > 1
     )
-    return TextDocument(lines=lines, rows=rows)
 
 
 def _within_depth(html: str) -> str:
     """The HTML with what lies deeper than ``_MAX_DEPTH`` flattened to text; unchanged if nothing does."""
+    tags = html.count("<")  # nesting needs a tag per level
+    if tags <= _MAX_DEPTH:
+        return html
+    lowered = _lowered(html)
+    if _too_few_to_nest_deeper(lowered, tags):
+        return html
     pieces: list[str] = []
     kept_from = 0
-    for start, end in _deep_spans(html):
+    for start, end in _deep_spans(lowered):
         pieces += (html[kept_from:start], _TAG.sub("", _BLOCK_TAG.sub(_MARK, html[start:end])))
         kept_from = end
     return "".join((*pieces, html[kept_from:])) if pieces else html
 
 
-def _deep_spans(html: str) -> list[tuple[int, int]]:
-    """Where the elements nested deeper than ``_MAX_DEPTH`` are (a stray end tag cannot go below zero)."""
+def _too_few_to_nest_deeper(lowered: str, tags: int) -> bool:
+    """Whether the start tags but those of rows and cells are too few to nest deeper than ``_MAX_DEPTH``.
+
+    Counting them takes a pass over the HTML per form of tag: only where tags are dense (a big
+    table) is that cheaper than the scan of every tag it may spare.
+    """
+    if len(lowered) > tags * _DENSE_TAGS:
+        return False
+    start_tags = tags - lowered.count("</")
+    if start_tags - lowered.count("<t") > _MAX_DEPTH:
+        return False  # too many even if every tag named "t..." were a row or a cell
+    for tag in _FLAT_START_TAGS:
+        if start_tags <= _MAX_DEPTH:
+            return True
+        start_tags -= lowered.count(tag)
+    return start_tags <= _MAX_DEPTH
+
+
+def _deep_spans(lowered: str) -> list[tuple[int, int]]:
+    """Where in the lower-cased HTML the elements nested deeper than ``_MAX_DEPTH`` are.
+
+    A stray end tag cannot go below zero.
+    """
     spans: list[tuple[int, int]] = []
     depth = start = 0
-    for tag in _NESTING_TAG.finditer(_lowered(html)):
+    for tag in _NESTING_TAG.finditer(lowered):
         if not tag[1]:
             depth += 1
             if depth == _MAX_DEPTH + 1:
@@ -209,7 +327,7 @@ def _deep_spans(html: str) -> list[tuple[int, int]]:
                 spans.append((start, tag.end()))
             depth -= 1
     if depth > _MAX_DEPTH:  # still open at the end
-        spans.append((start, len(html)))
+        spans.append((start, len(lowered)))
     return spans
 
 

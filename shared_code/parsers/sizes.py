@@ -54,24 +54,36 @@ def size_in_bytes(text: str) -> int | None:
 
 def stated_size(parser_name: str, document: TextDocument) -> int | None:
     """The run size the report states under its family's label, or None (no label known or found)."""
-    for label in SIZE_LABELS.get(parser_name, ()):
-        size = _beside_label(label, document)
+    labels = SIZE_LABELS.get(parser_name, ())
+    if not labels:
+        return None
+    # One search of all cells and one of all lines find where a label first appears (a cell equal to
+    # it contains it, so does a line that states it): the rows and lines before cannot hold its size,
+    # nor any row or line when it appears nowhere (a big table has tens of thousands).
+    cells = "\n".join(map("\x1f".join, document.rows)).casefold()
+    text = "\n".join(document.lines)
+    for label in labels:
+        in_cells = cells.find(label.casefold())
+        rows = document.rows[cells.count("\n", 0, in_cells) :] if in_cells >= 0 else ()
+        in_lines = re.search(re.escape(label), text, re.IGNORECASE)
+        lines = document.lines[text.count("\n", 0, in_lines.start()) :] if in_lines else ()
+        size = _beside_label(label, rows, lines)
         if size is None:
-            size = _column_total(label, document.rows)
+            size = _column_total(label, rows)
         if size is not None:
             return size
     return None
 
 
-def _beside_label(label: str, document: TextDocument) -> int | None:
+def _beside_label(label: str, rows: Sequence[tuple[str, ...]], lines: Sequence[str]) -> int | None:
     """The size in the cell after the label's cell, or after the label on a line ("Label: 3.2 GB")."""
     folded = label.casefold()
-    for row in document.rows:
+    for row in rows:
         for cell, following in itertools.pairwise(row):
             if cell.rstrip(":").casefold() == folded and (size := size_in_bytes(following)) is not None:
                 return size
     after_label = re.compile(rf"(?:^|\W){re.escape(label)}\s*:?\s*(?=\d)", re.I)
-    for line in document.lines:
+    for line in lines:
         match = after_label.search(line)
         if match is not None and (size := size_in_bytes(line[match.end() :])) is not None:
             return size

@@ -47,7 +47,8 @@ def object_table(rows: Iterable[tuple[str, ...]]) -> list[ParsedObject]:
     objects: list[ParsedObject] = []
     columns: _Columns | None = None
     for row in rows:
-        header = _header_columns(row)
+        # Most rows are objects: one look for a status header spares them the header's reading.
+        header = None if _STATUS_HEADERS.isdisjoint(map(str.casefold, row)) else _header_columns(row)
         if header is not None:
             columns = header
         elif columns is not None:
@@ -68,8 +69,6 @@ def object_table(rows: Iterable[tuple[str, ...]]) -> list[ParsedObject]:
 
 def _header_columns(row: tuple[str, ...]) -> _Columns | None:
     labels = [cell.casefold() for cell in row]
-    if _STATUS_HEADERS.isdisjoint(labels):  # most rows: an object, not a header
-        return None
     status = next((index for index, label in enumerate(labels) if label in _STATUS_HEADERS), None)
     if not status or not labels[0]:  # the name column comes first, the status after it
         return None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shared_code.parsers.html_text import html_to_document, text_to_document
+import pytest
+
+from shared_code.parsers.html_text import _within_depth, html_to_document, text_to_document
 
 
 def test_blocks_become_lines_and_inline_text_stays_together() -> None:
@@ -120,3 +122,69 @@ def test_a_shallow_table_inside_deep_nesting_still_gives_rows() -> None:
     document = html_to_document(f"<table><tr><td>Name</td><td>Status</td></tr></table>{deep}x")
 
     assert document.rows == (("Name", "Status"),)
+
+
+def test_elements_named_like_cells_still_count_towards_the_depth() -> None:
+    # The depth check counts <td>, <tr> and <th> start tags out; longer names are other elements.
+    html = "<trx>x" * 300 + "<td-x>y" * 300
+
+    assert _within_depth(html) != html
+
+
+def test_cells_are_normalised_one_by_one() -> None:
+    document = html_to_document(
+        "<table><tr><td> \u00a0a\tb </td><td></td><td><div>x</div>y<br>z</td></tr>"
+        "<tr><td>c</td></tr><tr><td>  </td><th> e </th></tr></table>"
+    )
+
+    assert document.rows == (("a b", "", "x y z"), ("c",), ("", "e"))
+
+
+def test_a_caption_after_the_rows_is_no_part_of_the_last_row() -> None:
+    document = html_to_document(
+        "<table><tr><td>a</td><td>b</td></tr><caption>Note</caption></table><p>after</p>"
+    )
+
+    assert (document.lines, document.rows) == (("a", "b", "Note", "after"), (("a", "b"),))
+
+
+def test_a_table_without_rows_inside_a_cell_stays_in_the_cell() -> None:
+    document = html_to_document(
+        "<table><tr><td>a<table></table></td><td>b<table><caption>in</caption></table></td></tr></table>"
+    )
+
+    assert (document.lines, document.rows) == (("a", "b", "in"), (("a", "b in"),))
+
+
+def test_cells_of_an_svg_are_rows_too() -> None:
+    document = html_to_document(
+        "<svg><tr><td>a</td><td>b</td></tr></svg>x<table><tr><td>c</td><td>d</td></tr></table>"
+    )
+
+    assert (document.lines, document.rows) == (("a", "bx", "c", "d"), (("a", "b"), ("c", "d")))
+
+
+def test_a_cell_mark_in_the_mail_outside_any_row_starts_no_row() -> None:
+    document = html_to_document(
+        "<table><tr><td>a</td><td>b</td></tr></table><p>x&#x1f;y</p><table><tr><td>c</td></tr></table>"
+    )
+
+    assert (document.lines, document.rows) == (("a", "b", "x", "y", "c"), (("a", "b"), ("c",)))
+
+
+def test_a_nul_in_the_mail_never_reaches_the_text() -> None:
+    # The row edge is a NUL: the HTML parser drops or replaces the mail's own.
+    document = html_to_document("a\x00b&#0;c<table><tr><td>\x00</td><td>d</td></tr></table>")
+
+    assert (document.lines, document.rows) == (("ab\ufffdc", "d"), (("", "d"),))
+
+
+@pytest.mark.parametrize("holder", ["pre", "noscript"])
+def test_cells_that_go_with_a_pre_or_noscript_are_not_counted(holder: str) -> None:
+    # Their marks never reach the text: counted, they would hide the cell mark written in the mail.
+    document = html_to_document(
+        f"<p>q</p><{holder}><table><tr><td>p</td></tr></table></{holder}>"
+        "<table><tr><td>a</td><td>b</td></tr></table><p>y&#x1f;z</p><table><tr><td>c</td></tr></table>"
+    )
+
+    assert document.rows == (("a", "b"), ("c",))

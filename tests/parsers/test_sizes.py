@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from shared_code.parsers import parse_mail
-from shared_code.parsers.sizes import size_in_bytes
+from shared_code.parsers.html_text import TextDocument, html_to_document, text_to_document
+from shared_code.parsers.sizes import size_in_bytes, stated_size
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "mail"
 GB, MB = 1024**3, 1024**2
@@ -63,6 +64,20 @@ def test_the_size_stays_out_of_the_corpus_format() -> None:
 
     assert outcome.result is not None and outcome.result.size_bytes
     assert "size_bytes" not in outcome.corpus_result()
+
+
+@pytest.mark.parametrize(
+    ("document", "size"),
+    [
+        (html_to_document("<table><tr><td>TOTAL SIZE:</td><td>2 GB</td></tr></table>"), 2 * GB),
+        (text_to_document("Name\tTotal size\na\t1 GB\nb\t2 GB"), 3 * GB),  # a column, summed
+        (text_to_document("Job done\nTotal s\u0130ze: 3 GB"), 3 * GB),  # a line matches ignoring case
+        (text_to_document("Transferred 5 MB"), 5 * MB),  # the second label
+        (text_to_document("Job: size\nVM\t1 GB\ntotal\tsize\nTotal size\t7 GB\nTotal size: 9 GB"), 7 * GB),
+    ],
+)
+def test_a_label_is_found_in_any_case_in_a_cell_a_column_or_a_line(document: TextDocument, size: int) -> None:
+    assert stated_size("veeam", document) == size
 
 
 @pytest.mark.parametrize(
