@@ -116,7 +116,7 @@ def run_status(stated: Status | None, objects: Iterable[ParsedObject], subject: 
 
 def message_or_none(text: str | None) -> str | None:
     """An object's message as the mail gives it; empty cells and placeholders are no message."""
-    if text is None:
+    if not text:
         return None
     text = " ".join(text.split())
     return None if text in _PLACEHOLDERS else text

@@ -47,24 +47,31 @@ def object_table(rows: Iterable[tuple[str, ...]]) -> list[ParsedObject]:
     objects: list[ParsedObject] = []
     columns: _Columns | None = None
     for row in rows:
-        # Most rows are objects: one look for a status header spares them the header's reading.
+        if columns is not None and (found := _object_in(row, columns)) is not None:
+            objects.append(found)  # most rows are objects: they need no look for a header
+            continue
         header = None if _STATUS_HEADERS.isdisjoint(map(str.casefold, row)) else _header_columns(row)
         if header is not None:
             columns = header
-        elif columns is not None:
-            if len(row) == 1:
-                continue  # a banner or separator spanning the table is no object
-            if not row[0] or not columns.status < len(row) <= columns.width:
-                columns = None  # the table ended
-                continue
-            status = status_of_word(row[columns.status])
-            if status is None:
-                continue  # a row without a known status (e.g. still pending) is no result
-            message = (
-                row[columns.message] if columns.message is not None and columns.message < len(row) else None
-            )
-            objects.append(ParsedObject(name=row[0], status=status, message=message_or_none(message)))
+        elif columns is not None and len(row) > 1 and not _may_be_object(row, columns):
+            columns = None  # the table ended (a banner or separator spanning it, one cell, does not end it)
     return objects
+
+
+def _may_be_object(row: tuple[str, ...], columns: _Columns) -> bool:
+    return bool(row[0]) and columns.status < len(row) <= columns.width
+
+
+def _object_in(row: tuple[str, ...], columns: _Columns) -> ParsedObject | None:
+    """The row's object, when it has the table's shape and a known status word (a row without one,
+    e.g. still pending, is no result)."""
+    if len(row) == 1 or not _may_be_object(row, columns):
+        return None
+    status = status_of_word(row[columns.status])
+    if status is None:
+        return None
+    message = row[columns.message] if columns.message is not None and columns.message < len(row) else None
+    return ParsedObject(name=row[0], status=status, message=message_or_none(message))
 
 
 def _header_columns(row: tuple[str, ...]) -> _Columns | None:
