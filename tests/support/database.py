@@ -109,14 +109,30 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+# SQLSTATEs of a TRUNCATE that met a request still running against the tables: a deadlock, or a lock
+# wait given up. A request a closed page had sent can reach the server after the test's wait for an
+# idle site; it ends within the lock timeout, so the truncate is tried again.
+_MET_A_STRAY_REQUEST = {"40P01", "55P03"}
+_TRUNCATE_TRIES = 5
+
+
 def empty_every_table() -> None:
     """Truncate every table of the app's database and restart its identities."""
     from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
 
     from shared_code.db import models  # noqa: F401
     from shared_code.db.base import Base
     from shared_code.db.engine import get_engine
 
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    with get_engine().begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(1, _TRUNCATE_TRIES + 1):
+        try:
+            with get_engine().begin() as connection:
+                connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            return
+        except DBAPIError as error:
+            details = error.orig.args[0] if error.orig is not None and error.orig.args else None
+            state = details.get("C") if isinstance(details, dict) else None
+            if state not in _MET_A_STRAY_REQUEST or attempt == _TRUNCATE_TRIES:
+                raise
