@@ -125,7 +125,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
     os.environ.setdefault(
         "SETTINGS_ENCRYPTION_KEY", local_encryption_key(Path(args.data_dir).resolve().parent)
     )
-    _publish_dev_state(os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
+    # beside its data: the default run's file is the one other commands read (DEV_STATE); a run on
+    # another data directory (a test's, say) leaves that one alone
+    state = Path(args.data_dir).resolve().parent / DEV_STATE.name
+    _publish_dev_state(state, os.environ["DATABASE_URL"], f"http://{args.host}:{args.port}/api")
     print(f"Embedded PostgreSQL on {database.socket} (data in {args.data_dir})")
     cmd_migrate(argparse.Namespace(to="head", downgrade=None, as_role=None))
     stage_sample_morning(args.data_dir)
@@ -205,34 +208,35 @@ def cmd_run_timer(args: argparse.Namespace) -> int:
 # --- beside `make run` --------------------------------------------------------------------------------
 
 
-def _publish_dev_state(database_url: str, api: str) -> None:
+def _publish_dev_state(state: Path, database_url: str, api: str) -> None:
     """Tell other terminals' commands where this run's database is, while it runs. A file of
     another running ``make run`` is left alone, and only the process that wrote it removes it."""
-    running = _running_dev_state()
+    running = _running_dev_state(state)
     if running is not None and running["pid"] != os.getpid():
         return
-    DEV_STATE.parent.mkdir(parents=True, exist_ok=True)
-    DEV_STATE.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url, "api": api}))
-    atexit.register(_withdraw_dev_state)
+    state.parent.mkdir(parents=True, exist_ok=True)
+    state.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url, "api": api}))
+    atexit.register(_withdraw_dev_state, state)
 
 
-def _withdraw_dev_state() -> None:
+def _withdraw_dev_state(state: Path) -> None:
     try:
-        mine = json.loads(DEV_STATE.read_text())["pid"] == os.getpid()
+        mine = json.loads(state.read_text())["pid"] == os.getpid()
     except (OSError, ValueError, KeyError, TypeError):
         return
     if mine:
-        DEV_STATE.unlink(missing_ok=True)
+        state.unlink(missing_ok=True)
 
 
-def _running_dev_state() -> dict[str, Any] | None:
-    """What a running ``make run`` published, or None (no file, or its process is gone)."""
+def _running_dev_state(state: Path | None = None) -> dict[str, Any] | None:
+    """What a running ``make run`` published (in ``state``, by default the default run's file), or
+    None (no file, or its process is gone)."""
     try:
-        state = json.loads(DEV_STATE.read_text())
-        os.kill(int(state["pid"]), 0)
+        found = json.loads((state or DEV_STATE).read_text())
+        os.kill(int(found["pid"]), 0)
     except (OSError, ValueError, KeyError, TypeError):  # ProcessLookupError and PermissionError are OSErrors
         return None
-    return state if isinstance(state, dict) else None
+    return found if isinstance(found, dict) else None
 
 
 def _use_running_dev_database() -> None:

@@ -115,26 +115,24 @@ def test_a_stale_make_run_state_is_ignored(monkeypatch, tmp_path) -> None:
     assert "DATABASE_URL" not in os.environ
 
 
-def test_a_second_make_run_leaves_the_first_ones_state_alone(monkeypatch, tmp_path) -> None:
+def test_a_second_make_run_leaves_the_first_ones_state_alone(tmp_path) -> None:
     state = tmp_path / "dev.json"
-    monkeypatch.setattr(cli, "DEV_STATE", state)
     first = {"pid": os.getppid(), "database_url": "postgresql://first@/db", "api": "x"}  # a live process
     state.write_text(json.dumps(first))
 
-    cli._publish_dev_state("postgresql://second@/db", "y")  # e.g. on its way to a busy port
-    cli._withdraw_dev_state()  # its exit handler
+    cli._publish_dev_state(state, "postgresql://second@/db", "y")  # e.g. on its way to a busy port
+    cli._withdraw_dev_state(state)  # its exit handler
 
     assert json.loads(state.read_text()) == first
 
 
 def test_make_run_removes_the_state_it_wrote_when_it_ends(monkeypatch, tmp_path) -> None:
     state = tmp_path / "dev.json"
-    monkeypatch.setattr(cli, "DEV_STATE", state)
-    monkeypatch.setattr(cli.atexit, "register", lambda handler: None)  # the test process is no make run
+    monkeypatch.setattr(cli.atexit, "register", lambda *handler: None)  # the test process is no make run
 
-    cli._publish_dev_state("postgresql://mine@/db", "y")
+    cli._publish_dev_state(state, "postgresql://mine@/db", "y")
     assert json.loads(state.read_text())["pid"] == os.getpid()
-    cli._withdraw_dev_state()
+    cli._withdraw_dev_state(state)
 
     assert not state.exists()
 
@@ -192,6 +190,9 @@ def test_make_run_starts_on_a_new_data_directory_and_answers(tmp_path) -> None:
                 except OSError:
                     time.sleep(1)
             assert status == 200, log.read_text()[-3000:]
+            # its state lies beside its data directory, not where the repository's own make run
+            # publishes (other tests' commands, run meanwhile, would take this run's database)
+            assert json.loads((tmp_path / "dev.json").read_text())["pid"] == dev.pid
             assert "Sample morning: " in log.read_text()
         finally:
             dev.send_signal(signal.SIGINT)
