@@ -24,7 +24,7 @@ from shared_code import correlation, errors
 from shared_code.api.auth import LOCAL_ADMIN, Authenticator, Forbidden, Principal, Role, Unauthorized
 from shared_code.api.models import ErrorBody, ErrorDetail
 from shared_code.api.routing import INTEGER_CONSTRAINTS, Call, RawResponse, Route
-from shared_code.db.engine import UnitOfWork, database_outage
+from shared_code.db.engine import UnitOfWork, database_outage, sqlstate
 from shared_code.schema.uploads import UploadedFile
 
 if TYPE_CHECKING:
@@ -170,7 +170,7 @@ def _internal_error(route: Route, correlation_id: str) -> ApiResponse:
 
 def _database_error(route: Route, error: DBAPIError, correlation_id: str) -> ApiResponse:
     """Down or overloaded → 503; a constraint or concurrency clash the request lost → 409; else 500."""
-    state = _sqlstate(error)
+    state = sqlstate(error)
     if error.connection_invalidated or state is None or state[:2] in {"08", "53", "57"}:
         database_outage.down(type(error.orig).__name__)
         unavailable = errors.DatabaseUnavailable()
@@ -188,12 +188,6 @@ def _database_error(route: Route, error: DBAPIError, correlation_id: str) -> Api
             "The change conflicts with the current data (a concurrent change?); reload and retry.",
         )
     return _internal_error(route, correlation_id)
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    """The server's SQLSTATE, or None when no server answered (network, closed connection)."""
-    details = error.orig.args[0] if error.orig is not None and error.orig.args else None
-    return details.get("C") if isinstance(details, dict) else None
 
 
 def _challenge(error: Unauthorized) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared_code.config import Settings, get_settings
@@ -133,6 +134,12 @@ def _use_entra_tokens(engine: Engine, credential: Any) -> None:
     @event.listens_for(engine, "do_connect")
     def _token_as_password(dialect: Any, conn_rec: Any, cargs: Any, cparams: dict[str, Any]) -> None:
         cparams["password"] = credential.get_token(ENTRA_DB_SCOPE).token
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    """The server's SQLSTATE of a failed statement, or None when no server answered (network, closed connection)."""
+    details = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    return details.get("C") if isinstance(details, dict) else None
 
 
 def too_many_clients(error: BaseException) -> bool:

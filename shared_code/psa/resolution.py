@@ -115,7 +115,7 @@ def resolve_for_run(
         _refuse_when_blocked(settings, subject.run_id, subject.ticket, route_provider)
         reference = registry.stored_reference_data(settings)
         provider = registry.open_provider(reads)
-    return _resolve(session, settings, lambda: provider, reference, subject, actor, datetime.now)
+    return _resolve(session, settings, lambda: provider, reference, subject, actor, lambda: datetime.now(UTC))
 
 
 def resolve_run_ticket(
@@ -140,22 +140,18 @@ def _resolve(
     reference: ReferenceData,
     subject: TicketSubject,
     actor: str,
-    now: Callable[..., datetime],
+    now: Callable[[], datetime],
 ) -> ResolveResult:
     link = subject.ticket
     assert link.ticket_link_id is not None and link.ticket_provider is not None
     _wait_for_claim(settings, subject.run_id, link.ticket_link_id)
     try:
-        result = _talk_to_psa(session, settings, open_provider, reference, subject, actor, _utc(now))
+        result = _talk_to_psa(session, settings, open_provider, reference, subject, actor, now())
     except BaseException:
         release_resolve(link.ticket_link_id)  # nothing written here: the next Resolve may go on
         raise
     release_resolve(link.ticket_link_id, session)  # with what was written
     return result
-
-
-def _utc(now: Callable[..., datetime]) -> datetime:
-    return now(UTC) if now is datetime.now else now()
 
 
 def _wait_for_claim(settings: AppSettings, run_id: int, link_id: int) -> None:

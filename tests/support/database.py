@@ -123,7 +123,7 @@ def empty_every_table() -> None:
 
     from shared_code.db import models  # noqa: F401
     from shared_code.db.base import Base
-    from shared_code.db.engine import get_engine
+    from shared_code.db.engine import get_engine, sqlstate
 
     tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
     for attempt in range(1, _TRUNCATE_TRIES + 1):
@@ -132,7 +132,5 @@ def empty_every_table() -> None:
                 connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
             return
         except DBAPIError as error:
-            details = error.orig.args[0] if error.orig is not None and error.orig.args else None
-            state = details.get("C") if isinstance(details, dict) else None
-            if state not in _MET_A_STRAY_REQUEST or attempt == _TRUNCATE_TRIES:
+            if sqlstate(error) not in _MET_A_STRAY_REQUEST or attempt == _TRUNCATE_TRIES:
                 raise
