@@ -95,6 +95,9 @@ def open_site(chromium: Any, site: Site, entra: Any) -> Iterator[Callable[..., A
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         page.goto(f"{site.url}/{route}")
+        # the status banner comes when the browser is idle and pushes the page down: a click aimed
+        # before it lands would hit whatever moved under the pointer
+        page.locator("[data-pipeline-loaded=true]").wait_for(state="attached")
         return page
 
     yield open_page

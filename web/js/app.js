@@ -58,6 +58,7 @@ function pipeline() {
     status: null,
     error: "",
     available: true,
+    loaded: false, // the first answer (or failure) is in: the banner will not push the page down any more
     attention() {
       return (this.status && this.status.attention) || [];
     },
@@ -69,6 +70,8 @@ function pipeline() {
       } catch (error) {
         if (error.status === 404 && !error.code) this.available = false;
         else this.error = `Pipeline status unavailable: ${error.message}`;
+      } finally {
+        this.loaded = true;
       }
     },
   };
